@@ -1,0 +1,80 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { PorticoError, VaultError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId?: string;
+  [extra: string]: unknown;
+}
+
+/** The problem document (RFC 9457) for an error of ours. */
+export function problemOf(err: PorticoError, requestId?: string): Problem {
+  return {
+    type: `https://portico.dev/errors/${err.code}`,
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    ...(err.extra ?? {}),
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
+export function problemResponse(err: PorticoError, requestId?: string): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(err.retryAfter)));
+  return new Response(JSON.stringify(problemOf(err, requestId)), { status: err.status, headers });
+}
+
+/** Maps anything thrown to problem JSON: ours as they are, Hono's by status, the rest as 500 (logged). */
+export function toPorticoError(err: unknown): PorticoError {
+  if (err instanceof PorticoError) return err;
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    if (status === 413)
+      return new PorticoError('payload_too_large', 'The request body is larger than 1 MiB.');
+    if (status === 401) return new PorticoError('unauthorized', 'A valid bearer key is required.');
+    if (status === 400)
+      return new PorticoError('invalid_request', err.message || 'The request is malformed.');
+    if (status === 404) return new PorticoError('not_found', 'Not found.');
+    if (status < 500)
+      return new PorticoError('invalid_request', err.message || 'The request is malformed.', { status });
+  }
+  if (err instanceof VaultError) {
+    return new PorticoError(
+      'conflict',
+      'The credentials can no longer be decrypted (the tenant was revoked).',
+      {
+        cause: err,
+      },
+    );
+  }
+  return new PorticoError('internal_error', 'Something went wrong on our side.', { cause: err });
+}
+
+export function onError(log: Logger) {
+  return (err: unknown, c: Context) => {
+    const e = toPorticoError(err);
+    const requestId = c.get('requestId') as string | undefined;
+    if (e.status >= 500)
+      log.error('request failed', { requestId, err, cause: (e.cause as Error) ?? undefined });
+    return problemResponse(e, requestId);
+  };
+}
+
+export function jsonProblem(c: Context, err: PorticoError) {
+  return c.body(
+    JSON.stringify(problemOf(err, c.get('requestId') as string | undefined)),
+    err.status as ContentfulStatusCode,
+    {
+      'content-type': 'application/problem+json',
+    },
+  );
+}

@@ -1,0 +1,182 @@
+import { ConfigError } from './errors.js';
+
+export type ProviderName = 'hubspot' | 'dropbox';
+export const providerNames: readonly ProviderName[] = ['hubspot', 'dropbox'];
+
+export interface PlatformApp {
+  clientId?: string;
+  clientSecret?: string;
+  scopes: string[];
+}
+
+export interface ProviderEndpoints {
+  authUrl: string;
+  apiUrl: string;
+  /** Dropbox only: the content host (download/upload). */
+  contentUrl?: string;
+}
+
+export interface Config {
+  runtime: 'local' | 'lambda';
+  port: number;
+  publicUrl: string;
+  adminApiKey?: string;
+  dataDir: string;
+  dynamodbEndpoint?: string;
+  tableName: string;
+  kmsKeyId?: string;
+  localMasterKey?: Uint8Array;
+  adminJwt?: { issuer: string; audience: string; jwksUrl: string };
+  /** Key that signs connect links (base64 of >= 32 bytes); generated and kept sealed in the store when unset. */
+  signingKey?: Uint8Array;
+  sandbox: boolean;
+  apps: Record<ProviderName, PlatformApp>;
+  endpoints: Record<ProviderName, ProviderEndpoints>;
+}
+
+export const defaultScopes: Record<ProviderName, string[]> = {
+  hubspot: ['oauth', 'hubdb', 'crm.objects.owners.read'],
+  dropbox: ['account_info.read', 'files.metadata.read', 'files.content.read'],
+};
+
+export const productionEndpoints: Record<ProviderName, ProviderEndpoints> = {
+  hubspot: { authUrl: 'https://app.hubspot.com/oauth/authorize', apiUrl: 'https://api.hubapi.com' },
+  dropbox: {
+    authUrl: 'https://www.dropbox.com/oauth2/authorize',
+    apiUrl: 'https://api.dropboxapi.com',
+    contentUrl: 'https://content.dropboxapi.com',
+  },
+};
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the configuration from environment variables (API.md, "Running it"). Every unusable
+ * value throws a {@link ConfigError} naming the variable, so start-up stops with one clear line.
+ */
+export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Config {
+  const str = (name: string) => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const port = parsePort(str('PORT'));
+  const publicUrl = parseUrl('PUBLIC_URL', str('PUBLIC_URL') ?? `http://localhost:${port}`).replace(
+    /\/+$/,
+    '',
+  );
+
+  const apps = {} as Record<ProviderName, PlatformApp>;
+  for (const p of providerNames) {
+    const up = p.toUpperCase();
+    apps[p] = {
+      clientId: str(`${up}_CLIENT_ID`),
+      clientSecret: str(`${up}_CLIENT_SECRET`),
+      scopes: parseScopes(`${up}_SCOPES`, str(`${up}_SCOPES`)) ?? defaultScopes[p],
+    };
+    if (apps[p].clientId && !apps[p].clientSecret && runtime === 'local') {
+      throw new ConfigError(`${up}_CLIENT_SECRET`, `is required when ${up}_CLIENT_ID is set`);
+    }
+  }
+  const anyClient = providerNames.some((p) => apps[p].clientId);
+  const sandboxRaw = str('SANDBOX');
+  if (sandboxRaw !== undefined && !['0', '1', 'true', 'false'].includes(sandboxRaw)) {
+    throw new ConfigError('SANDBOX', 'must be 0 or 1');
+  }
+  const sandbox = sandboxRaw === undefined ? !anyClient : sandboxRaw === '1' || sandboxRaw === 'true';
+  if (sandbox && runtime === 'lambda') {
+    throw new ConfigError('SANDBOX', 'the sandbox cannot be enabled in the Lambda deployment');
+  }
+
+  const endpoints: Record<ProviderName, ProviderEndpoints> = {
+    hubspot: {
+      authUrl: parseUrl('HUBSPOT_AUTH_URL', str('HUBSPOT_AUTH_URL') ?? productionEndpoints.hubspot.authUrl),
+      apiUrl: parseUrl('HUBSPOT_API_URL', str('HUBSPOT_API_URL') ?? productionEndpoints.hubspot.apiUrl),
+    },
+    dropbox: {
+      authUrl: parseUrl('DROPBOX_AUTH_URL', str('DROPBOX_AUTH_URL') ?? productionEndpoints.dropbox.authUrl),
+      apiUrl: parseUrl('DROPBOX_API_URL', str('DROPBOX_API_URL') ?? productionEndpoints.dropbox.apiUrl),
+      contentUrl: parseUrl(
+        'DROPBOX_CONTENT_URL',
+        str('DROPBOX_CONTENT_URL') ?? productionEndpoints.dropbox.contentUrl!,
+      ),
+    },
+  };
+
+  const issuer = str('ADMIN_JWT_ISSUER');
+  const audience = str('ADMIN_JWT_AUDIENCE');
+  const jwksUrl = str('ADMIN_JWKS_URL');
+  let adminJwt: Config['adminJwt'];
+  if (issuer || audience || jwksUrl) {
+    for (const [k, v] of [
+      ['ADMIN_JWT_ISSUER', issuer],
+      ['ADMIN_JWT_AUDIENCE', audience],
+      ['ADMIN_JWKS_URL', jwksUrl],
+    ] as const) {
+      if (!v) throw new ConfigError(k, 'must be set together with the other ADMIN_JWT_* variables');
+    }
+    adminJwt = { issuer: issuer!, audience: audience!, jwksUrl: parseUrl('ADMIN_JWKS_URL', jwksUrl!) };
+  }
+
+  const tableName = str('TABLE_NAME') ?? 'portico';
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
+    throw new ConfigError('TABLE_NAME', 'must be 3-255 characters of a-z, A-Z, 0-9, _ - .');
+  }
+  const adminApiKey = str('ADMIN_API_KEY');
+  if (adminApiKey !== undefined && adminApiKey.length < 24) {
+    throw new ConfigError('ADMIN_API_KEY', 'must be at least 24 characters');
+  }
+
+  return {
+    runtime,
+    port,
+    publicUrl,
+    adminApiKey,
+    dataDir: str('DATA_DIR') ?? './.portico',
+    dynamodbEndpoint: str('DYNAMODB_ENDPOINT')
+      ? parseUrl('DYNAMODB_ENDPOINT', str('DYNAMODB_ENDPOINT')!)
+      : undefined,
+    tableName,
+    kmsKeyId: str('KMS_KEY_ID'),
+    localMasterKey: parseKey('LOCAL_MASTER_KEY', str('LOCAL_MASTER_KEY')),
+    signingKey: parseKey('SIGNING_KEY', str('SIGNING_KEY')),
+    adminJwt,
+    sandbox,
+    apps,
+    endpoints,
+  };
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined) return 8787;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535)
+    throw new ConfigError('PORT', `must be a number from 0 to 65535, got "${raw}"`);
+  return Number(raw);
+}
+
+function parseUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function parseScopes(name: string, raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const scopes = raw.split(/\s+/).filter(Boolean);
+  if (scopes.some((s) => !/^[\x21-\x7e]+$/.test(s)))
+    throw new ConfigError(name, 'must be space-separated scope names');
+  return scopes;
+}
+
+function parseKey(name: string, raw: string | undefined): Uint8Array | undefined {
+  if (raw === undefined) return undefined;
+  const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+  if (bytes.length !== 32) throw new ConfigError(name, 'must be the base64 of exactly 32 bytes');
+  return new Uint8Array(bytes);
+}

@@ -1,0 +1,80 @@
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import type { Services } from '../app/context.js';
+import { createApp } from '../app/index.js';
+import { type Config, loadConfig } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { createServices, type ServiceOverrides } from '../services.js';
+import { ensureTable } from '../store/table.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynamo.js';
+import { localExtras } from './extras.js';
+import { loadOrCreateAdminKey, loadOrCreateMasterKey, prepareDataDir } from './secrets.js';
+
+export interface LocalServer {
+  url: string;
+  adminKey: string;
+  config: Config;
+  services: Services;
+  dynamoEndpoint: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  log?: Logger;
+  overrides?: ServiceOverrides;
+  /** Bind address; default 127.0.0.1 (set HOST=0.0.0.0 to expose it). */
+  host?: string;
+}
+
+/**
+ * Starts the whole service on one machine with the embedded defaults (API.md, "Running it"):
+ * embedded DynamoDB under DATA_DIR (unless DYNAMODB_ENDPOINT), the local master key, the
+ * admin key, and the built-in sandbox when no provider apps are configured.
+ */
+export async function startLocal(options: StartOptions = {}): Promise<LocalServer> {
+  // The SDK's notice about future Node versions is noise in a local console.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const env = options.env ?? process.env;
+  const config = loadConfig(env, 'local');
+  const log = options.log ?? createLogger();
+  prepareDataDir(config.dataDir);
+  config.localMasterKey ??= config.kmsKeyId ? undefined : loadOrCreateMasterKey(config.dataDir);
+  config.adminApiKey ??= loadOrCreateAdminKey(config.dataDir);
+
+  let embedded: EmbeddedDynamo | undefined;
+  if (!config.dynamodbEndpoint) {
+    embedded = await startEmbeddedDynamo({ dir: config.dataDir });
+    config.dynamodbEndpoint = embedded.endpoint;
+  }
+  const services = createServices(config, { log, ...options.overrides });
+  await ensureTable(services.db.client, config.tableName);
+
+  const extras = await localExtras(services, env);
+  const app = createApp(services, { mount: extras.mount });
+  const host = options.host ?? env.HOST ?? '127.0.0.1';
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: host }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const explicitPublicUrl = Boolean(env.PUBLIC_URL?.trim());
+  if (!explicitPublicUrl) config.publicUrl = `http://localhost:${port}`;
+  extras.onListening(port);
+
+  return {
+    url: config.publicUrl,
+    adminKey: config.adminApiKey,
+    config,
+    services,
+    dynamoEndpoint: config.dynamodbEndpoint,
+    async close() {
+      await extras.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      services.db.client.destroy();
+      await embedded?.close();
+    },
+  };
+}

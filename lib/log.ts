@@ -1,0 +1,87 @@
+/**
+ * Structured JSON logs, one object a line, with a redaction rule: any field whose name looks
+ * secret-bearing is replaced, and any string that looks like a bearer token, an API key or a
+ * provider token is masked wherever it appears. Nothing secret reaches a log line.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+const secretKey =
+  /(token|secret|password|authorization|apikey|api_key|cookie|code_verifier|verifier|^code$|key$|credentials|signature)/i;
+// Portico keys (ptk_/pak_), HubSpot private apps (pat-), Dropbox short-lived (sl.), JWTs, bearer headers.
+const secretValue =
+  /\b(ptk_[A-Za-z0-9_-]{8,}|pak_[A-Za-z0-9_-]{8,}|pat-[A-Za-z0-9-]{8,}|sl\.[A-Za-z0-9_.-]{8,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|Bearer\s+[A-Za-z0-9._~+/-]+=*)/g;
+
+/** Returns a copy of `value` with secret fields and secret-looking strings masked. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6) return '[depth]';
+  if (typeof value === 'string') return value.replace(secretValue, '[redacted]');
+  if (value instanceof Error) {
+    return {
+      name: value.name,
+      message: redact(value.message, depth + 1),
+      code: (value as { code?: unknown }).code,
+    };
+  }
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] =
+        secretKey.test(k) && v !== null && v !== undefined && typeof v !== 'boolean' && typeof v !== 'number'
+          ? '[redacted]'
+          : redact(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; default `process.stdout`. Tests pass an array sink. */
+  write?: (line: string) => void;
+  base?: Record<string, unknown>;
+}
+
+/** Creates a JSON logger. Level from `LOG_LEVEL` (default `info`; `silent` drops everything). */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const envLevel = process.env.LOG_LEVEL;
+  if (envLevel === 'silent' && !options.write) return silentLogger;
+  const level = options.level ?? (envLevel && envLevel in order ? (envLevel as LogLevel) : 'info');
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const base = options.base ?? {};
+  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (order[lvl] < order[level]) return;
+    const entry = {
+      level: lvl,
+      time: new Date().toISOString(),
+      msg: redact(msg),
+      ...(redact({ ...base, ...fields }) as object),
+    };
+    write(JSON.stringify(entry));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger({ level, write, base: { ...base, ...fields } }),
+  };
+}
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};

@@ -1,0 +1,43 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { Services } from './app/context.js';
+import { Audit } from './audit/index.js';
+import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { Db } from './store/db.js';
+import { Tenants, tenantPk } from './tenants/index.js';
+import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
+
+export interface ServiceOverrides {
+  log?: Logger;
+  db?: Db;
+  keyWrapper?: KeyWrapper;
+  kmsClient?: KMSClient;
+}
+
+/**
+ * Builds every service once per process from the configuration: the store, the vault (KMS when
+ * `KMS_KEY_ID` is set, else the local master key), tenants and audit. Nothing here knows
+ * whether it runs in Lambda or Node.
+ */
+export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
+  const log = overrides.log ?? createLogger();
+  const db = overrides.db ?? new Db({ tableName: config.tableName, endpoint: config.dynamodbEndpoint });
+  let wrapper = overrides.keyWrapper;
+  if (!wrapper) {
+    if (config.kmsKeyId) wrapper = kmsKeyWrapper(overrides.kmsClient ?? new KMSClient({}), config.kmsKeyId);
+    else if (config.localMasterKey) wrapper = localKeyWrapper(config.localMasterKey);
+    else throw new ConfigError('KMS_KEY_ID', 'is required when no LOCAL_MASTER_KEY is available');
+  }
+  const vault = new Vault({
+    wrapper,
+    loadWrappedKey: async (tenantId) => {
+      const item = await db.get(tenantPk(tenantId), 'META', false);
+      const key = item?.wrappedKey;
+      return key instanceof Uint8Array ? key : undefined;
+    },
+  });
+  const tenants = new Tenants({ db, vault });
+  const audit = new Audit(db);
+  return { config, db, vault, tenants, audit, log };
+}
