@@ -2,17 +2,25 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { Services } from './app/context.js';
 import { Audit } from './audit/index.js';
 import type { Config } from './config.js';
+import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import { ConnectFlows } from './oauth/index.js';
+import { SigningKey } from './oauth/signing.js';
+import { createProviders } from './providers/index.js';
 import { Db } from './store/db.js';
 import { Tenants, tenantPk } from './tenants/index.js';
 import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
+import { Outbox } from './webhooks/index.js';
 
 export interface ServiceOverrides {
   log?: Logger;
   db?: Db;
   keyWrapper?: KeyWrapper;
   kmsClient?: KMSClient;
+  events?: EventSink;
+  /** Refresh lease length (tests shorten it). */
+  leaseMs?: number;
 }
 
 /**
@@ -39,5 +47,27 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   });
   const tenants = new Tenants({ db, vault });
   const audit = new Audit(db);
-  return { config, db, vault, tenants, audit, log };
+  const providers = createProviders(config);
+  const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
+  const connections = new Connections({
+    db,
+    vault,
+    tenants,
+    audit,
+    config,
+    providers,
+    log,
+    events: overrides.events ?? outbox,
+    leaseMs: overrides.leaseMs,
+  });
+  const flows = new ConnectFlows({
+    db,
+    vault,
+    tenants,
+    connections,
+    providers,
+    config,
+    signingKey: new SigningKey(db, vault, config.signingKey),
+  });
+  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox };
 }

@@ -1,9 +1,13 @@
 import type { Audit } from '../audit/index.js';
-import type { Config } from '../config.js';
+import type { Config, ProviderName } from '../config.js';
+import type { Connections } from '../connections/index.js';
 import type { Logger } from '../log.js';
+import type { ConnectFlows } from '../oauth/index.js';
+import type { ProviderOAuth } from '../providers/index.js';
 import type { Db } from '../store/db.js';
 import type { Tenants } from '../tenants/index.js';
 import type { Vault } from '../vault/index.js';
+import type { Outbox } from '../webhooks/index.js';
 
 /** Who is calling: an operator (admin key or admin JWT) or one tenant (tenant API key). */
 export type Principal =
@@ -17,6 +21,10 @@ export interface Services {
   vault: Vault;
   tenants: Tenants;
   audit: Audit;
+  providers: Record<ProviderName, ProviderOAuth>;
+  connections: Connections;
+  flows: ConnectFlows;
+  outbox: Outbox;
   log: Logger;
 }
 

@@ -7,7 +7,10 @@ import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv, Services } from './context.js';
 import { onError, problemResponse } from './problem.js';
 import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
+import { connectRoutes } from './routes/connect.js';
+import { connectionsRoutes } from './routes/connections.js';
 import { docsRoutes } from './routes/docs.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { tenantsRoutes } from './routes/tenants.js';
 import { validationHook } from './validation.js';
 
@@ -77,6 +80,11 @@ export function createApp(services: Services, options: AppOptions = {}) {
     return requireTenant(authenticate)(c, next);
   });
   app.route('/', tenantAuditRoutes);
+  app.route('/', connectRoutes);
+  app.route('/', connectionsRoutes);
+
+  // The browser side of the web flow: no bearer key, protected by signed links, state and cookie.
+  app.route('/', oauthRoutes);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/', docsRoutes(app));

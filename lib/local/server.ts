@@ -3,9 +3,11 @@ import { type ServerType, serve } from '@hono/node-server';
 import type { Services } from '../app/context.js';
 import { createApp } from '../app/index.js';
 import { type Config, loadConfig } from '../config.js';
+import { sweepDueConnections } from '../connections/sweep.js';
 import { createLogger, type Logger } from '../log.js';
 import { createServices, type ServiceOverrides } from '../services.js';
 import { ensureTable } from '../store/table.js';
+import { startDrainLoop } from '../webhooks/index.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynamo.js';
 import { localExtras } from './extras.js';
 import { loadOrCreateAdminKey, loadOrCreateMasterKey, prepareDataDir } from './secrets.js';
@@ -50,6 +52,15 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   const services = createServices(config, { log, ...options.overrides });
   await ensureTable(services.db.client, config.tableName);
 
+  // Webhooks: the outbox is drained in process every second, and at once after each event.
+  const drain = startDrainLoop(services.outbox, log);
+  services.outbox.wake = drain.wake;
+  // Due refreshes: the same sweep the scheduled Lambda runs, every minute.
+  const sweep = setInterval(() => {
+    sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err }));
+  }, 60_000);
+  sweep.unref();
+
   const extras = await localExtras(services, env);
   const app = createApp(services, { mount: extras.mount });
   const host = options.host ?? env.HOST ?? '127.0.0.1';
@@ -68,6 +79,8 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
     services,
     dynamoEndpoint: config.dynamodbEndpoint,
     async close() {
+      drain.stop();
+      clearInterval(sweep);
       await extras.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,6 +3,7 @@ import { conflict, invalidRequest, notFound } from '../errors.js';
 import { isId, newId, newSecret, sha256Hex } from '../ids.js';
 import { ConditionFailed, type Db, decodeCursor, encodeCursor, type Item } from '../store/db.js';
 import type { Vault } from '../vault/index.js';
+import { ensureSystemKey, systemTenant } from './system.js';
 
 export interface Tenant {
   id: string;
@@ -66,7 +67,7 @@ export class Tenants {
     const id = newId('ten');
     const at = this.now().toISOString();
     const wrappedKey = await this.vault.createTenantKey(id);
-    const webhookSecret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`;
+    const webhookSecret = newWebhookSecret();
     const item: Item = {
       pk: tenantPk(id),
       sk: 'META',
@@ -85,8 +86,9 @@ export class Tenants {
     };
     // The tenant item must exist (holding the wrapped key) before anything is sealed under it.
     await this.db.put(item, { ifNotExists: true });
-    const sealedSecret = await this.vault.seal(id, 'webhook-secret', webhookSecret);
-    await this.db.update(tenantPk(id), 'META', { webhookSecret: sealedSecret });
+    await this.db.update(tenantPk(id), 'META', {
+      webhookSecret: await this.sealWebhookSecret(id, webhookSecret),
+    });
     const { id: apiKeyId, apiKey } = await this.createApiKey(id);
     return { tenant: toTenant(item), apiKey, apiKeyId, webhookSecret };
   }
@@ -239,10 +241,32 @@ export class Tenants {
     };
   }
 
+  /** Webhook secrets are sealed under the system key, so the tenant's last event can still be signed after revocation. */
+  private async sealWebhookSecret(tenantId: string, secret: string): Promise<string> {
+    await ensureSystemKey(this.db, this.vault);
+    return this.vault.seal(systemTenant, `webhook-secret:${tenantId}`, secret);
+  }
+
   /** The tenant's webhook signing secret (`whsec_…`). */
   async webhookSecret(tenantId: string): Promise<string | undefined> {
     const item = await this.getItem(tenantId);
     if (!item?.webhookSecret) return undefined;
-    return this.vault.openString(tenantId, 'webhook-secret', item.webhookSecret as string);
+    return this.vault.openString(systemTenant, `webhook-secret:${tenantId}`, item.webhookSecret as string);
   }
+
+  /** A new webhook signing secret; the old one stops signing at once. */
+  async rotateWebhookSecret(tenantId: string): Promise<string> {
+    await this.requireActive(tenantId);
+    const secret = newWebhookSecret();
+    await this.db.update(tenantPk(tenantId), 'META', {
+      webhookSecret: await this.sealWebhookSecret(tenantId, secret),
+      updatedAt: this.now().toISOString(),
+    });
+    return secret;
+  }
+}
+
+/** Standard Webhooks secrets: `whsec_` + base64 of 32 random bytes. */
+function newWebhookSecret(): string {
+  return `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`;
 }

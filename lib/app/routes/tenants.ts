@@ -1,6 +1,9 @@
+import { isIP } from 'node:net';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ProviderName } from '../../config.js';
 import { invalidRequest, notFound } from '../../errors.js';
+import { revokeTenant } from '../../tenants/revoke.js';
+import { isPrivateAddress } from '../../webhooks/ssrf.js';
 import type { AppEnv } from '../context.js';
 import {
   bearerSecurity,
@@ -295,7 +298,72 @@ tenantsRoutes.openapi(
 
 /** Webhook receivers must be https outside local mode (the SSRF checks run at delivery). */
 function checkWebhookUrl(url: string | undefined, runtime: 'local' | 'lambda') {
-  if (url && runtime === 'lambda' && !url.startsWith('https://')) {
-    throw invalidRequest('webhookUrl must be an https URL.');
+  if (!url || runtime !== 'lambda') return;
+  if (!url.startsWith('https://')) throw invalidRequest('webhookUrl must be an https URL.');
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) && isPrivateAddress(host))) {
+    throw invalidRequest('webhookUrl must not point at a loopback, private or link-local address.');
   }
 }
+
+tenantsRoutes.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/v1/tenants/{tenantId}',
+    tags: ['Admin'],
+    summary: 'Revoke a tenant',
+    description:
+      "The tenant's keys stop working at once; its data key is destroyed (nothing of it can be decrypted any more); every grant is revoked at its provider; every item of the tenant is deleted but a tombstone and the audit trail. Idempotent: a repeat call answers the same, and a call after an interrupted run finishes it.",
+    security: bearerSecurity,
+    request: { params: TenantIdParam },
+    responses: {
+      200: json(
+        z
+          .object({
+            tenantId: z.string(),
+            status: z.literal('revoked'),
+            connections: z.object({ revoked: z.number().int(), failed: z.number().int() }),
+          })
+          .openapi('TenantRevocation'),
+        'Revoked',
+      ),
+      ...errors(404),
+    },
+  }),
+  async (c) => {
+    const services = c.get('services');
+    const { tenantId } = c.req.valid('param');
+    const result = await revokeTenant(
+      { ...services, events: services.outbox },
+      tenantId,
+      c.get('principal').actor,
+    );
+    return c.json(result, 200);
+  },
+);
+
+tenantsRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/v1/tenants/{tenantId}/webhook-secret',
+    tags: ['Admin'],
+    summary: "Rotate the tenant's webhook signing secret",
+    description:
+      'The new secret (`whsec_…`) is shown only in this answer and signs every delivery from now on.',
+    security: bearerSecurity,
+    request: { params: TenantIdParam },
+    responses: { 201: json(z.object({ webhookSecret: z.string() }), 'The new secret'), ...errors(404, 409) },
+  }),
+  async (c) => {
+    const { tenants, audit } = c.get('services');
+    const { tenantId } = c.req.valid('param');
+    const webhookSecret = await tenants.rotateWebhookSecret(tenantId);
+    await audit.record({
+      actor: c.get('principal').actor,
+      action: 'webhook_secret.rotated',
+      tenantId,
+      outcome: 'success',
+    });
+    return c.json({ webhookSecret }, 201);
+  },
+);

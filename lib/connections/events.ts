@@ -1,0 +1,19 @@
+import type { Connection } from './model.js';
+
+export type EventType =
+  | 'connection.created'
+  | 'connection.updated'
+  | 'connection.needs_reauth'
+  | 'connection.deleted'
+  | 'tenant.revoked';
+
+/** Where connection events go (the webhook outbox). Emitting never blocks on delivery. */
+export interface EventSink {
+  emit(
+    tenantId: string,
+    type: EventType,
+    data: { connection?: Connection; tenantId?: string },
+  ): Promise<void>;
+}
+
+export const noEvents: EventSink = { emit: async () => {} };

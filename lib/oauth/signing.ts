@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+import type { Db } from '../store/db.js';
+import { ConditionFailed } from '../store/db.js';
+import { ensureSystemKey, systemTenant } from '../tenants/system.js';
+import type { Vault } from '../vault/index.js';
+
+/**
+ * The key that signs connect links: `SIGNING_KEY` when given, else 32 random bytes generated once,
+ * sealed under the system data key and kept in the table, so every process (and Lambda) shares it.
+ */
+export class SigningKey {
+  private key?: Promise<Uint8Array>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly vault: Vault,
+    private readonly configured?: Uint8Array,
+  ) {}
+
+  get(): Promise<Uint8Array> {
+    this.key ??= this.configured ? Promise.resolve(this.configured) : this.load();
+    this.key.catch(() => {
+      this.key = undefined;
+    });
+    return this.key;
+  }
+
+  private async load(): Promise<Uint8Array> {
+    const existing = await this.db.get('SYSTEM', 'SIGNING_KEY');
+    if (existing) return this.vault.open(systemTenant, 'signing-key', existing.sealed as string);
+    await ensureSystemKey(this.db, this.vault);
+    const fresh = randomBytes(32);
+    const sealed = await this.vault.seal(systemTenant, 'signing-key', fresh);
+    try {
+      await this.db.put({ pk: 'SYSTEM', sk: 'SIGNING_KEY', sealed }, { ifNotExists: true });
+      return fresh;
+    } catch (err) {
+      if (!(err instanceof ConditionFailed)) throw err;
+      const won = await this.db.get('SYSTEM', 'SIGNING_KEY');
+      return this.vault.open(systemTenant, 'signing-key', won!.sealed as string);
+    }
+  }
+}
+
+const audience = 'portico:connect';
+
+/** Signs a connect-link token (HS256): the session id, its tenant and its expiry. */
+export async function signConnectToken(
+  key: Uint8Array,
+  claims: { sid: string; tid: string; exp: number },
+): Promise<string> {
+  return new SignJWT({ tid: claims.tid })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sid)
+    .setAudience(audience)
+    .setExpirationTime(claims.exp)
+    .sign(key);
+}
+
+/** Verifies a connect-link token; `undefined` when forged, altered, expired or for another session. */
+export async function verifyConnectToken(
+  key: Uint8Array,
+  token: string,
+  sid: string,
+): Promise<{ tid: string } | undefined> {
+  try {
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience, subject: sid });
+    return typeof payload.tid === 'string' ? { tid: payload.tid } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import { PorticoError, ProviderError } from '../errors.js';
+
+export interface RetryPolicy {
+  /** Attempts in all, first included. Default 4. */
+  attempts?: number;
+  /** Per-attempt timeout. Default 15 s. */
+  timeoutMs?: number;
+  /** No retry is started past this many ms since the first attempt. Default 20 s. */
+  budgetMs?: number;
+  /** Base of the exponential backoff. Default 200 ms. */
+  baseDelayMs?: number;
+  /** Longest single wait we accept from Retry-After before giving up. Default 10 s. */
+  maxWaitMs?: number;
+}
+
+export interface FetchResult {
+  response: Response;
+  attempts: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How long the provider asks us to wait: `Retry-After` (seconds or a date), or HubSpot's
+ * `X-HubSpot-RateLimit-Interval-Milliseconds` when its remaining count is 0.
+ */
+export function retryAfterMs(res: Response, now = Date.now()): number | undefined {
+  const ra = res.headers.get('retry-after');
+  if (ra) {
+    if (/^\d+(\.\d+)?$/.test(ra.trim())) return Number(ra) * 1000;
+    const at = Date.parse(ra);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  const remaining = res.headers.get('x-hubspot-ratelimit-remaining');
+  const interval = res.headers.get('x-hubspot-ratelimit-interval-milliseconds');
+  if (remaining === '0' && interval && /^\d+$/.test(interval)) return Number(interval);
+  return undefined;
+}
+
+const retryableStatus = (s: number) => s === 429 || s === 500 || s === 502 || s === 503 || s === 504;
+
+/**
+ * `fetch` for provider calls: a timeout per attempt, and retries with exponential backoff and
+ * full jitter for network errors, 429 and 5xx, honouring `Retry-After` and HubSpot's rate-limit
+ * headers, all within a total time budget. The last answer (even a 429/5xx) is returned for
+ * the caller to map; a network failure after the last attempt throws `provider_unavailable`.
+ * `init.body` must be replayable (a string, bytes or form) when attempts > 1.
+ */
+export async function fetchWithRetry(
+  url: string,
+  init: RequestInit,
+  policy: RetryPolicy = {},
+): Promise<FetchResult> {
+  const attempts = policy.attempts ?? 4;
+  const timeoutMs = policy.timeoutMs ?? 15_000;
+  const budgetMs = policy.budgetMs ?? 20_000;
+  const base = policy.baseDelayMs ?? 200;
+  const maxWait = policy.maxWaitMs ?? 10_000;
+  const started = Date.now();
+  let lastError: unknown;
+  for (let attempt = 1; ; attempt++) {
+    const signal = init.signal
+      ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
+      : AbortSignal.timeout(timeoutMs);
+    let wait: number | undefined;
+    try {
+      const response = await fetch(url, { ...init, signal, redirect: 'manual' });
+      if (!retryableStatus(response.status) || attempt >= attempts) return { response, attempts: attempt };
+      wait = retryAfterMs(response);
+      if (wait !== undefined && wait > maxWait) return { response, attempts: attempt };
+      await response.body?.cancel().catch(() => {});
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      lastError = err;
+      if (attempt >= attempts) break;
+    }
+    const backoff = wait ?? Math.random() * base * 2 ** (attempt - 1);
+    if (Date.now() - started + backoff > budgetMs) {
+      if (lastError === undefined) {
+        // Budget spent while the provider kept answering 429/5xx: one last try, answered as is.
+        const response = await fetch(url, {
+          ...init,
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: 'manual',
+        });
+        return { response, attempts: attempt + 1 };
+      }
+      break;
+    }
+    await sleep(backoff);
+  }
+  const timedOut = (lastError as Error)?.name === 'TimeoutError';
+  throw new PorticoError(
+    'provider_unavailable',
+    timedOut ? 'The provider did not answer in time.' : 'The provider could not be reached.',
+    { status: timedOut ? 504 : 503, cause: lastError, retryAfter: 5 },
+  );
+}
+
+/** Reads a JSON answer, tolerating an empty or non-JSON body (answers `undefined`). */
+export async function readJson(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Maps a provider's 429/5xx left after retries to our problem codes. */
+export function transientError(res: Response, provider: string): PorticoError | undefined {
+  if (res.status === 429) {
+    const wait = retryAfterMs(res);
+    return new PorticoError('rate_limited', `${provider} is rate limiting this connection; retry later.`, {
+      retryAfter: wait !== undefined ? Math.ceil(wait / 1000) : 10,
+    });
+  }
+  if (res.status >= 500) {
+    return new PorticoError('provider_unavailable', `${provider} answered ${res.status}; retry later.`, {
+      status: res.status === 504 ? 504 : 503,
+      retryAfter: 5,
+    });
+  }
+  return undefined;
+}
+
+export { ProviderError };

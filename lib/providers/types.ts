@@ -1,0 +1,85 @@
+import type { ProviderEndpoints, ProviderName } from '../config.js';
+import { ProviderError } from '../errors.js';
+
+/** An OAuth client: the platform's app, or a tenant's own. */
+export interface OAuthApp {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** What a token endpoint answered, normalized. Tokens never leave the vault except to the provider. */
+export interface Grant {
+  accessToken: string;
+  /** Absent when the answer carried none (the caller keeps the old one). */
+  refreshToken?: string;
+  /** ISO time the access token stops working; undefined when it does not expire. */
+  expiresAt?: string;
+  scopes: string[];
+  /** The provider account the grant belongs to, when the token answer says (HubSpot hub_id, Dropbox account_id). */
+  accountId?: string;
+}
+
+export interface Account {
+  id: string;
+  name?: string;
+}
+
+/** The token endpoint refused the grant itself (`invalid_grant`): for a refresh, the connection is dead. */
+export class InvalidGrantError extends ProviderError {
+  override name = 'InvalidGrantError';
+  constructor(provider: string, detail: string) {
+    super('provider_error', `${provider} refused the grant: ${detail}`, { status: 400 });
+  }
+}
+
+/** The provider refused our client credentials (a misconfigured app): the operator's problem, not the user's. */
+export class InvalidClientError extends ProviderError {
+  override name = 'InvalidClientError';
+  constructor(provider: string) {
+    super(
+      'provider_error',
+      `${provider} refused the OAuth app's client credentials; check the app configuration.`,
+    );
+  }
+}
+
+export interface AuthorizationRequest {
+  app: OAuthApp;
+  redirectUri: string;
+  scopes: string[];
+  state: string;
+  codeChallenge?: string;
+}
+
+/**
+ * Everything provider-specific about OAuth, one implementation per provider folder. Each step is
+ * a plain function over the provider's documented wire format (PROVIDERS.md).
+ */
+export interface ProviderOAuth {
+  readonly name: ProviderName;
+  readonly displayName: string;
+  /** Builds the authorize URL the browser is sent to. */
+  authorizationUrl(req: AuthorizationRequest): string;
+  exchangeCode(args: {
+    app: OAuthApp;
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+  }): Promise<Grant>;
+  refresh(args: { app: OAuthApp; refreshToken: string }): Promise<Grant>;
+  /** The account behind a fresh grant. */
+  identify(grant: Grant): Promise<Account>;
+  /** Revokes a grant at the provider; a grant the provider already forgot counts as revoked. */
+  revoke(args: { app: OAuthApp; grant: { accessToken?: string; refreshToken?: string } }): Promise<void>;
+  /** HubSpot private-app tokens: checks the token and answers its account. */
+  verifyPrivateApp?(token: string): Promise<{ account: Account; scopes: string[] }>;
+}
+
+export type ProviderFactory = (endpoints: ProviderEndpoints) => ProviderOAuth;
+
+export function expiresAtFrom(expiresIn: unknown, now = Date.now()): string | undefined {
+  const n = typeof expiresIn === 'string' ? Number(expiresIn) : expiresIn;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0
+    ? new Date(now + n * 1000).toISOString()
+    : undefined;
+}

@@ -1,0 +1,39 @@
+import { ConditionFailed, type Db } from '../store/db.js';
+import type { Vault } from '../vault/index.js';
+
+/**
+ * The pseudo-tenant whose data key seals service-wide secrets: the connect-link signing key and
+ * the tenants' webhook signing secrets (which must outlive a tenant's crypto-shredding long
+ * enough to sign its `tenant.revoked` event).
+ */
+export const systemTenant = 'system';
+
+let ensured: WeakMap<Db, Promise<void>> = new WeakMap();
+
+/** Creates the system data key once (a conditional put; a process that loses the race uses the winner's). */
+export function ensureSystemKey(db: Db, vault: Vault): Promise<void> {
+  let p = ensured.get(db);
+  if (!p) {
+    p = (async () => {
+      if (await db.get(`TENANT#${systemTenant}`, 'META')) return;
+      const wrappedKey = await vault.createTenantKey(systemTenant);
+      try {
+        await db.put(
+          { pk: `TENANT#${systemTenant}`, sk: 'META', type: 'system', wrappedKey },
+          { ifNotExists: true },
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionFailed)) throw err;
+        vault.forget(systemTenant);
+      }
+    })();
+    p.catch(() => ensured.delete(db));
+    ensured.set(db, p);
+  }
+  return p;
+}
+
+/** Test hook: forget which tables were prepared. */
+export function resetSystemKeyCache() {
+  ensured = new WeakMap();
+}

@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { Connection, EventSink, EventType } from '../connections/index.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../log.js';
+import { ConditionFailed, type Db, type Item } from '../store/db.js';
+import type { Tenants } from '../tenants/index.js';
+import { assertDeliverable, UnsafeWebhookUrl } from './ssrf.js';
+
+const shards = 4;
+const outboxPk = (shard: number) => `OUTBOX#${shard}`;
+const pad = (ms: number) => String(ms).padStart(15, '0');
+
+/** Retry schedule: 5 s doubling up to 1 h a wait, for 24 hours, then the event is dead-lettered. */
+export function nextDelayMs(attempts: number): number {
+  return Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+}
+const giveUpAfterMs = 24 * 3_600_000;
+
+export interface OutboxOptions {
+  db: Db;
+  tenants: Tenants;
+  log: Logger;
+  /** Local mode: http and loopback receivers are allowed. */
+  allowPrivate: boolean;
+  now?: () => number;
+  /** Per-delivery timeout. Default 5 s. */
+  timeoutMs?: number;
+  /** Wakes the local drain loop after an event is written. */
+  onEnqueue?: () => void;
+  resolve?: (host: string) => Promise<string[]>;
+}
+
+/**
+ * Webhook delivery through a durable outbox in DynamoDB (Standard Webhooks signing). An event is
+ * written before the API answers; delivery happens later (a local loop, or a scheduled Lambda),
+ * at least once, retried with backoff for a day. A slow receiver never slows an API answer.
+ */
+export class Outbox implements EventSink {
+  private readonly now: () => number;
+  /** Set by a local drain loop: called after an event is written. */
+  wake?: () => void;
+  constructor(private readonly o: OutboxOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async emit(
+    tenantId: string,
+    type: EventType,
+    data: { connection?: Connection; tenantId?: string },
+  ): Promise<void> {
+    const tenant = await this.o.tenants.get(tenantId);
+    if (!tenant?.webhookUrl) return;
+    const id = newId('msg');
+    const at = this.now();
+    const payload = JSON.stringify({
+      type,
+      timestamp: new Date(at).toISOString(),
+      data: { tenantId, ...data },
+    });
+    const shard = randomBytes(1)[0] % shards;
+    await this.o.db.put({
+      pk: outboxPk(shard),
+      sk: `${pad(at)}#${id}`,
+      type: 'webhook',
+      id,
+      tenantId,
+      eventType: type,
+      payload,
+      attempts: 0,
+      firstAt: at,
+    });
+    this.o.onEnqueue?.();
+    this.wake?.();
+  }
+
+  /** Delivers every due event once (a pass). Answers how many were delivered, retried and dropped. */
+  async drain(max = 200): Promise<{ delivered: number; retried: number; dead: number }> {
+    const result = { delivered: 0, retried: 0, dead: 0 };
+    const now = this.now();
+    const due: Item[] = [];
+    for (let s = 0; s < shards && due.length < max; s++) {
+      const page = await this.o.db.query({
+        pk: outboxPk(s),
+        skBetween: ['0', `${pad(now)}~`],
+        limit: max - due.length,
+      });
+      due.push(...page.items);
+    }
+    await Promise.all(
+      due.map(async (item) => {
+        // Claim: only one drainer delivers a given attempt.
+        try {
+          await this.o.db.update(
+            item.pk as string,
+            item.sk as string,
+            { claimedUntil: now + 30_000 },
+            {
+              expression:
+                'attribute_exists(pk) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
+              values: { ':now': now },
+            },
+          );
+        } catch (err) {
+          if (err instanceof ConditionFailed) return;
+          throw err;
+        }
+        const outcome = await this.deliver(item);
+        if (outcome === 'delivered') {
+          await this.o.db.delete(item.pk as string, item.sk as string);
+          result.delivered++;
+          return;
+        }
+        const attempts = (item.attempts as number) + 1;
+        if (outcome === 'drop' || now - (item.firstAt as number) > giveUpAfterMs) {
+          await this.o.db.put({
+            ...item,
+            pk: `OUTBOX_DEAD#${item.tenantId}`,
+            sk: item.sk,
+            attempts,
+            claimedUntil: undefined,
+          });
+          await this.o.db.delete(item.pk as string, item.sk as string);
+          result.dead++;
+          return;
+        }
+        // Re-schedule: the new item first, then the old one goes (a crash in between delivers twice, never zero times).
+        const at = now + nextDelayMs(attempts) * (0.8 + Math.random() * 0.4);
+        await this.o.db.put({
+          ...item,
+          sk: `${pad(Math.round(at))}#${item.id}`,
+          attempts,
+          claimedUntil: undefined,
+        });
+        await this.o.db.delete(item.pk as string, item.sk as string);
+        result.retried++;
+      }),
+    );
+    return result;
+  }
+
+  private async deliver(item: Item): Promise<'delivered' | 'retry' | 'drop'> {
+    const tenantId = item.tenantId as string;
+    const tenant = await this.o.tenants.get(tenantId);
+    const url = tenant?.webhookUrl;
+    const secret = await this.o.tenants.webhookSecret(tenantId).catch(() => undefined);
+    if (!url || !secret) return 'drop';
+    try {
+      await assertDeliverable(url, { allowPrivate: this.o.allowPrivate, resolve: this.o.resolve });
+    } catch (err) {
+      if (err instanceof UnsafeWebhookUrl) {
+        this.o.log.warn('webhook refused', { tenantId, reason: err.message });
+        return 'drop';
+      }
+      return 'retry';
+    }
+    const payload = item.payload as string;
+    const at = new Date(this.now());
+    const signature = new Webhook(secret).sign(item.id as string, at, payload);
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': item.id as string,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': signature,
+          'user-agent': 'Portico-Webhooks/1',
+        },
+        body: payload,
+        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+      });
+      await res.body?.cancel().catch(() => {});
+      if (res.status >= 200 && res.status < 300) return 'delivered';
+      this.o.log.info('webhook not accepted', {
+        tenantId,
+        status: res.status,
+        attempt: (item.attempts as number) + 1,
+      });
+      return 'retry';
+    } catch (err) {
+      this.o.log.info('webhook delivery failed', { tenantId, error: (err as Error).name });
+      return 'retry';
+    }
+  }
+
+  /** Dead-lettered events of a tenant (for operators). */
+  async dead(tenantId: string): Promise<Item[]> {
+    return (await this.o.db.query({ pk: `OUTBOX_DEAD#${tenantId}` })).items;
+  }
+}
+
+/** A local loop that drains the outbox every second, and at once after an event is written. */
+export function startDrainLoop(outbox: Outbox, log: Logger, intervalMs = 1000) {
+  let running = false;
+  let stopped = false;
+  const tick = async () => {
+    if (running || stopped) return;
+    running = true;
+    try {
+      await outbox.drain();
+    } catch (err) {
+      log.warn('outbox drain failed', { err });
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return {
+    wake: () => void setTimeout(tick, 0),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

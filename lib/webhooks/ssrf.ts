@@ -1,0 +1,66 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
+/**
+ * True for addresses a webhook must never reach from the deployment: loopback, private
+ * (RFC 1918, ULA), link-local (incl. the cloud metadata service), CGNAT, unspecified,
+ * multicast and reserved ranges, in IPv4, IPv6 and IPv4-mapped IPv6.
+ */
+export function isPrivateAddress(address: string): boolean {
+  let ip = address.toLowerCase();
+  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (mapped) ip = mapped[1];
+  if (isIP(ip) === 4) {
+    const [a, b] = ip.split('.').map(Number);
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 192 && b === 0) ||
+      (a === 198 && (b === 18 || b === 19)) ||
+      a >= 224
+    );
+  }
+  if (isIP(ip) === 6) {
+    if (ip === '::' || ip === '::1') return true;
+    const first = Number.parseInt(ip.split(':')[0] || '0', 16);
+    return (
+      (first & 0xfe00) === 0xfc00 || // ULA fc00::/7
+      (first & 0xffc0) === 0xfe80 || // link-local
+      (first & 0xff00) === 0xff00 || // multicast
+      ip.startsWith('64:ff9b:') || // NAT64 can reach IPv4 private space
+      ip.startsWith('::ffff:')
+    );
+  }
+  return true; // not an address at all: refuse
+}
+
+export class UnsafeWebhookUrl extends Error {
+  override name = 'UnsafeWebhookUrl';
+}
+
+/**
+ * Checks a webhook URL before each delivery in the deployment: https only, and every address
+ * its host resolves to must be public. (Local mode allows http and loopback receivers.)
+ */
+export async function assertDeliverable(
+  url: string,
+  options: { allowPrivate: boolean; resolve?: (host: string) => Promise<string[]> },
+): Promise<void> {
+  const u = new URL(url);
+  if (options.allowPrivate) return;
+  if (u.protocol !== 'https:') throw new UnsafeWebhookUrl('webhook URLs must be https');
+  const host = u.hostname;
+  const resolve =
+    options.resolve ??
+    (async (h: string) => (await lookup(h, { all: true, verbatim: true })).map((r) => r.address));
+  const addresses = isIP(host.replace(/^\[|\]$/g, '')) ? [host] : await resolve(host);
+  if (!addresses.length || addresses.some(isPrivateAddress)) {
+    throw new UnsafeWebhookUrl('the webhook host resolves to a private, loopback or link-local address');
+  }
+}
