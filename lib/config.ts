@@ -30,6 +30,8 @@ export interface Config {
   /** Key that signs connect links (base64 of >= 32 bytes); generated and kept sealed in the store when unset. */
   signingKey?: Uint8Array;
   sandbox: boolean;
+  /** How long a refresh lease holds before another process may take over (a crashed holder's lease expires). */
+  refreshLeaseMs: number;
   apps: Record<ProviderName, PlatformApp>;
   endpoints: Record<ProviderName, ProviderEndpoints>;
 }
@@ -141,6 +143,7 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
     signingKey: parseKey('SIGNING_KEY', str('SIGNING_KEY')),
     adminJwt,
     sandbox,
+    refreshLeaseMs: parseMs('REFRESH_LEASE_MS', str('REFRESH_LEASE_MS'), 30_000),
     apps,
     endpoints,
   };
@@ -150,6 +153,14 @@ function parsePort(raw: string | undefined): number {
   if (raw === undefined) return 8787;
   if (!/^\d+$/.test(raw) || Number(raw) > 65535)
     throw new ConfigError('PORT', `must be a number from 0 to 65535, got "${raw}"`);
+  return Number(raw);
+}
+
+function parseMs(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 100 || Number(raw) > 600_000) {
+    throw new ConfigError(name, `must be a number of milliseconds from 100 to 600000, got "${raw}"`);
+  }
   return Number(raw);
 }
 

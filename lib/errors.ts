@@ -124,3 +124,8 @@ export class ConfigError extends Error {
 export class VaultError extends Error {
   override name = 'VaultError';
 }
+
+/** A provider answered 401 to an access token: refresh once and retry (`Connections.withToken`). */
+export class TokenRejected extends Error {
+  override name = 'TokenRejected';
+}

@@ -58,7 +58,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     providers,
     log,
     events: overrides.events ?? outbox,
-    leaseMs: overrides.leaseMs,
+    leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
   });
   const flows = new ConnectFlows({
     db,

@@ -3,6 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { PorticoError } from '../errors.js';
+import { dropboxRoutes } from '../providers/dropbox/routes.js';
+import { hubspotRoutes } from '../providers/hubspot/routes.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv, Services } from './context.js';
 import { onError, problemResponse } from './problem.js';
@@ -11,6 +13,7 @@ import { connectRoutes } from './routes/connect.js';
 import { connectionsRoutes } from './routes/connections.js';
 import { docsRoutes } from './routes/docs.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { proxyRoutes } from './routes/proxy.js';
 import { tenantsRoutes } from './routes/tenants.js';
 import { validationHook } from './validation.js';
 
@@ -82,6 +85,9 @@ export function createApp(services: Services, options: AppOptions = {}) {
   app.route('/', tenantAuditRoutes);
   app.route('/', connectRoutes);
   app.route('/', connectionsRoutes);
+  app.route('/', hubspotRoutes);
+  app.route('/', dropboxRoutes);
+  app.route('/', proxyRoutes);
 
   // The browser side of the web flow: no bearer key, protected by signed links, state and cookie.
   app.route('/', oauthRoutes);

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Audit } from '../audit/index.js';
 import type { Config, ProviderName } from '../config.js';
-import { invalidRequest, NeedsReauthError, notFound, PorticoError } from '../errors.js';
+import { invalidRequest, NeedsReauthError, notFound, PorticoError, TokenRejected } from '../errors.js';
+
+export { TokenRejected } from '../errors.js';
+
 import { isId, newId, sha256Hex } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { Account, Grant, OAuthApp, ProviderOAuth } from '../providers/index.js';
@@ -460,8 +463,14 @@ export class Connections {
     tenantId: string,
     id: string,
     fn: (token: string, connection: Item) => Promise<T>,
+    options: { provider?: ProviderName } = {},
   ): Promise<T> {
     const item = await this.getItem(tenantId, id);
+    if (options.provider && item.provider !== options.provider) {
+      throw invalidRequest(
+        `This is a ${item.provider} connection; the route needs a ${options.provider} connection.`,
+      );
+    }
     const first = await this.accessToken(tenantId, id, { item });
     try {
       return await fn(first.accessToken, item);
@@ -506,9 +515,4 @@ export class Connections {
     });
     await this.events.emit(tenantId, 'connection.deleted', { connection });
   }
-}
-
-/** Thrown by a `withToken` callback when the provider answered 401 to the token. */
-export class TokenRejected extends Error {
-  override name = 'TokenRejected';
 }

@@ -59,10 +59,10 @@ export class TestBrowser {
 /** The hidden fields of the first form on a page (the sandbox consent screen). */
 export function formFields(html: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const unescape = (s: string) =>
+  const decodeEntities = (s: string) =>
     s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
   for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
-    out[unescape(m[1])] = unescape(m[2]);
+    out[decodeEntities(m[1])] = decodeEntities(m[2]);
   return out;
 }
 

@@ -1,0 +1,61 @@
+import { PorticoError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { toPorticoError } from './problem.js';
+
+/**
+ * An `application/x-ndjson` answer from an async source of JSON values, one a line, pulled as
+ * the client reads (backpressure). A failure after the first line ends the stream with one line
+ * `{"error": {"code", "detail"}}`, so no consumer can take a partial stream for a whole one; a
+ * failure before anything was sent is thrown, to be answered as problem JSON.
+ */
+export async function ndjsonResponse(
+  source: AsyncIterable<unknown>,
+  log: Logger,
+  requestId?: string,
+): Promise<Response> {
+  const it = source[Symbol.asyncIterator]();
+  const enc = new TextEncoder();
+  // Pull the first value before answering, so early failures keep their status code.
+  const first = await it.next();
+  let done = first.done;
+  const pending: unknown[] = first.done ? [] : [first.value];
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        let chunk = '';
+        while (pending.length) chunk += `${JSON.stringify(pending.shift())}\n`;
+        // Batch a few values a pull: fewer, larger chunks.
+        for (let i = 0; !done && i < 256 && chunk.length < 64 * 1024; i++) {
+          const r = await it.next();
+          if (r.done) done = true;
+          else chunk += `${JSON.stringify(r.value)}\n`;
+        }
+        if (chunk) controller.enqueue(enc.encode(chunk));
+        if (done) controller.close();
+      } catch (err) {
+        const e = toPorticoError(err);
+        if (e.status >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
+        controller.enqueue(enc.encode(`${JSON.stringify({ error: { code: e.code, detail: e.message } })}\n`));
+        controller.close();
+      }
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
+  });
+}
+
+/** True when the client asked for NDJSON. */
+export function wantsNdjson(accept: string | undefined): boolean {
+  return /application\/x-ndjson/i.test(accept ?? '');
+}
+
+export { PorticoError };

@@ -1,0 +1,159 @@
+import {
+  invalidRequest,
+  notFound,
+  PorticoError,
+  ProviderError,
+  TokenRejected,
+  unprocessable,
+} from '../../errors.js';
+import { fetchWithRetry, readJson, transientError } from '../http.js';
+
+/**
+ * Dropbox API v2 (https://www.dropbox.com/developers/documentation/http/documentation): RPC
+ * routes are POST with JSON bodies; downloads carry their argument in `Dropbox-API-Arg`.
+ */
+
+export interface DropboxEntry {
+  type: 'file' | 'folder';
+  id: string;
+  name: string;
+  path: string;
+  size?: number;
+  modifiedAt?: string;
+  contentHash?: string;
+}
+
+interface RawEntry {
+  '.tag'?: string;
+  id?: string;
+  name?: string;
+  path_display?: string;
+  path_lower?: string;
+  size?: number;
+  server_modified?: string;
+  content_hash?: string;
+}
+
+/**
+ * `Dropbox-API-Arg` as Dropbox requires: JSON with every character at or above U+007F escaped as
+ * `\uXXXX` (HTTP headers are not UTF-8). JSON.stringify already escapes control characters, so
+ * no CR/LF can reach the header.
+ */
+export function dropboxApiArg(arg: unknown): string {
+  return JSON.stringify(arg).replace(
+    /[\u007f-\uffff]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** A Dropbox path argument: `""` (the root) or `/…`, or an `id:`/`rev:` reference. */
+export function checkPath(path: string, allowRoot: boolean): string {
+  if (path === '' || path === '/') {
+    if (allowRoot) return '';
+    throw invalidRequest('path must name a file, e.g. "/data/users.avro".');
+  }
+  if (path.length > 4096) throw invalidRequest('path is too long.');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u001f]/.test(path)) throw invalidRequest('path must not contain control characters.');
+  if (!path.startsWith('/') && !/^(id|rev|ns):/.test(path)) throw invalidRequest('path must start with "/".');
+  return path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+export const toEntry = (e: RawEntry): DropboxEntry => ({
+  type: e['.tag'] === 'folder' ? 'folder' : 'file',
+  id: String(e.id ?? ''),
+  name: String(e.name ?? ''),
+  path: String(e.path_display ?? e.path_lower ?? ''),
+  ...(e['.tag'] === 'file'
+    ? {
+        ...(typeof e.size === 'number' ? { size: e.size } : {}),
+        ...(e.server_modified ? { modifiedAt: e.server_modified } : {}),
+        ...(e.content_hash ? { contentHash: e.content_hash } : {}),
+      }
+    : {}),
+});
+
+/**
+ * Maps a Dropbox error answer: 401 -> {@link TokenRejected} (refresh once and retry); 409
+ * `path/not_found` -> 404, other 409 path errors -> 422; 429/5xx -> retry advice; 400 (plain
+ * text: a malformed call) -> 502, since that is our fault, not the caller's.
+ */
+export async function dropboxError(res: Response): Promise<Error> {
+  if (res.status === 401) {
+    await res.body?.cancel().catch(() => {});
+    return new TokenRejected('Dropbox refused the access token');
+  }
+  const transient = transientError(res, 'Dropbox');
+  if (transient) {
+    await res.body?.cancel().catch(() => {});
+    return transient;
+  }
+  const body = (await readJson(res)) as { error_summary?: string; error?: { '.tag'?: string } } | undefined;
+  const summary =
+    typeof body?.error_summary === 'string' ? body.error_summary.replace(/\/\.*$/, '').slice(0, 200) : '';
+  if (res.status === 409) {
+    if (/not_found/.test(summary)) return notFound('Dropbox path');
+    if (/restricted|malformed_path|not_file|not_folder|unsupported_file/.test(summary)) {
+      return unprocessable(`Dropbox: ${summary}`);
+    }
+    return invalidRequest(`Dropbox: ${summary || 'the request failed'}`);
+  }
+  if (res.status === 403)
+    return new PorticoError('forbidden', `Dropbox refused: ${summary || 'missing scope'}.`);
+  return new ProviderError('provider_error', `Dropbox answered ${res.status}.`);
+}
+
+/** A Dropbox client bound to its hosts and an access token. */
+export function dropbox(apiUrl: string, contentUrl: string, token: string) {
+  const rpc = async <T>(route: string, arg: unknown): Promise<T> => {
+    const { response } = await fetchWithRetry(`${apiUrl}/2/${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(arg),
+    });
+    if (!response.ok) throw await dropboxError(response);
+    return (await readJson(response)) as T;
+  };
+  return {
+    async listFolder(path: string, recursive: boolean, cursor?: string) {
+      const page = cursor
+        ? await rpc<{ entries?: RawEntry[]; cursor?: string; has_more?: boolean }>(
+            'files/list_folder/continue',
+            { cursor },
+          )
+        : await rpc<{ entries?: RawEntry[]; cursor?: string; has_more?: boolean }>('files/list_folder', {
+            path,
+            recursive,
+            limit: 500,
+          });
+      return {
+        entries: (page.entries ?? [])
+          .filter((e) => e['.tag'] === 'file' || e['.tag'] === 'folder')
+          .map(toEntry),
+        nextCursor: page.has_more ? page.cursor : undefined,
+      };
+    },
+    /**
+     * Downloads a file (from `offset`, with a Range request). The answer's body is not read:
+     * the caller streams it. 416 (offset at or past the end) answers an empty body.
+     */
+    async download(path: string, options: { offset?: number; signal?: AbortSignal } = {}): Promise<Response> {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        'dropbox-api-arg': dropboxApiArg({ path }),
+      };
+      if (options.offset) headers.range = `bytes=${options.offset}-`;
+      const { response } = await fetchWithRetry(`${contentUrl}/2/files/download`, {
+        method: 'POST',
+        headers,
+        signal: options.signal,
+      });
+      if (response.status === 416) {
+        await response.body?.cancel().catch(() => {});
+        return new Response(new Uint8Array(0), { status: 206, headers: { 'content-length': '0' } });
+      }
+      if (!response.ok) throw await dropboxError(response);
+      return response;
+    },
+  };
+}

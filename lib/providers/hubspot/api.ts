@@ -1,0 +1,151 @@
+import { invalidRequest, notFound, PorticoError, ProviderError, TokenRejected } from '../../errors.js';
+import { fetchWithRetry, readJson, transientError } from '../http.js';
+
+/** HubDB v3 (https://developers.hubspot.com/docs/api/cms/hubdb), normalized for Portico's API. */
+
+export interface HubDbColumn {
+  name: string;
+  label: string;
+  type: string;
+}
+export interface HubDbTable {
+  id: string;
+  name: string;
+  label: string;
+  rowCount: number;
+  published: boolean;
+  updatedAt: string | null;
+  columns: HubDbColumn[];
+}
+export interface HubDbRow {
+  id: string;
+  values: Record<string, unknown>;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+interface RawTable {
+  id?: string | number;
+  name?: string;
+  label?: string;
+  rowCount?: number;
+  published?: boolean;
+  updatedAt?: string;
+  columns?: Array<{ name?: string; label?: string; type?: string }>;
+}
+interface RawRow {
+  id?: string | number;
+  values?: Record<string, unknown>;
+  createdAt?: string;
+  updatedAt?: string;
+}
+interface RawPage<T> {
+  results?: T[];
+  paging?: { next?: { after?: string } };
+}
+
+export const toTable = (t: RawTable): HubDbTable => ({
+  id: String(t.id ?? ''),
+  name: String(t.name ?? ''),
+  label: String(t.label ?? t.name ?? ''),
+  rowCount: typeof t.rowCount === 'number' ? t.rowCount : 0,
+  published: Boolean(t.published),
+  updatedAt: t.updatedAt ?? null,
+  columns: (t.columns ?? []).map((c) => ({
+    name: String(c.name ?? ''),
+    label: String(c.label ?? c.name ?? ''),
+    type: String(c.type ?? ''),
+  })),
+});
+
+export const toRow = (r: RawRow): HubDbRow => ({
+  id: String(r.id ?? ''),
+  values: r.values ?? {},
+  createdAt: r.createdAt ?? null,
+  updatedAt: r.updatedAt ?? null,
+});
+
+/**
+ * Maps a HubSpot error answer to ours: 401 -> {@link TokenRejected} (refresh once and retry),
+ * 403 MISSING_SCOPES -> `403 forbidden` naming the scopes, 404 -> `404`, 429/5xx -> retry
+ * advice, other 4xx -> `400 invalid_request` with HubSpot's message.
+ */
+export async function hubspotError(res: Response): Promise<Error> {
+  if (res.status === 401) {
+    await res.body?.cancel().catch(() => {});
+    return new TokenRejected('HubSpot refused the access token');
+  }
+  const transient = transientError(res, 'HubSpot');
+  if (transient) {
+    await res.body?.cancel().catch(() => {});
+    return transient;
+  }
+  const body = (await readJson(res)) as
+    | { message?: string; category?: string; errors?: Array<{ context?: { requiredScopes?: string[] } }> }
+    | undefined;
+  const message =
+    typeof body?.message === 'string' ? body.message.slice(0, 500) : `HubSpot answered ${res.status}`;
+  if (res.status === 403) {
+    const scopes = [...new Set((body?.errors ?? []).flatMap((e) => e.context?.requiredScopes ?? []))];
+    return new PorticoError(
+      'forbidden',
+      scopes.length ? `The connection is missing the HubSpot scopes: ${scopes.join(', ')}.` : message,
+      scopes.length ? { extra: { requiredScopes: scopes } } : {},
+    );
+  }
+  if (res.status === 404) return notFound('HubDB resource');
+  if (res.status >= 400 && res.status < 500) return invalidRequest(`HubSpot: ${message}`);
+  return new ProviderError('provider_error', `HubSpot answered ${res.status}.`);
+}
+
+/** A HubDB client bound to an API base URL and an access token. */
+export function hubdb(apiUrl: string, token: string) {
+  const base = `${apiUrl}/cms/v3/hubdb`;
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T | undefined> => {
+    const { response } = await fetchWithRetry(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw await hubspotError(response);
+    if (response.status === 204) return undefined;
+    return (await readJson(response)) as T;
+  };
+  const seg = (s: string) => encodeURIComponent(s);
+  return {
+    async listTables(limit: number, after?: string) {
+      const q = new URLSearchParams({ limit: String(limit) });
+      if (after) q.set('after', after);
+      const page = (await call<RawPage<RawTable>>('GET', `/tables?${q}`)) ?? {};
+      return { tables: (page.results ?? []).map(toTable), nextCursor: page.paging?.next?.after };
+    },
+    async getTable(table: string) {
+      return toTable((await call<RawTable>('GET', `/tables/${seg(table)}`)) ?? {});
+    },
+    async listRows(table: string, query: URLSearchParams) {
+      const page = (await call<RawPage<RawRow>>('GET', `/tables/${seg(table)}/rows?${query}`)) ?? {};
+      return { rows: (page.results ?? []).map(toRow), nextCursor: page.paging?.next?.after };
+    },
+    async getRow(table: string, rowId: string) {
+      return toRow((await call<RawRow>('GET', `/tables/${seg(table)}/rows/${seg(rowId)}`)) ?? {});
+    },
+    async createRow(table: string, values: Record<string, unknown>) {
+      return toRow((await call<RawRow>('POST', `/tables/${seg(table)}/rows`, { values })) ?? {});
+    },
+    async updateRow(table: string, rowId: string, values: Record<string, unknown>) {
+      return toRow(
+        (await call<RawRow>('PATCH', `/tables/${seg(table)}/rows/${seg(rowId)}/draft`, { values })) ?? {},
+      );
+    },
+    async deleteRow(table: string, rowId: string) {
+      await call('DELETE', `/tables/${seg(table)}/rows/${seg(rowId)}/draft`);
+    },
+    async publish(table: string) {
+      return toTable((await call<RawTable>('POST', `/tables/${seg(table)}/draft/publish`)) ?? {});
+    },
+  };
+}
