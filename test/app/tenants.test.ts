@@ -178,3 +178,20 @@ describe('refusals', () => {
     expect((await res.json()).code).toBe('invalid_request');
   });
 });
+
+describe('warm reads check the key concurrently', () => {
+  it('a key deleted after it was seen stops working at once on GET routes too', async () => {
+    const { id, apiKey } = await t.tenant();
+    const added = await (await t.call('POST', `/v1/tenants/${id}/api-keys`, { key: ADMIN_KEY })).json();
+    // Seen once: this process now has a hint for the key.
+    expect((await t.call('GET', '/v1/audit', { key: added.apiKey })).status).toBe(200);
+    expect((await t.call('GET', '/v1/connections', { key: added.apiKey })).status).toBe(200);
+    await t.call('DELETE', `/v1/tenants/${id}/api-keys/${added.id}`, { key: ADMIN_KEY });
+    for (const path of ['/v1/audit', '/v1/connections', '/v1/connections/conn_0000000000000000']) {
+      const res = await t.call('GET', path, { key: added.apiKey });
+      expect(res.status, path).toBe(401);
+      expect((await res.json()).code).toBe('unauthorized');
+    }
+    expect((await t.call('GET', '/v1/audit', { key: apiKey })).status).toBe(200);
+  });
+});
