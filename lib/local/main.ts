@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { startLocal } from './server.js';
 
 /** `npm start`: the whole service on this machine. */
 try {
+  // A .env file in the working directory fills in variables the environment does not set.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const server = await startLocal();
   const { config } = server;
   process.stdout.write(
