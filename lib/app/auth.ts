@@ -100,7 +100,7 @@ export function requireTenant(
         routeError = err;
       }
       const p = await check;
-      if (!p || p.kind !== 'tenant' || p.tenantId !== hinted.tenantId) {
+      if (p?.kind !== 'tenant' || p.tenantId !== hinted.tenantId) {
         hints.drop(header);
         await c.res?.body?.cancel().catch(() => {});
         throw unauthorized();
