@@ -1,0 +1,28 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { type SweepResult, sweepDueConnections } from '../lib/connections/sweep.js';
+import { lambdaServices } from './runtime.js';
+
+// Wiring only: the scheduled work (EventBridge, every minute): the sweep of due refreshes, then
+// one pass over the webhook outbox. A thrown error fails the invocation, which the stack routes
+// to the dead-letter queue and an alarm.
+const services = lambdaServices(new SecretsManagerClient({}));
+
+export type ScheduledResult = SweepResult & {
+  webhooks: { delivered: number; retried: number; dead: number };
+};
+
+export async function handler(event: ScheduledEvent, context?: Context): Promise<ScheduledResult> {
+  const s = await services();
+  const started = performance.now();
+  const result = await sweepDueConnections(s);
+  const webhooks = await s.outbox.drain(500);
+  s.log.info('refresher run', {
+    requestId: context?.awsRequestId,
+    scheduledAt: event.time,
+    ...result,
+    webhooks,
+    ms: Math.round(performance.now() - started),
+  });
+  return { ...result, webhooks };
+}

@@ -1,0 +1,147 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Hono } from 'hono';
+import type { Services } from '../lib/app/context.js';
+import { problemResponse } from '../lib/app/problem.js';
+import { loadConfig } from '../lib/config.js';
+import { ConfigError, PorticoError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
+import { createServices, type ServiceOverrides } from '../lib/services.js';
+
+type Env = Record<string, string | undefined>;
+
+/** A secret could not be fetched (network, throttling, permissions): worth retrying, unlike a {@link ConfigError}. */
+export class SecretUnavailableError extends Error {
+  override name = 'SecretUnavailableError';
+  constructor(
+    readonly variable: string,
+    cause: unknown,
+  ) {
+    super(`${variable}: the secret could not be read (${(cause as Error)?.name ?? 'error'})`, { cause });
+  }
+}
+
+/** The members of the provider secrets secret (`PROVIDER_SECRETS_ARN`); any other member is ignored. */
+export const providerSecretNames = ['HUBSPOT_CLIENT_SECRET', 'DROPBOX_CLIENT_SECRET'] as const;
+
+/**
+ * The environment the Lambda functions hand to `loadConfig(env, 'lambda')`: the process
+ * environment plus the secrets it points at, read from Secrets Manager (both in parallel):
+ *
+ * - `ADMIN_API_KEY_SECRET_ARN`: a plain secret string, becomes `ADMIN_API_KEY`;
+ * - `PROVIDER_SECRETS_ARN`: a JSON object, whose {@link providerSecretNames} members become the
+ *   variables of the same name (empty placeholders stay unset).
+ *
+ * `SANDBOX` defaults to `0` (without provider client ids `loadConfig` would otherwise pick the
+ * sandbox, which it refuses in Lambda); an explicit `SANDBOX=1` is kept so that `loadConfig`
+ * refuses it loudly. Errors name the variable, never a secret's value: a
+ * {@link SecretUnavailableError} when Secrets Manager cannot be read (worth retrying), a
+ * {@link ConfigError} when what it holds is unusable.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
+ */
+export async function loadLambdaEnv(env: Env, secrets: SecretsManagerClient): Promise<Env> {
+  const read = async (variable: string): Promise<string | undefined> => {
+    const secretId = env[variable]?.trim();
+    if (!secretId) return undefined;
+    let out: { SecretString?: string };
+    try {
+      out = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    } catch (err) {
+      throw new SecretUnavailableError(variable, err);
+    }
+    if (out.SecretString === undefined) throw new ConfigError(variable, 'the secret holds no string');
+    return out.SecretString;
+  };
+  const [adminKey, providerJson] = await Promise.all([
+    read('ADMIN_API_KEY_SECRET_ARN'),
+    read('PROVIDER_SECRETS_ARN'),
+  ]);
+
+  const merged: Env = { ...env, SANDBOX: env.SANDBOX?.trim() || '0' };
+  if (adminKey !== undefined) merged.ADMIN_API_KEY = adminKey.trim();
+  if (providerJson !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(providerJson);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new ConfigError(
+        'PROVIDER_SECRETS_ARN',
+        `the secret must be a JSON object with ${providerSecretNames.join(', ')}`,
+      );
+    }
+    for (const name of providerSecretNames) {
+      const value = (parsed as Record<string, unknown>)[name];
+      if (value === undefined || value === null || value === '') continue;
+      if (typeof value !== 'string')
+        throw new ConfigError('PROVIDER_SECRETS_ARN', `${name} must be a string`);
+      merged[name] = value;
+    }
+  }
+  return merged;
+}
+
+/**
+ * Memoizes an async builder for the life of the container: the first caller starts it, everyone
+ * shares the same promise, and a failure is forgotten so that the next call tries again (a
+ * Secrets Manager hiccup must not poison a warm container).
+ */
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      pending = build();
+      pending.catch(() => {
+        pending = undefined;
+      });
+    }
+    return pending;
+  };
+}
+
+/**
+ * The services of a Lambda container, built on first use: secrets read once, then
+ * `createServices(loadConfig(env, 'lambda'))`. `env` is read when the first call comes, not
+ * when the module loads.
+ */
+export function lambdaServices(
+  secrets: SecretsManagerClient,
+  options: { env?: () => Env; overrides?: ServiceOverrides } = {},
+): () => Promise<Services> {
+  const env = options.env ?? (() => process.env);
+  return once(async () =>
+    createServices(loadConfig(await loadLambdaEnv(env(), secrets), 'lambda'), options.overrides),
+  );
+}
+
+type FetchApp = { fetch: (request: Request, env?: unknown) => Response | Promise<Response> };
+
+/**
+ * A Hono app that builds the real one on its first request and forwards every request to it,
+ * so module init stays cheap and the secrets are read inside a request. Until the real app can
+ * be built, requests answer problem JSON: `503` when a dependency failed (retried on the next
+ * request), `500` for a configuration error. Neither answer carries the cause; the log does.
+ */
+export function deferredApp(build: () => Promise<FetchApp>): Hono {
+  const log = createLogger({ base: { component: 'lambda-init' } });
+  const app = new Hono();
+  app.all('*', async (c) => {
+    let target: FetchApp;
+    try {
+      target = await build();
+    } catch (err) {
+      log.error('the app could not start', { err });
+      const fault =
+        err instanceof ConfigError
+          ? new PorticoError('internal_error', 'The service is misconfigured; the operator has been told.')
+          : new PorticoError('provider_unavailable', 'The service is starting; try again.', {
+              status: 503,
+              retryAfter: 1,
+            });
+      return problemResponse(fault);
+    }
+    return target.fetch(c.req.raw, c.env);
+  });
+  return app;
+}

@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { lambdaBundling } from '../../infra/bundling.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface BundleFigures {
+  /** Minified size of the API function bundle (`index.mjs`, source map not counted). */
+  apiBytes: number;
+  /** The same for a bare Hono `handle(app)` handler, bundled the same way. */
+  bareBytes: number;
+  /** Median time to import the API bundle in a fresh `node` process (cold module init). */
+  apiInitMs: number;
+  bareInitMs: number;
+}
+
+export interface MeasureOptions {
+  /** Fresh processes per bundle; the median is reported. Default 7. */
+  runs?: number;
+  /** Receives each bundle's esbuild metafile (what dominates the size). */
+  onMetafile?: (name: 'api' | 'bare', metafile: Metafile) => void;
+}
+
+const bareHandler = `
+import { Hono } from 'hono';
+import { handle } from 'hono/aws-lambda';
+const app = new Hono();
+app.get('/healthz', (c) => c.json({ ok: true }));
+export const handler = handle(app);
+`;
+
+/**
+ * Bundles `functions/api.ts` exactly as the CDK stack does (infra/bundling.ts: ESM, minified,
+ * node22, `@aws-sdk/*` external) and a bare Hono handler the same way, into a temp dir, then
+ * times each bundle's cold module init: `runs` fresh `node --enable-source-maps` processes
+ * (as the stack sets it) each importing the bundle once, interleaved, median taken. The
+ * externals resolve from this repository's node_modules, as they would from the runtime's.
+ */
+export async function measureBundles(options: MeasureOptions = {}): Promise<BundleFigures> {
+  const runs = options.runs ?? 7;
+  const dir = mkdtempSync(join(tmpdir(), 'portico-bundle-'));
+  try {
+    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    const common: BuildOptions = {
+      bundle: true,
+      platform: 'node',
+      format: lambdaBundling.format,
+      target: lambdaBundling.target,
+      minify: lambdaBundling.minify,
+      treeShaking: lambdaBundling.treeShaking,
+      sourcemap: lambdaBundling.sourcemap,
+      sourcesContent: lambdaBundling.sourcesContent,
+      mainFields: [...lambdaBundling.mainFields],
+      external: [...lambdaBundling.external],
+      banner: { js: lambdaBundling.banner },
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: repoRoot,
+    };
+    const out = { api: join(dir, 'api', 'index.mjs'), bare: join(dir, 'bare', 'index.mjs') };
+    mkdirSync(join(dir, 'api'));
+    mkdirSync(join(dir, 'bare'));
+    const api = await build({
+      ...common,
+      entryPoints: [join(repoRoot, 'functions', 'api.ts')],
+      outfile: out.api,
+    });
+    const bare = await build({
+      ...common,
+      stdin: { contents: bareHandler, resolveDir: repoRoot, sourcefile: 'bare-handler.ts', loader: 'ts' },
+      outfile: out.bare,
+    });
+    options.onMetafile?.('api', api.metafile!);
+    options.onMetafile?.('bare', bare.metafile!);
+
+    const times = { api: [] as number[], bare: [] as number[] };
+    importTime(out.bare); // warm the file cache once, not counted
+    importTime(out.api);
+    for (let i = 0; i < runs; i++) {
+      times.bare.push(importTime(out.bare));
+      times.api.push(importTime(out.api));
+    }
+    return {
+      apiBytes: statSync(out.api).size,
+      bareBytes: statSync(out.bare).size,
+      apiInitMs: median(times.api),
+      bareInitMs: median(times.bare),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const probe = `
+const started = performance.now();
+await import(process.argv[1]);
+process.stdout.write(String(performance.now() - started));
+`;
+
+function importTime(file: string): number {
+  const res = spawnSync(
+    process.execPath,
+    ['--enable-source-maps', '--input-type=module', '-e', probe, pathToFileURL(file).href],
+    { encoding: 'utf8', env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1' } },
+  );
+  const ms = Number(res.stdout);
+  if (res.status !== 0 || !Number.isFinite(ms)) {
+    throw new Error(`importing ${file} failed (${res.status}): ${res.stderr.slice(0, 2000)}`);
+  }
+  return ms;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const m = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return Math.round(m * 10) / 10;
+}
+
+/** The inputs that contribute most to a bundle, by package (node_modules/<pkg>) or by lib/ folder. */
+export function largestContributors(metafile: Metafile, top = 12): Array<{ name: string; bytes: number }> {
+  const byName = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+      const name = pkg ?? path.split('/').slice(0, 2).join('/');
+      byName.set(name, (byName.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...byName.entries()]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, top);
+}
+
+// `npx tsx test/bench/bundle.ts`: print the figures and what dominates the API bundle.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  let apiMeta: Metafile | undefined;
+  const figures = await measureBundles({
+    onMetafile: (name, m) => {
+      if (name === 'api') apiMeta = m;
+    },
+  });
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  console.log(`API bundle   ${kb(figures.apiBytes)} (target <= 250 KB)`);
+  console.log(`bare bundle  ${kb(figures.bareBytes)}`);
+  console.log(
+    `init         API ${figures.apiInitMs} ms, bare ${figures.bareInitMs} ms: ${(figures.apiInitMs / figures.bareInitMs).toFixed(2)}x (target <= 3x)`,
+  );
+  if (apiMeta) {
+    console.log('largest contributors to the API bundle:');
+    for (const c of largestContributors(apiMeta)) console.log(`  ${kb(c.bytes).padStart(10)}  ${c.name}`);
+  }
+}
