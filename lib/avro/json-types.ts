@@ -1,4 +1,8 @@
-import avro from 'avsc';
+import type avsc from 'avsc';
+// Only avsc's type machinery (half the size of the whole package: no RPC, no file streams).
+import avscTypes from 'avsc/lib/types.js';
+
+const avro = { Type: avscTypes.Type, types: avscTypes.builtins } as Pick<typeof avsc, 'Type' | 'types'>;
 
 /** A value `JSON.stringify` writes without loss: what every decoded row is made of. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -37,7 +41,7 @@ const MS_PER_DAY = 86_400_000;
 const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
-function asReader(type: avro.Type): TapReader {
+function asReader(type: avsc.Type): TapReader {
   return type as unknown as TapReader;
 }
 
@@ -210,7 +214,7 @@ function isoTimestamp(value: number | bigint, unitsPerMs: number, utc: boolean):
   return `${iso.slice(0, -1)}${digits}${utc ? 'Z' : ''}`;
 }
 
-function timestampType(unitsPerMs: number, utc: boolean): avro.Type {
+function timestampType(unitsPerMs: number, utc: boolean): avsc.Type {
   return new (class JsonTimestamp extends avro.types.LongType {
     _read(tap: Tap): JsonValue {
       const value = readExactLong(tap);
@@ -279,7 +283,7 @@ function readDecimal(tap: Tap, size: number, scale: number): JsonValue {
   return decimalString(tap.buf, start, end, scale);
 }
 
-function decimalBytesType(scale: number): avro.Type {
+function decimalBytesType(scale: number): avsc.Type {
   return new (class JsonDecimalBytes extends avro.types.BytesType {
     _read(tap: Tap): JsonValue {
       return readDecimal(tap, tap.readLong(), scale);
@@ -287,7 +291,7 @@ function decimalBytesType(scale: number): avro.Type {
   })();
 }
 
-function decimalFixedType(schema: SchemaObject, opts: ForSchemaOptions, scale: number): avro.Type {
+function decimalFixedType(schema: SchemaObject, opts: ForSchemaOptions, scale: number): avsc.Type {
   return new (class JsonDecimalFixed extends avro.types.FixedType {
     _read(tap: Tap): JsonValue {
       return readDecimal(tap, this.size, scale);
@@ -295,14 +299,14 @@ function decimalFixedType(schema: SchemaObject, opts: ForSchemaOptions, scale: n
   })(schema as Schema, opts);
 }
 
-const SHARED_PRIMITIVES = new Map<string, avro.Type>([
+const SHARED_PRIMITIVES = new Map<string, avsc.Type>([
   ['long', new JsonLong()],
   ['float', new JsonFloat()],
   ['double', new JsonDouble()],
   ['bytes', new JsonBytes()],
 ]);
 
-const TIMESTAMPS = new Map<string, avro.Type>([
+const TIMESTAMPS = new Map<string, avsc.Type>([
   ['timestamp-millis', timestampType(1, true)],
   ['timestamp-micros', timestampType(1000, true)],
   ['timestamp-nanos', timestampType(1_000_000, true)],
@@ -316,7 +320,7 @@ function isSchemaObject(schema: unknown): schema is SchemaObject {
 }
 
 /** The logical type this module converts, or undefined where the spec says to fall back to the underlying type. */
-function logicalJsonType(schema: SchemaObject, opts: ForSchemaOptions): avro.Type | undefined {
+function logicalJsonType(schema: SchemaObject, opts: ForSchemaOptions): avsc.Type | undefined {
   const { type, logicalType } = schema;
   if (typeof logicalType !== 'string') return undefined;
   if (type === 'long') {
@@ -395,7 +399,7 @@ export function createRowDecoder(schema: JsonValue): RowDecoder {
   };
 }
 
-function minEncodedBytes(type: avro.Type, visiting: Set<avro.Type>): number {
+function minEncodedBytes(type: avsc.Type, visiting: Set<avsc.Type>): number {
   switch (type.typeName) {
     case 'null':
       return 0;
@@ -404,13 +408,13 @@ function minEncodedBytes(type: avro.Type, visiting: Set<avro.Type>): number {
     case 'double':
       return 8;
     case 'fixed':
-      return (type as avro.types.FixedType).size;
+      return (type as avsc.types.FixedType).size;
     case 'record':
     case 'error': {
       if (visiting.has(type)) return 0;
       visiting.add(type);
       let sum = 0;
-      for (const field of (type as avro.types.RecordType).fields) {
+      for (const field of (type as avsc.types.RecordType).fields) {
         sum += minEncodedBytes(field.type, visiting);
       }
       visiting.delete(type);
