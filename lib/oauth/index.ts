@@ -209,6 +209,9 @@ export class ConnectFlows {
     if (!claims) throw new FlowError('invalid_state', 'This connect link is not valid or has expired.');
     const item = await this.loadSession(sid, claims.tid);
     this.usable(item);
+    if ((await this.deps.tenants.get(claims.tid))?.status !== 'active') {
+      throw new FlowError('expired', 'This connect link no longer applies.', item);
+    }
     const binding = randomBytes(24).toString('base64url');
     const { authorizationUrl } = await this.prepare(item, 'browser', this.redirectUri, binding);
     return { authorizationUrl, binding, session: item };
@@ -257,7 +260,9 @@ export class ConnectFlows {
     let item: Item;
     try {
       item = await this.loadSession(sid);
-    } catch {
+    } catch (err) {
+      // Only a missing session is the answer's fault; a store outage stays a 503 (retry the same answer).
+      if (!(err instanceof PorticoError) || err.code !== 'not_found') throw err;
       throw new FlowError('invalid_state', 'The sign-in answer does not belong to any connect session.');
     }
     if (!item.stateHash || !eq(sha(state), item.stateHash as string)) {
@@ -323,6 +328,9 @@ export class ConnectFlows {
   private async complete(item: Item, code: string, redirectUri: string, actor: string): Promise<Connection> {
     const tenantId = item.tenantId as string;
     const provider = item.provider as ProviderName;
+    // A tenant revoked while its user was at the provider stores nothing.
+    const tenant = await this.deps.tenants.get(tenantId);
+    if (tenant?.status !== 'active') throw new FlowError('expired', 'This connect session no longer applies.', item);
     // Claim first: a replayed callback or a second exchange loses here.
     if (!(await this.finish(item, 'completed', { completedAt: this.now() }))) {
       throw new FlowError('already_used', 'The connect session was already used.', item);

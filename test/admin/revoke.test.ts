@@ -107,6 +107,15 @@ describe('revoking a tenant', () => {
     expect((await res.json()).connections).toEqual({ revoked: 1, failed: 0 });
   });
 
+  it("refuses a revoked tenant's pending connect links", async () => {
+    const t = await s.tenant();
+    const cs = await (await s.api('POST', '/v1/connect-sessions', t.apiKey, { provider: 'hubspot', endUserId: 'late' })).json();
+    await s.api('DELETE', `/v1/tenants/${t.id}`, s.adminKey);
+    const res = await fetch(cs.connectUrl, { redirect: 'manual' });
+    expect(res.status).toBe(410);
+    expect(res.headers.get('location')).toBeNull();
+  });
+
   it('answers 404 for unknown tenants', async () => {
     expect((await s.api('DELETE', '/v1/tenants/ten_0000000000000000', s.adminKey)).status).toBe(404);
   });
