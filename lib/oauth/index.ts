@@ -330,7 +330,8 @@ export class ConnectFlows {
     const provider = item.provider as ProviderName;
     // A tenant revoked while its user was at the provider stores nothing.
     const tenant = await this.deps.tenants.get(tenantId);
-    if (tenant?.status !== 'active') throw new FlowError('expired', 'This connect session no longer applies.', item);
+    if (tenant?.status !== 'active')
+      throw new FlowError('expired', 'This connect session no longer applies.', item);
     // Claim first: a replayed callback or a second exchange loses here.
     if (!(await this.finish(item, 'completed', { completedAt: this.now() }))) {
       throw new FlowError('already_used', 'The connect session was already used.', item);

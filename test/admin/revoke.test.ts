@@ -109,7 +109,9 @@ describe('revoking a tenant', () => {
 
   it("refuses a revoked tenant's pending connect links", async () => {
     const t = await s.tenant();
-    const cs = await (await s.api('POST', '/v1/connect-sessions', t.apiKey, { provider: 'hubspot', endUserId: 'late' })).json();
+    const cs = await (
+      await s.api('POST', '/v1/connect-sessions', t.apiKey, { provider: 'hubspot', endUserId: 'late' })
+    ).json();
     await s.api('DELETE', `/v1/tenants/${t.id}`, s.adminKey);
     const res = await fetch(cs.connectUrl, { redirect: 'manual' });
     expect(res.status).toBe(410);
