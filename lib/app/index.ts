@@ -5,6 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { PorticoError } from '../errors.js';
 import { dropboxRoutes } from '../providers/dropbox/routes.js';
 import { hubspotRoutes } from '../providers/hubspot/routes.js';
+import { uiRoutes } from '../ui/index.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv, Services } from './context.js';
 import { onError, problemResponse } from './problem.js';
@@ -51,6 +52,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
   });
+  app.route('/', uiRoutes(services)); // before secureHeaders: it sets the popup flow's opener policy
   app.use(
     '*',
     secureHeaders({

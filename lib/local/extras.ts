@@ -1,5 +1,6 @@
 import type { Services } from '../app/context.js';
 import type { ProviderName } from '../config.js';
+import { createDemo } from '../ui/demo/index.js';
 
 type Mount = { path: string; app: { fetch: (req: Request) => Response | Promise<Response> } };
 
@@ -10,18 +11,23 @@ export const sandboxApps: Record<ProviderName, { clientId: string; clientSecret:
 };
 
 /**
- * What only the local server has: with SANDBOX=1, the HubSpot and Dropbox simulators mounted at
- * /sandbox, the provider endpoints pointed at them (unless set explicitly), and the sandbox's
- * apps as the platform apps.
+ * What only the local server has: the demo app at `/` (a pretend SaaS page with its backend), and
+ * with SANDBOX=1, the HubSpot and Dropbox simulators mounted at /sandbox, the provider endpoints
+ * pointed at them (unless set explicitly), and the sandbox's apps as the platform apps.
  */
 export async function localExtras(services: Services, env: Record<string, string | undefined>) {
   const { config } = services;
+  const demo = createDemo(services);
   const mount: Mount[] = [];
-  if (!config.sandbox) return { mount, onListening(_port: number) {}, async close() {} };
+  if (!config.sandbox) {
+    mount.push(demo.mount);
+    return { mount, onListening: (port: number) => demo.onListening(port), close: demo.close };
+  }
 
   const { createSandbox } = await import('../sandbox/index.js');
   const sandbox = createSandbox();
   mount.push({ path: '/sandbox', app: sandbox.app });
+  mount.push(demo.mount);
   for (const p of ['hubspot', 'dropbox'] as const) {
     if (!config.apps[p].clientId) {
       config.apps[p].clientId = sandboxApps[p].clientId;
@@ -42,7 +48,8 @@ export async function localExtras(services: Services, env: Record<string, string
       if (!set('DROPBOX_AUTH_URL')) e.dropbox.authUrl = `${browser}/dropbox/oauth2/authorize`;
       if (!set('DROPBOX_API_URL')) e.dropbox.apiUrl = `${server}/dropbox/api`;
       if (!set('DROPBOX_CONTENT_URL')) e.dropbox.contentUrl = `${server}/dropbox/content`;
+      demo.onListening(port);
     },
-    async close() {},
+    close: demo.close,
   };
 }

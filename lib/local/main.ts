@@ -13,6 +13,8 @@ try {
       '',
       `  Portico is running at ${server.url}`,
       `  Admin key:      ${server.adminKey}`,
+      `  Demo:           ${server.url}/   (Connect HubSpot / Connect Dropbox)`,
+      `  Admin console:  ${server.url}/admin`,
       `  API reference:  ${server.url}/docs`,
       `  Data:           ${config.dataDir} (embedded DynamoDB at ${server.dynamoEndpoint})`,
       config.sandbox ? `  Sandbox:        HubSpot and Dropbox simulators at ${server.url}/sandbox` : '',

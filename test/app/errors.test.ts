@@ -105,7 +105,11 @@ describe('system routes', () => {
     expect(doc.paths['/v1/tenants'].post.requestBody).toBeDefined();
     const docs = await t.call('GET', '/docs');
     expect(docs.status).toBe(200);
-    expect(docs.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const csp = docs.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    // Its own policy (its stylesheet's hash), not the connect flow pages' one.
+    expect(csp).toMatch(/style-src 'sha256-/);
+    expect(csp).not.toContain('script-src');
     expect(await docs.text()).toContain('/v1/tenants/{tenantId}/apps/{provider}');
   });
   it('sets request ids and secure headers', async () => {

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { bindingCookie, FlowError, sessionTtlMs } from '../../oauth/index.js';
 import type { Item } from '../../store/db.js';
@@ -11,12 +11,15 @@ import { errorPage, flowPageCsp, resultPage } from '../pages/flow.js';
  */
 export const oauthRoutes = new Hono<AppEnv>();
 
-oauthRoutes.use('*', async (c, next) => {
+// Only the flow pages get the flow pages' policy (a '*' here would reach every route of the app).
+const flowPageHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   c.header('content-security-policy', flowPageCsp);
   c.header('cache-control', 'no-store');
   c.header('referrer-policy', 'no-referrer');
-});
+};
+oauthRoutes.use('/connect/*', flowPageHeaders);
+oauthRoutes.use('/oauth/*', flowPageHeaders);
 
 oauthRoutes.get('/connect/:sid', async (c) => {
   const { flows, config } = c.get('services');
