@@ -50,7 +50,7 @@ export function toPorticoError(err: unknown): PorticoError {
   if (err instanceof VaultError) {
     return new PorticoError(
       'conflict',
-      'The credentials can no longer be decrypted (the tenant was revoked).',
+      'The stored credentials cannot be decrypted (the tenant was revoked, or the record was tampered with).',
       {
         cause: err,
       },

@@ -3,9 +3,12 @@ import { PorticoError, ProviderError } from '../errors.js';
 export interface RetryPolicy {
   /** Attempts in all, first included. Default 4. */
   attempts?: number;
-  /** Per-attempt timeout. Default 15 s. */
+  /**
+   * Per-attempt timeout: for the answer's headers, then for each chunk of its body (an idle
+   * timeout, so a long download that keeps arriving is never cut). Default 15 s.
+   */
   timeoutMs?: number;
-  /** No retry is started past this many ms since the first attempt. Default 20 s. */
+  /** No retry is started past this many ms since the first attempt, nor waits for headers past it. Default 20 s. */
   budgetMs?: number;
   /** Base of the exponential backoff. Default 200 ms. */
   baseDelayMs?: number;
@@ -59,12 +62,11 @@ export async function fetchWithRetry(
   const started = Date.now();
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
-    const signal = init.signal
-      ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
-      : AbortSignal.timeout(timeoutMs);
+    // A retry waits for headers only as long as the budget has left (a Lambda has 29 s in all).
+    const headersMs = Math.max(1, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
     let wait: number | undefined;
     try {
-      const response = await fetch(url, { ...init, signal, redirect: 'manual' });
+      const response = await timedFetch(url, init, headersMs, timeoutMs);
       if (!retryableStatus(response.status) || attempt >= attempts) return { response, attempts: attempt };
       wait = retryAfterMs(response);
       if (wait !== undefined && wait > maxWait) return { response, attempts: attempt };
@@ -78,11 +80,7 @@ export async function fetchWithRetry(
     if (Date.now() - started + backoff > budgetMs) {
       if (lastError === undefined) {
         // Budget spent while the provider kept answering 429/5xx: one last try, answered as is.
-        const response = await fetch(url, {
-          ...init,
-          signal: AbortSignal.timeout(timeoutMs),
-          redirect: 'manual',
-        });
+        const response = await timedFetch(url, init, timeoutMs, timeoutMs);
         return { response, attempts: attempt + 1 };
       }
       break;
@@ -97,9 +95,71 @@ export async function fetchWithRetry(
   );
 }
 
+/**
+ * One attempt: aborted when the headers take longer than `headersMs`, or when the body then
+ * stalls for `idleMs` between chunks. Body failures surface as the body stream's error.
+ */
+async function timedFetch(url: string, init: RequestInit, headersMs: number, idleMs: number) {
+  const timeout = new AbortController();
+  const expire = () =>
+    timeout.abort(new DOMException('The provider did not answer in time.', 'TimeoutError'));
+  let timer = setTimeout(expire, headersMs);
+  const signal = init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal;
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal, redirect: 'manual' });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!response.body) return response;
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      timer = setTimeout(expire, idleMs);
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      clearTimeout(timer);
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+/**
+ * What a provider answer's body failing mid-read (a reset connection, an idle timeout) means
+ * to our callers: the provider is unavailable, retry later. Our own errors pass unchanged.
+ */
+export function bodyReadError(err: unknown): PorticoError {
+  if (err instanceof PorticoError) return err;
+  const timedOut = (err as Error)?.name === 'TimeoutError';
+  return new PorticoError(
+    'provider_unavailable',
+    timedOut
+      ? 'The provider stopped sending its answer.'
+      : 'The connection to the provider broke mid-answer.',
+    { status: timedOut ? 504 : 503, cause: err, retryAfter: 5 },
+  );
+}
+
 /** Reads a JSON answer, tolerating an empty or non-JSON body (answers `undefined`). */
 export async function readJson(res: Response): Promise<unknown> {
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    throw bodyReadError(err);
+  }
   if (!text) return undefined;
   try {
     return JSON.parse(text);

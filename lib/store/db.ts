@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StoreUnavailableError } from '../errors.js';
+import { invalidRequest, StoreUnavailableError } from '../errors.js';
 
 export type Item = Record<string, unknown>;
 
@@ -246,6 +246,9 @@ export class Db {
         lastKey: out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined,
       };
     } catch (err) {
+      // The start key comes from a client's cursor: one DynamoDB refuses is the client's mistake, not a 500.
+      if (options.startKey && (err as { name?: string }).name === 'ValidationException')
+        throw invalidRequest('The cursor is not valid.');
       mapError(err);
     }
   }

@@ -27,9 +27,11 @@ export function isPrivateAddress(address: string): boolean {
     );
   }
   if (isIP(ip) === 6) {
-    if (ip === '::' || ip === '::1') return true;
+    // Canonical form first: a resolver may write `0:0:0:0:0:ffff:7f00:1` or `0064:ff9b::…`.
+    ip = new URL(`http://[${ip.split('%')[0]}]`).hostname.slice(1, -1);
     const first = Number.parseInt(ip.split(':')[0] || '0', 16);
     return (
+      first === 0 || // ::/8 (reserved): ::, ::1, IPv4-mapped and IPv4-compatible, in any spelling
       (first & 0xfe00) === 0xfc00 || // ULA fc00::/7
       (first & 0xffc0) === 0xfe80 || // link-local
       (first & 0xff00) === 0xff00 || // multicast

@@ -53,8 +53,10 @@ export function checkPath(path: string, allowRoot: boolean): string {
     throw invalidRequest('path must name a file, e.g. "/data/users.avro".');
   }
   if (path.length > 4096) throw invalidRequest('path is too long.');
+  // Dropbox's path patterns refuse line separators (their `.` does not match them): refused here, not a 502.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f]/.test(path)) throw invalidRequest('path must not contain control characters.');
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(path))
+    throw invalidRequest('path must not contain control characters or line separators.');
   if (!path.startsWith('/') && !/^(id|rev|ns):/.test(path)) throw invalidRequest('path must start with "/".');
   return path.endsWith('/') ? path.slice(0, -1) : path;
 }
@@ -76,9 +78,14 @@ export const toEntry = (e: RawEntry): DropboxEntry => ({
 /**
  * Maps a Dropbox error answer: 401 -> {@link TokenRejected} (refresh once and retry); 409
  * `path/not_found` -> 404, other 409 path errors -> 422; 429/5xx -> retry advice; 400 (plain
- * text: a malformed call) -> 502, since that is our fault, not the caller's.
+ * text: a malformed call) -> 502, since that is our fault, not the caller's, unless the call
+ * passed the caller's input through unchecked (`badRequest` says what to answer then).
  */
-export async function dropboxError(res: Response): Promise<Error> {
+export async function dropboxError(res: Response, badRequest?: () => PorticoError): Promise<Error> {
+  if (res.status === 400 && badRequest) {
+    await res.body?.cancel().catch(() => {});
+    return badRequest();
+  }
   if (res.status === 401) {
     await res.body?.cancel().catch(() => {});
     return new TokenRejected('Dropbox refused the access token');
@@ -105,13 +112,14 @@ export async function dropboxError(res: Response): Promise<Error> {
 
 /** A Dropbox client bound to its hosts and an access token. */
 export function dropbox(apiUrl: string, contentUrl: string, token: string) {
-  const rpc = async <T>(route: string, arg: unknown): Promise<T> => {
+  /** `badRequest`: what a 400 means when the argument carries the caller's input as is. */
+  const rpc = async <T>(route: string, arg: unknown, badRequest?: () => PorticoError): Promise<T> => {
     const { response } = await fetchWithRetry(`${apiUrl}/2/${route}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(arg),
     });
-    if (!response.ok) throw await dropboxError(response);
+    if (!response.ok) throw await dropboxError(response, badRequest);
     return (await readJson(response)) as T;
   };
   return {
@@ -120,6 +128,7 @@ export function dropbox(apiUrl: string, contentUrl: string, token: string) {
         ? await rpc<{ entries?: RawEntry[]; cursor?: string; has_more?: boolean }>(
             'files/list_folder/continue',
             { cursor },
+            () => invalidRequest('The cursor is not valid: pass the nextCursor of a previous page.'),
           )
         : await rpc<{ entries?: RawEntry[]; cursor?: string; has_more?: boolean }>('files/list_folder', {
             path,

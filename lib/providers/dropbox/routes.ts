@@ -12,6 +12,7 @@ import {
   readAvroPage,
 } from '../../avro/index.js';
 import { invalidRequest, unprocessable } from '../../errors.js';
+import { bodyReadError } from '../http.js';
 import { checkPath, dropbox } from './api.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -42,13 +43,18 @@ const EntrySchema = z
   })
   .openapi('DropboxEntry');
 
-/** The body of a download as an async iterable; stopping early cancels the download. */
+/**
+ * The body of a download as an async iterable; stopping early cancels the download. A download
+ * that breaks off throws `provider_unavailable`, never passing for the end of the file.
+ */
 async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
   if (!res.body) return;
   const reader = res.body.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch((err: unknown) => {
+        throw bodyReadError(err);
+      });
       if (done) return;
       if (value?.length) yield value;
     }
