@@ -1,22 +1,21 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { PorticoError } from '../errors.js';
-import { dropboxRoutes } from '../providers/dropbox/routes.js';
-import { hubspotRoutes } from '../providers/hubspot/routes.js';
+import { dropboxApi, dropboxRoutes } from '../providers/dropbox/routes.js';
+import { hubspotApi, hubspotRoutes } from '../providers/hubspot/routes.js';
 import { uiRoutes } from '../ui/index.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv, Services } from './context.js';
 import { onError, problemResponse } from './problem.js';
-import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
-import { connectRoutes } from './routes/connect.js';
-import { connectionsRoutes } from './routes/connections.js';
+import { adminAuditApi, adminAuditRoutes, tenantAuditApi, tenantAuditRoutes } from './routes/audit.js';
+import { connectApi, connectRoutes } from './routes/connect.js';
+import { connectionsApi, connectionsRoutes } from './routes/connections.js';
 import { docsRoutes } from './routes/docs.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
-import { tenantsRoutes } from './routes/tenants.js';
-import { validationHook } from './validation.js';
+import { tenantsApi, tenantsRoutes } from './routes/tenants.js';
 
 export type { Services } from './context.js';
 
@@ -35,7 +34,7 @@ const MiB = 1024 * 1024;
  * handler and `app.request()` in tests.
  */
 export function createApp(services: Services, options: AppOptions = {}) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const app = new Hono<AppEnv>();
   const authenticate = createAuthenticator(services);
   const log = services.log;
 
@@ -96,17 +95,21 @@ export function createApp(services: Services, options: AppOptions = {}) {
   app.route('/', oauthRoutes);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.route('/', docsRoutes(app));
+  app.route(
+    '/',
+    docsRoutes(() => [
+      tenantsApi,
+      adminAuditApi,
+      tenantAuditApi,
+      connectApi,
+      connectionsApi,
+      hubspotApi,
+      dropboxApi,
+    ]),
+  );
 
   for (const m of options.mount ?? [])
     app.mount(m.path, m.app.fetch as (req: Request) => Response | Promise<Response>);
-
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description:
-      'An admin key (`pak_…`) or admin JWT for /v1/tenants; a tenant API key (`ptk_…`) for the rest.',
-  });
 
   app.notFound((c) => {
     const allowed = allowedMethods(app.routes, c.req.path);

@@ -1,76 +1,58 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import * as z from 'zod/mini';
 import type { AppEnv } from '../context.js';
-import { bearerSecurity, CursorQuery, errors, LimitQuery } from '../schemas.js';
-import { validationHook } from '../validation.js';
+import { Api } from '../openapi.js';
+import { doc, PageQuery, PathId } from '../schemas.js';
+import { tenantOf } from './connect.js';
 
-const AuditEventSchema = z
-  .object({
-    id: z.string(),
-    at: z.string().openapi({ format: 'date-time' }),
-    actor: z
-      .string()
-      .openapi({ description: '`admin-key`, `jwt:<sub>`, `key:<keyId>`, `system` or `provider`' }),
-    action: z.string().openapi({ example: 'connection.created' }),
-    tenantId: z.string(),
-    connectionId: z.string().optional(),
-    outcome: z.enum(['success', 'failure']),
-    detail: z.string().optional(),
-  })
-  .openapi('AuditEvent');
-const AuditPage = z.object({ events: z.array(AuditEventSchema), nextCursor: z.string().optional() });
-const PageQuery = z.object({ limit: LimitQuery, cursor: CursorQuery });
+const AuditEventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: doc(z.string(), {
+    description: '`admin-key`, `jwt:<sub>`, `key:<keyId>`, `system`, `provider` or `end-user:<id>`',
+  }),
+  action: doc(z.string(), { example: 'connection.created' }),
+  tenantId: z.string(),
+  connectionId: z.optional(z.string()),
+  outcome: z.enum(['success', 'failure']),
+  detail: z.optional(z.string()),
+});
+const AuditPage = z.object({ events: z.array(AuditEventSchema), nextCursor: z.optional(z.string()) });
 
 /** The admin's view of one tenant's audit trail (mounted behind the admin check). */
-export const adminAuditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-adminAuditRoutes.openapi(
-  createRoute({
+export const adminAuditRoutes = new Hono<AppEnv>();
+export const adminAuditApi = new Api(adminAuditRoutes).route(
+  {
     method: 'get',
     path: '/v1/tenants/{tenantId}/audit',
     tags: ['Admin'],
     summary: "A tenant's audit trail, newest first",
-    security: bearerSecurity,
-    request: {
-      params: z.object({
-        tenantId: z
-          .string()
-          .max(64)
-          .openapi({ param: { name: 'tenantId', in: 'path' } }),
-      }),
-      query: PageQuery,
-    },
-    responses: {
-      200: { description: 'A page of events', content: { 'application/json': { schema: AuditPage } } },
-      ...errors(404),
-    },
-  }),
-  async (c) => {
+    params: z.object({ tenantId: PathId }),
+    query: PageQuery,
+    responses: { 200: { description: 'A page of events', schema: AuditPage } },
+    errors: [404],
+  },
+  async (c, { params, query }) => {
     const { tenants, audit } = c.get('services');
-    const { tenantId } = c.req.valid('param');
-    await tenants.require(tenantId);
-    const { limit, cursor } = c.req.valid('query');
-    return c.json(await audit.list(tenantId, limit ?? 50, cursor), 200);
+    await tenants.require(params.tenantId);
+    return c.json(await audit.list(params.tenantId, query.limit ?? 50, query.cursor), 200);
   },
 );
 
 /** A tenant's own audit trail. */
-export const tenantAuditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-tenantAuditRoutes.openapi(
-  createRoute({
+export const tenantAuditRoutes = new Hono<AppEnv>();
+export const tenantAuditApi = new Api(tenantAuditRoutes).route(
+  {
     method: 'get',
     path: '/v1/audit',
     tags: ['Audit'],
     summary: 'Your audit trail, newest first',
-    security: bearerSecurity,
-    request: { query: PageQuery },
-    responses: {
-      200: { description: 'A page of events', content: { 'application/json': { schema: AuditPage } } },
-      ...errors(),
-    },
-  }),
-  async (c) => {
-    const p = c.get('principal');
-    if (p.kind !== 'tenant') throw new Error('unreachable: tenant routes run behind requireTenant');
-    const { limit, cursor } = c.req.valid('query');
-    return c.json(await c.get('services').audit.list(p.tenantId, limit ?? 50, cursor), 200);
+    query: PageQuery,
+    responses: { 200: { description: 'A page of events', schema: AuditPage } },
   },
+  async (c, { query }) =>
+    c.json(
+      await c.get('services').audit.list(tenantOf(c.get('principal')), query.limit ?? 50, query.cursor),
+      200,
+    ),
 );

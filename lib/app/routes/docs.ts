@@ -1,24 +1,23 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import type { AppEnv } from '../context.js';
+import { type Api, openApiDocument } from '../openapi.js';
 import { referenceCssHash, renderReference } from '../reference.js';
+import { ProblemSchema } from '../schemas.js';
 
-type Doc = ReturnType<OpenAPIHono<AppEnv>['getOpenAPI31Document']>;
-
-/** `GET /openapi.json` (OpenAPI 3.1, generated from the route schemas) and `GET /docs` (rendered). */
-export function docsRoutes(api: OpenAPIHono<AppEnv>) {
-  let cached: Doc | undefined;
-  const document = (): Doc => {
-    cached ??= api.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
+/** `GET /openapi.json` (OpenAPI 3.1, generated from the route declarations) and `GET /docs` (rendered). */
+export function docsRoutes(apis: () => Api[]) {
+  let cached: Record<string, unknown> | undefined;
+  const document = () => {
+    cached ??= openApiDocument(
+      apis(),
+      {
         title: 'Portico API',
         version: '1.0.0',
         description:
           'Self-hosted OAuth connection gateway for HubSpot and Dropbox. Errors are `application/problem+json` with a stable `code`.',
-        license: { name: 'Apache-2.0' },
       },
-    });
+      ProblemSchema,
+    );
     return cached;
   };
   const app = new Hono<AppEnv>();

@@ -1,9 +1,10 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import * as z from 'zod/mini';
 import type { AppEnv } from '../../app/context.js';
 import { ndjsonResponse, wantsNdjson } from '../../app/ndjson.js';
+import { Api } from '../../app/openapi.js';
 import { tenantOf } from '../../app/routes/connect.js';
-import { bearerSecurity, errors } from '../../app/schemas.js';
-import { validationHook } from '../../app/validation.js';
+import { doc, PathId } from '../../app/schemas.js';
 import {
   AvroCursorError,
   AvroFormatError,
@@ -15,33 +16,19 @@ import { invalidRequest, unprocessable } from '../../errors.js';
 import { bodyReadError } from '../http.js';
 import { checkPath, dropbox } from './api.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
+const PathQuery = doc(z.string().check(z.maxLength(4096)), { example: '/data/users.avro' });
+const EntrySchema = z.object({
+  type: z.enum(['file', 'folder']),
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  size: z.optional(z.number()),
+  modifiedAt: z.optional(z.string()),
+  contentHash: doc(z.optional(z.string()), {
+    description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
+  }),
 });
-const Id = z
-  .string()
-  .max(64)
-  .openapi({ param: { name: 'id', in: 'path' } });
-const PathQuery = z
-  .string()
-  .max(4096)
-  .openapi({ param: { name: 'path', in: 'query' }, example: '/data/users.avro' });
-
-const EntrySchema = z
-  .object({
-    type: z.enum(['file', 'folder']),
-    id: z.string(),
-    name: z.string(),
-    path: z.string(),
-    size: z.number().int().optional(),
-    modifiedAt: z.string().optional(),
-    contentHash: z
-      .string()
-      .optional()
-      .openapi({ description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)" }),
-  })
-  .openapi('DropboxEntry');
+const problems = [404, 409, 422, 429, 502, 503];
 
 /**
  * The body of a download as an async iterable; stopping early cancels the download. A download
@@ -69,85 +56,75 @@ function avroError(err: unknown): unknown {
   return err;
 }
 
-export const dropboxRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+export const dropboxRoutes = new Hono<AppEnv>();
+export const dropboxApi = new Api(dropboxRoutes);
 
-dropboxRoutes.openapi(
-  createRoute({
+const client = (c: { get(k: 'services'): AppEnv['Variables']['services'] }, token: string) => {
+  const { endpoints } = c.get('services').config;
+  return dropbox(endpoints.dropbox.apiUrl, endpoints.dropbox.contentUrl!, token);
+};
+
+dropboxApi.route(
+  {
     method: 'get',
     path: '/v1/connections/{id}/dropbox/files',
     tags: ['Dropbox'],
     summary: 'List a folder',
     description: '`path` is `""` or omitted for the root. Deleted entries are left out.',
-    security: bearerSecurity,
-    request: {
-      params: z.object({ id: Id }),
-      query: z.object({
-        path: PathQuery.optional(),
-        recursive: z
-          .enum(['true', 'false'])
-          .optional()
-          .openapi({ param: { name: 'recursive', in: 'query' } }),
-        cursor: z
-          .string()
-          .max(4096)
-          .optional()
-          .openapi({ param: { name: 'cursor', in: 'query' } }),
-      }),
-    },
+    params: z.object({ id: PathId }),
+    query: z.object({
+      path: z.optional(PathQuery),
+      recursive: z.optional(z.enum(['true', 'false'])),
+      cursor: z.optional(z.string().check(z.maxLength(4096))),
+    }),
     responses: {
-      200: json(
-        z.object({ entries: z.array(EntrySchema), nextCursor: z.string().optional() }),
-        'A page of entries',
-      ),
-      ...errors(404, 409, 422, 429, 502, 503),
+      200: {
+        description: 'A page of entries',
+        schema: z.object({ entries: z.array(EntrySchema), nextCursor: z.optional(z.string()) }),
+      },
     },
-  }),
-  async (c) => {
-    const { connections, config } = c.get('services');
-    const q = c.req.valid('query');
-    const path = checkPath(q.path ?? '', true);
-    const out = await connections.withToken(
-      tenantOf(c.get('principal')),
-      c.req.valid('param').id,
-      (token) =>
-        dropbox(config.endpoints.dropbox.apiUrl, config.endpoints.dropbox.contentUrl!, token).listFolder(
-          path,
-          q.recursive === 'true',
-          q.cursor || undefined,
-        ),
-      { provider: 'dropbox' },
-    );
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const path = checkPath(query.path ?? '', true);
+    const out = await c
+      .get('services')
+      .connections.withToken(
+        tenantOf(c.get('principal')),
+        params.id,
+        (token) => client(c, token).listFolder(path, query.recursive === 'true', query.cursor || undefined),
+        { provider: 'dropbox' },
+      );
     return c.json({ entries: out.entries, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
   },
 );
 
-dropboxRoutes.openapi(
-  createRoute({
+dropboxApi.route(
+  {
     method: 'get',
     path: '/v1/connections/{id}/dropbox/content',
     tags: ['Dropbox'],
     summary: "Download a file's bytes",
     description: 'Streamed as it downloads, with `Content-Length`.',
-    security: bearerSecurity,
-    request: { params: z.object({ id: Id }), query: z.object({ path: PathQuery }) },
+    params: z.object({ id: PathId }),
+    query: z.object({ path: PathQuery }),
     responses: {
-      200: {
-        description: 'The bytes',
-        content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
-      },
-      ...errors(404, 409, 422, 429, 502, 503),
+      200: { description: 'The bytes', schema: z.string(), contentType: 'application/octet-stream' },
     },
-  }),
-  async (c) => {
-    const { connections, config } = c.get('services');
-    const path = checkPath(c.req.valid('query').path, false);
-    const res = await connections.withToken(
-      tenantOf(c.get('principal')),
-      c.req.valid('param').id,
-      (token) =>
-        dropbox(config.endpoints.dropbox.apiUrl, config.endpoints.dropbox.contentUrl!, token).download(path),
-      { provider: 'dropbox' },
-    );
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const path = checkPath(query.path, false);
+    const res = await c
+      .get('services')
+      .connections.withToken(
+        tenantOf(c.get('principal')),
+        params.id,
+        (token) => client(c, token).download(path),
+        {
+          provider: 'dropbox',
+        },
+      );
     const name = path.split('/').pop() ?? 'file';
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
@@ -156,12 +133,12 @@ dropboxRoutes.openapi(
     };
     const length = res.headers.get('content-length');
     if (length) headers['content-length'] = length;
-    return new Response(res.body, { status: 200, headers }) as never;
+    return new Response(res.body, { status: 200, headers });
   },
 );
 
-dropboxRoutes.openapi(
-  createRoute({
+dropboxApi.route(
+  {
     method: 'get',
     path: '/v1/connections/{id}/dropbox/avro',
     tags: ['Dropbox'],
@@ -173,53 +150,39 @@ dropboxRoutes.openapi(
       'Values: `long` beyond ±(2^53−1) as decimal strings; `bytes`/`fixed` as base64; enums as symbols; unions as the plain value; timestamps as ISO-8601, `date` as YYYY-MM-DD, `decimal` as a decimal string.',
       'A file that is not Avro, or is truncated or corrupt, answers `422 invalid_request` (in paged mode, on the page that reaches the damage).',
     ].join(' '),
-    security: bearerSecurity,
-    request: {
-      params: z.object({ id: Id }),
-      query: z.object({
-        path: PathQuery,
-        limit: z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(1000)
-          .optional()
-          .openapi({ param: { name: 'limit', in: 'query' } }),
-        cursor: z
-          .string()
-          .max(2048)
-          .optional()
-          .openapi({ param: { name: 'cursor', in: 'query' } }),
-      }),
-    },
+    params: z.object({ id: PathId }),
+    query: z.object({
+      path: PathQuery,
+      limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))),
+      cursor: z.optional(z.string().check(z.maxLength(2048))),
+    }),
     responses: {
       200: {
         description: 'A page of rows (or an NDJSON stream of all rows)',
-        content: {
-          'application/json': {
-            schema: z
-              .object({ schema: z.unknown(), rows: z.array(z.unknown()), nextCursor: z.string().optional() })
-              .openapi('AvroPage'),
-          },
-          'application/x-ndjson': { schema: z.unknown() },
-        },
+        schema: z.object({
+          schema: z.unknown(),
+          rows: z.array(z.unknown()),
+          nextCursor: z.optional(z.string()),
+        }),
+        also: { 'application/x-ndjson': z.unknown() },
       },
-      ...errors(404, 409, 422, 429, 502, 503),
     },
-  }),
-  async (c) => {
-    const { connections, config, log } = c.get('services');
-    const q = c.req.valid('query');
-    const path = checkPath(q.path, false);
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const { connections, log } = c.get('services');
+    const path = checkPath(query.path, false);
     const tenantId = tenantOf(c.get('principal'));
-    const id = c.req.valid('param').id;
-    const client = (token: string) =>
-      dropbox(config.endpoints.dropbox.apiUrl, config.endpoints.dropbox.contentUrl!, token);
 
     if (wantsNdjson(c.req.header('accept'))) {
-      const res = await connections.withToken(tenantId, id, (token) => client(token).download(path), {
-        provider: 'dropbox',
-      });
+      const res = await connections.withToken(
+        tenantId,
+        params.id,
+        (token) => client(c, token).download(path),
+        {
+          provider: 'dropbox',
+        },
+      );
       async function* lines() {
         try {
           for await (const event of decodeAvro(bodyChunks(res))) {
@@ -229,17 +192,17 @@ dropboxRoutes.openapi(
           throw avroError(err);
         }
       }
-      return ndjsonResponse(lines(), log, c.get('requestId')) as never;
+      return ndjsonResponse(lines(), log, c.get('requestId'));
     }
 
     try {
       const page = await connections.withToken(
         tenantId,
-        id,
+        params.id,
         (token) => {
           const open: ByteSource = async (offset) =>
-            bodyChunks(await client(token).download(path, { offset }));
-          return readAvroPage(open, { limit: q.limit ?? 100, cursor: q.cursor || undefined });
+            bodyChunks(await client(c, token).download(path, { offset }));
+          return readAvroPage(open, { limit: query.limit ?? 100, cursor: query.cursor || undefined });
         },
         { provider: 'dropbox' },
       );
