@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Audit } from '../audit/index.js';
 import type { Config, ProviderName } from '../config.js';
-import { invalidRequest, NeedsReauthError, notFound, PorticoError, TokenRejected } from '../errors.js';
+import {
+  invalidRequest,
+  NeedsReauthError,
+  notFound,
+  PorticoError,
+  TokenRejected,
+  VaultError,
+} from '../errors.js';
 
 export { TokenRejected } from '../errors.js';
 
@@ -322,7 +329,10 @@ export class Connections {
     force: boolean,
   ): Promise<AccessToken> {
     const pk = tenantPk(tenantId);
-    const deadline = this.now() + this.leaseMs + 5_000;
+    // Wait at most 10 s for another holder (a Lambda has 29 s in all); then answer 503 with the
+    // time its lease has left, rather than hang on a holder that may have died.
+    const deadline = this.now() + Math.min(this.leaseMs + 5_000, 10_000);
+    let leaseLeft = 2;
     for (let round = 0; ; round++) {
       const item = await this.deps.db.get(pk, connSk(id));
       if (!item) throw notFound('Connection');
@@ -330,6 +340,7 @@ export class Connections {
       const expiresAt = item.expiresAt as string | undefined;
       const leaseUntil = (item.leaseUntil as number | undefined) ?? 0;
       const leased = leaseUntil > this.now();
+      if (leased) leaseLeft = Math.max(1, Math.ceil((leaseUntil - this.now()) / 1000));
       const fresh = !expiresAt || Date.parse(expiresAt) - this.now() > refreshWindowMs;
       // Someone else refreshed while we waited (or since a forced refresh was asked for).
       if (!leased && fresh && (!force || (item.version as number) > seenVersion)) {
@@ -357,7 +368,7 @@ export class Connections {
       if (this.now() > deadline) {
         throw new PorticoError('provider_unavailable', 'The token refresh is taking too long; try again.', {
           status: 503,
-          retryAfter: 2,
+          retryAfter: leaseLeft,
         });
       }
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 100 + Math.min(round, 10) * 20));
@@ -495,13 +506,24 @@ export class Connections {
   async delete(tenantId: string, id: string, actor: string): Promise<void> {
     const item = await this.getItem(tenantId, id);
     const provider = this.deps.providers[item.provider as ProviderName];
+    let revoked = true;
     if (item.authScheme === 'oauth2') {
-      const creds = await this.openCredentials(tenantId, item);
-      const expired = item.expiresAt && Date.parse(item.expiresAt as string) <= this.now();
-      await provider.revoke({
-        app: this.appFor(item.provider as ProviderName, creds),
-        grant: { accessToken: expired ? undefined : creds.accessToken, refreshToken: creds.refreshToken },
-      });
+      let creds: SealedCredentials | undefined;
+      try {
+        creds = await this.openCredentials(tenantId, item);
+      } catch (err) {
+        // Credentials that no longer open (tampered, moved) cannot be revoked at the provider;
+        // the connection is deleted all the same, and the audit trail says so.
+        if (!(err instanceof VaultError)) throw err;
+        revoked = false;
+      }
+      if (creds) {
+        const expired = item.expiresAt && Date.parse(item.expiresAt as string) <= this.now();
+        await provider.revoke({
+          app: this.appFor(item.provider as ProviderName, creds),
+          grant: { accessToken: expired ? undefined : creds.accessToken, refreshToken: creds.refreshToken },
+        });
+      }
     }
     await this.deps.db.delete(tenantPk(tenantId), connSk(id));
     if (item.keySk) await this.deps.db.delete(tenantPk(tenantId), item.keySk as string);
@@ -511,7 +533,8 @@ export class Connections {
       action: 'connection.deleted',
       tenantId,
       connectionId: id,
-      outcome: 'success',
+      outcome: revoked ? 'success' : 'failure',
+      ...(revoked ? {} : { detail: 'credentials unreadable: not revoked at the provider' }),
     });
     await this.events.emit(tenantId, 'connection.deleted', { connection });
   }

@@ -353,14 +353,51 @@ export class ConnectFlows {
     try {
       grant = await p.exchangeCode({ app, code, redirectUri, codeVerifier: verifier });
     } catch (err) {
-      await this.deps.db
-        .update(sessionPk(item.id as string), 'SESSION', { error: (err as PorticoError).code ?? 'error' })
-        .catch(() => undefined);
+      const code = (err as PorticoError).code;
+      if (code === 'provider_unavailable' || code === 'rate_limited') {
+        // The provider never took the code: give the session back, so the same code can be tried again.
+        await this.deps.db
+          .update(
+            sessionPk(item.id as string),
+            'SESSION',
+            { status: 'pending', version: (claimedVersion as number) + 2 },
+            {
+              expression: '#s = :completed AND attribute_not_exists(connectionId)',
+              names: { '#s': 'status' },
+              values: { ':completed': 'completed' },
+            },
+          )
+          .catch(() => undefined);
+      } else {
+        await this.deps.db
+          .update(sessionPk(item.id as string), 'SESSION', { error: code ?? 'error' })
+          .catch(() => undefined);
+      }
       if (err instanceof PorticoError && err.code === 'invalid_request') {
         throw new FlowError('exchange_failed', err.message, item);
       }
       throw err;
     }
+    try {
+      return await this.store(item, grant, app, source, actor, claimedVersion as number);
+    } catch (err) {
+      // The provider issued a grant we could not keep: revoke it (best effort) rather than leak it.
+      await p.revoke({ app, grant }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async store(
+    item: Item,
+    grant: Awaited<ReturnType<ProviderOAuth['exchangeCode']>>,
+    app: { clientId: string; clientSecret: string },
+    source: 'platform' | 'tenant',
+    actor: string,
+    claimedVersion: number,
+  ): Promise<Connection> {
+    const tenantId = item.tenantId as string;
+    const provider = item.provider as ProviderName;
+    const p = this.deps.providers[provider];
     if (provider === 'dropbox' && !grant.refreshToken) {
       throw new FlowError(
         'exchange_failed',

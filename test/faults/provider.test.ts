@@ -129,12 +129,14 @@ describe('code exchange at the callback', () => {
     const res = await s.api('POST', `/v1/connect-sessions/${id}/exchange`, tenant.apiKey, { code });
     expect(res.status).toBe(503);
     expect((await problem(res)).code).toBe('provider_unavailable');
-    s.sandbox.state.clearFaults();
-    // The session was claimed before the exchange: it cannot be half-used a second time.
-    const again = await s.api('POST', `/v1/connect-sessions/${id}/exchange`, tenant.apiKey, { code });
-    expect(again.status).toBeLessThan(500);
-    expect((await problem(again)).code).toBe('invalid_request');
     expect(await connectionsOf('cx-headless')).toEqual([]);
+    s.sandbox.state.clearFaults();
+    // The provider never took the code: the session was given back, and the same code now works, once.
+    const again = await s.api('POST', `/v1/connect-sessions/${id}/exchange`, tenant.apiKey, { code });
+    expect(again.status).toBe(201);
+    expect((await connectionsOf('cx-headless')).length).toBe(1);
+    const third = await s.api('POST', `/v1/connect-sessions/${id}/exchange`, tenant.apiKey, { code });
+    expect((await problem(third)).code).toBe('invalid_request');
   });
 });
 

@@ -303,18 +303,17 @@ describe('sealed credentials moved to another record', () => {
     expect(await tokenOf(b, b.hub)).toBe(foreignToken);
   });
 
-  // Reported (lib/connections is someone else's): `Connections.delete` opens the credentials to
-  // revoke the grant and throws on a VaultError, so a connection whose credentials no longer open
-  // answers 409 to DELETE forever and can never be removed. Suggested fix: on a VaultError, skip
-  // the provider revocation (it cannot be done), delete the items, and audit the revocation as a
-  // failure. `it.fails` keeps the case: it starts failing (flip it to `it`) once that is fixed.
-  it.fails('a connection whose credentials no longer open can still be deleted', async () => {
+  // Credentials that no longer open cannot be revoked at the provider, but never block deleting
+  // the connection: the audit trail records the revocation as failed.
+  it('a connection whose credentials no longer open can still be deleted', async () => {
     const t = await tenantWithConnections('delta');
     const other = await conn(t, t.drop);
     await db().update(`TENANT#${t.id}`, `CONN#${t.hub}`, { credentials: other!.credentials });
     const res = await s.api('DELETE', `/v1/connections/${t.hub}`, t.apiKey);
     expect(res.status).toBe(204);
     expect((await s.api('GET', `/v1/connections/${t.hub}`, t.apiKey)).status).toBe(404);
+    const audit = await (await s.api('GET', '/v1/audit', t.apiKey)).json();
+    expect(audit.events[0]).toMatchObject({ action: 'connection.deleted', outcome: 'failure' });
   });
 
   it("a session's sealed PKCE verifier moved to another session fails the sign-in, storing nothing", async () => {

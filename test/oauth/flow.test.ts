@@ -258,6 +258,36 @@ describe('headless flow', () => {
     expect((await connections('u-headless')).length).toBe(1);
   });
 
+  it('a provider outage during the exchange gives the session back, so the same code works later', async () => {
+    const cs = await session({ provider: 'hubspot', endUserId: 'u-outage' });
+    const redirectUri = 'https://backend.acme.test/oauth/done';
+    const { authorizationUrl } = await (
+      await s.api(
+        'GET',
+        `/v1/connect-sessions/${cs.id}/authorization-url?redirectUri=${encodeURIComponent(redirectUri)}`,
+        tenant.apiKey,
+      )
+    ).json();
+    const browser = new TestBrowser();
+    const fields = formFields(await (await browser.get(authorizationUrl)).text());
+    const decided = await browser.postForm(authorizationUrl.split('?')[0], {
+      ...fields,
+      decision: 'approve',
+    });
+    const code = new URL(locationOf(decided)).searchParams.get('code')!;
+    s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', status: 503, count: 0 });
+    try {
+      const down = await s.api('POST', `/v1/connect-sessions/${cs.id}/exchange`, tenant.apiKey, { code });
+      expect(down.status).toBe(503);
+      expect((await down.json()).code).toBe('provider_unavailable');
+    } finally {
+      s.sandbox.state.clearFaults('hubspot');
+    }
+    const ok = await s.api('POST', `/v1/connect-sessions/${cs.id}/exchange`, tenant.apiKey, { code });
+    expect(ok.status).toBe(201);
+    expect((await connections('u-outage')).length).toBe(1);
+  }, 60_000);
+
   it("another tenant's session id answers 404", async () => {
     const cs = await session({ provider: 'hubspot', endUserId: 'u-x' });
     const other = await s.tenant();

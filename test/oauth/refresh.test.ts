@@ -97,6 +97,20 @@ describe('refresh', () => {
     ).toBe(true);
   });
 
+  it('a lease held by a dead process makes callers wait at most 10 s, then answer 503 with Retry-After', async () => {
+    const id = await connect('hubspot', 'r-stuck');
+    await s.portico.services.db.update(`TENANT#${tenant.id}`, `CONN#${id}`, {
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+      leaseOwner: 'a-dead-process',
+      leaseUntil: Date.now() + 30_000,
+    });
+    const res = await s.api('GET', `/v1/connections/${id}/token`, tenant.apiKey);
+    expect(res.status).toBe(503);
+    expect((await res.json()).code).toBe('provider_unavailable');
+    // A 503 (not a refresh) with most of the lease left: the caller did not wait the lease out.
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(10);
+  }, 40_000);
+
   it('5xx and 429 from the token endpoint are retried and never mark the grant dead', async () => {
     const id = await connect('hubspot', 'r-flaky');
     s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', status: 503, count: 2 });
