@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
 import type { Connection, EventSink, EventType } from '../connections/index.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { ConditionFailed, type Db, type Item } from '../store/db.js';
 import type { Tenants } from '../tenants/index.js';
+import { postWebhook, signWebhook } from './deliver.js';
 import { assertDeliverable, UnsafeWebhookUrl } from './ssrf.js';
 
 const shards = 4;
@@ -145,8 +145,9 @@ export class Outbox implements EventSink {
     const url = tenant?.webhookUrl;
     const secret = await this.o.tenants.webhookSecret(tenantId).catch(() => undefined);
     if (!url || !secret) return 'drop';
+    let pinned: string[] | undefined;
     try {
-      await assertDeliverable(url, { allowPrivate: this.o.allowPrivate, resolve: this.o.resolve });
+      pinned = await assertDeliverable(url, { allowPrivate: this.o.allowPrivate, resolve: this.o.resolve });
     } catch (err) {
       if (err instanceof UnsafeWebhookUrl) {
         this.o.log.warn('webhook refused', { tenantId, reason: err.message });
@@ -155,29 +156,22 @@ export class Outbox implements EventSink {
       return 'retry';
     }
     const payload = item.payload as string;
-    const at = new Date(this.now());
-    const signature = new Webhook(secret).sign(item.id as string, at, payload);
+    const timestamp = Math.floor(this.now() / 1000);
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: {
+      const status = await postWebhook(
+        url,
+        {
           'content-type': 'application/json',
           'webhook-id': item.id as string,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-          'webhook-signature': signature,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(secret, item.id as string, timestamp, payload),
           'user-agent': 'Portico-Webhooks/1',
         },
-        body: payload,
-        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
-      });
-      await res.body?.cancel().catch(() => {});
-      if (res.status >= 200 && res.status < 300) return 'delivered';
-      this.o.log.info('webhook not accepted', {
-        tenantId,
-        status: res.status,
-        attempt: (item.attempts as number) + 1,
-      });
+        payload,
+        { pinned, timeoutMs: this.o.timeoutMs ?? 5000 },
+      );
+      if (status >= 200 && status < 300) return 'delivered';
+      this.o.log.info('webhook not accepted', { tenantId, status, attempt: (item.attempts as number) + 1 });
       return 'retry';
     } catch (err) {
       this.o.log.info('webhook delivery failed', { tenantId, error: (err as Error).name });

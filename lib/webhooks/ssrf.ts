@@ -47,15 +47,17 @@ export class UnsafeWebhookUrl extends Error {
 }
 
 /**
- * Checks a webhook URL before each delivery in the deployment: https only, and every address
- * its host resolves to must be public. (Local mode allows http and loopback receivers.)
+ * Checks a webhook URL before each delivery in the deployment: https only, and every address its
+ * host resolves to must be public (local mode allows http and loopback receivers). Answers the
+ * addresses it checked, so the delivery connects to exactly those: no second DNS answer can point
+ * it elsewhere (DNS rebinding).
  */
 export async function assertDeliverable(
   url: string,
   options: { allowPrivate: boolean; resolve?: (host: string) => Promise<string[]> },
-): Promise<void> {
+): Promise<string[] | undefined> {
   const u = new URL(url);
-  if (options.allowPrivate) return;
+  if (options.allowPrivate) return undefined;
   if (u.protocol !== 'https:') throw new UnsafeWebhookUrl('webhook URLs must be https');
   const host = u.hostname;
   const resolve =
@@ -65,4 +67,5 @@ export async function assertDeliverable(
   if (!addresses.length || addresses.some(isPrivateAddress)) {
     throw new UnsafeWebhookUrl('the webhook host resolves to a private, loopback or link-local address');
   }
+  return addresses.map((a) => a.replace(/^\[|\]$/g, ''));
 }

@@ -138,9 +138,9 @@ describe('webhook SSRF guard', () => {
     await expect(
       assertDeliverable('https://169.254.169.254/latest', { allowPrivate: false, resolve }),
     ).rejects.toThrow();
-    await expect(
-      assertDeliverable('https://ok.test/h', { allowPrivate: false, resolve }),
-    ).resolves.toBeUndefined();
+    await expect(assertDeliverable('https://ok.test/h', { allowPrivate: false, resolve })).resolves.toEqual([
+      '93.184.216.34',
+    ]);
   });
 });
 
@@ -210,4 +210,28 @@ describe('outbox durability', () => {
       await new Promise<void>((r) => back.close(() => r()));
     }
   }, 40_000);
+});
+
+describe('webhook delivery is pinned to the checked address', () => {
+  it('connects to the address the guard checked, not to a second DNS answer', async () => {
+    const { postWebhook } = await import('../../lib/webhooks/deliver.js');
+    const receiver = await startReceiver();
+    try {
+      const port = new URL(receiver.url).port;
+      // The URL names a host that does not resolve; the pinned address is where the receiver is.
+      const status = await postWebhook(
+        `http://rebind.invalid:${port}/hooks`,
+        { 'content-type': 'application/json' },
+        '{}',
+        {
+          pinned: ['127.0.0.1'],
+          timeoutMs: 2000,
+        },
+      );
+      expect(status).toBe(204);
+      expect(receiver.received.length).toBe(1);
+    } finally {
+      await receiver.close();
+    }
+  });
 });

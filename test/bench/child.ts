@@ -1,0 +1,36 @@
+/**
+ * A helper process for the benchmarks, so load generator and servers do not share one event loop:
+ * `tsx test/bench/child.ts dynamo` serves an embedded DynamoDB (in memory), `... sandbox` the
+ * provider sandbox (`BENCH_AVRO_BYTES` sets the size of /data/big.avro). Prints one line
+ * `ready <url>` and runs until it is sent SIGTERM or its parent goes away.
+ */
+import { startEmbeddedDynamo } from '../../lib/local/dynamo.js';
+import { startSandbox } from '../helpers/stack.js';
+
+const mode = process.argv[2];
+let close: () => Promise<void>;
+let url: string;
+if (mode === 'dynamo') {
+  const dynamo = await startEmbeddedDynamo(
+    process.env.BENCH_DYNAMO_DIR ? { dir: process.env.BENCH_DYNAMO_DIR } : {},
+  );
+  url = dynamo.endpoint;
+  close = dynamo.close;
+} else if (mode === 'sandbox') {
+  const bytes = Number(process.env.BENCH_AVRO_BYTES ?? 0);
+  const sandbox = await startSandbox(bytes > 0 ? { bigAvroBytes: bytes } : {});
+  url = sandbox.url;
+  close = sandbox.close;
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+const stop = async () => {
+  await close().catch(() => undefined);
+  process.exit(0);
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+// Never outlive the benchmark: exit when the parent's pipe closes.
+process.stdin.on('end', stop);
+process.stdin.resume();
+process.stdout.write(`ready ${url}\n`);

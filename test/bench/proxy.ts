@@ -1,0 +1,63 @@
+import { cannon, type PorticoSetup } from './servers.js';
+import { envNumber, HttpClient, int, ms, procCpuMs, type Row, ratio } from './util.js';
+
+export const rowsPath = 'cms/v3/hubdb/tables/products/rows?limit=100';
+
+/**
+ * Figure 5: proxy throughput and p99. The same HubDB rows request through Portico's proxy and
+ * straight to the sandbox, with the same autocannon concurrency and duration, after a warm-up.
+ */
+export async function proxyFigures(setup: PorticoSetup, log: (line: string) => void): Promise<Row[]> {
+  const connections = envNumber('BENCH_PROXY_CONNECTIONS', 32);
+  const seconds = envNumber('BENCH_PROXY_SECONDS', 10, 3);
+  const direct = {
+    url: `${setup.sandbox.url}/hubspot/api/${rowsPath}`,
+    headers: { authorization: `Bearer ${setup.hubspot.accessToken}` },
+  };
+  const proxied = {
+    url: `${setup.portico.url}/v1/connections/${setup.hubspot.id}/proxy/${rowsPath}`,
+    headers: { authorization: `Bearer ${setup.tenant.apiKey}` },
+  };
+  // Both answer the same bytes.
+  const http = new HttpClient(1);
+  const a = await http.get(direct.url, direct.headers);
+  const b = await http.get(proxied.url, proxied.headers);
+  http.close();
+  if (a.status !== 200 || b.status !== 200 || a.body.length !== b.body.length) {
+    throw new Error(
+      `proxy check: direct ${a.status} ${a.body.length} B, proxied ${b.status} ${b.body.length} B`,
+    );
+  }
+  await cannon(direct.url, direct.headers, connections, 2);
+  await cannon(proxied.url, proxied.headers, connections, 2);
+  // CPU each server process spends per request (from /proc), to show where the time goes.
+  const pids = { portico: setup.portico.child.pid!, sandbox: setup.sandbox.pid };
+  const measured = async (target: { url: string; headers: Record<string, string> }) => {
+    const before = { portico: procCpuMs(pids.portico), sandbox: procCpuMs(pids.sandbox) };
+    const r = await cannon(target.url, target.headers, connections, seconds);
+    const per = (pid: number, was: number) => (procCpuMs(pid) - was) / Math.max(1, r.total);
+    return {
+      ...r,
+      cpu: { portico: per(pids.portico, before.portico), sandbox: per(pids.sandbox, before.sandbox) },
+    };
+  };
+  const d = await measured(direct);
+  const p = await measured(proxied);
+  const cpuLine = `CPU per request: proxied ${p.cpu.portico.toFixed(2)} ms in Portico + ${p.cpu.sandbox.toFixed(2)} ms in the sandbox; direct ${d.cpu.sandbox.toFixed(2)} ms in the sandbox`;
+  log(`  ${cpuLine}`);
+  const line = (r: typeof d) => `${int(r.rps)} req/s, p50 ${ms(r.p50)} / p99 ${ms(r.p99)}`;
+  log(`  proxy ${line(p)}, ${p.errors} errors, ${p.non2xx} non-2xx; direct ${line(d)}, ${d.errors} errors`);
+  const x = p.rps / d.rps;
+  return [
+    {
+      figure: 5,
+      name: `proxy, HubDB rows (limit=100, ${(a.body.length / 1024).toFixed(0)} KB), ${connections} connections x ${seconds} s`,
+      value: line(p),
+      baseline: `direct to the sandbox ${line(d)}`,
+      ratio: `${ratio(x)} throughput, p99 ${ratio(p.p99 / d.p99)}`,
+      target: '>= 0.6x throughput',
+      pass: x >= 0.6 && p.errors === 0 && p.non2xx === 0,
+      note: `proxied: ${int(p.total)} requests, ${p.errors} errors, ${p.non2xx} non-2xx; direct: ${int(d.total)} requests, ${d.errors} errors, ${d.non2xx} non-2xx; ${cpuLine}`,
+    },
+  ];
+}

@@ -1,0 +1,219 @@
+/**
+ * `npm run bench`: every performance figure of DESIGN.md ("Performance targets") beside its
+ * baseline from the same run, printed as one table and written to bench/RESULTS.md.
+ *
+ * Environment: `BENCH_QUICK=1` (small sizes, short durations: a smoke run), `BENCH_AVRO_MB`
+ * (default 500), `BENCH_LOAD_SECONDS` (default 30), `BENCH_ONLY=1,5` (only those figures),
+ * `BENCH_PROFILE_DIR=dir` (the Portico processes write V8 CPU profiles there). Everything runs
+ * on this machine against 127.0.0.1; every loop is bounded in count and time.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.LOG_LEVEL ??= 'silent';
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { avroFigures } from './avro.js';
+import { largestContributors, measureBundles } from './bundle.js';
+import { loadFigures } from './load.js';
+import { proxyFigures } from './proxy.js';
+import { type PorticoSetup, startPorticoSetup } from './servers.js';
+import { stampedeFigures } from './stampede.js';
+import { sweepFigures } from './sweep.js';
+import { tokenFigures } from './token.js';
+import { envNumber, quick, type Row, ratio, stopAll, withTimeout } from './util.js';
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+
+/**
+ * Median time for a fresh `node` to import `modules` (as the bundle's probe does): what the
+ * external SDK packages alone cost the API bundle's cold init.
+ */
+function importMs(modules: string[], runs: number): number {
+  const probe =
+    'const t = performance.now(); for (const m of process.argv.slice(1)) await import(m); process.stdout.write(String(performance.now() - t));';
+  const root = new URL('../../', import.meta.url).pathname;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const res = spawnSync(
+      process.execPath,
+      ['--enable-source-maps', '--input-type=module', '-e', probe, ...modules],
+      { cwd: root, encoding: 'utf8', timeout: 30_000, env: { ...process.env, AWS_REGION: 'eu-west-1' } },
+    );
+    const ms = Number(res.stdout);
+    if (res.status !== 0 || !Number.isFinite(ms)) return Number.NaN;
+    times.push(ms);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round(times[times.length >> 1] * 10) / 10;
+}
+
+async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
+  let top = '';
+  let locales = 0;
+  const sdk = new Set<string>();
+  const f = await measureBundles({
+    runs: quick ? 3 : 7,
+    onMetafile: (name, meta) => {
+      if (name !== 'api') return;
+      top = largestContributors(meta, 6)
+        .map((c) => `${c.name} ${kb(c.bytes)}`)
+        .join(', ');
+      for (const output of Object.values(meta.outputs)) {
+        for (const [path, input] of Object.entries(output.inputs))
+          if (/node_modules\/zod\/.*\/locales\//.test(path)) locales += input.bytesInOutput;
+        for (const imp of output.imports)
+          if (imp.external && /^@aws-sdk\/client-/.test(imp.path)) sdk.add(imp.path);
+      }
+    },
+  });
+  const sdkMs = importMs([...sdk], quick ? 3 : 5);
+  log(
+    `  API bundle ${kb(f.apiBytes)} (bare ${kb(f.bareBytes)}); init ${f.apiInitMs} ms (bare ${f.bareInitMs} ms); largest: ${top}; zod locales ${kb(locales)}; importing the external ${[...sdk].join(', ')} alone takes ${sdkMs} ms`,
+  );
+  return [
+    {
+      figure: 1,
+      name: 'API function bundle (minified, SDK external)',
+      value: kb(f.apiBytes),
+      baseline: `bare Hono bundle ${kb(f.bareBytes)}`,
+      ratio: ratio(f.apiBytes / f.bareBytes),
+      target: '<= 250 KB',
+      pass: f.apiBytes <= 250 * 1024,
+      note: `largest contributors: ${top}; of zod, ${kb(locales)} are its locales (every language's error messages)`,
+    },
+    {
+      figure: 1,
+      name: 'cold module init of the API bundle',
+      value: `${f.apiInitMs} ms`,
+      baseline: `bare Hono bundle ${f.bareInitMs} ms`,
+      ratio: ratio(f.apiInitMs / f.bareInitMs),
+      target: '<= 3x',
+      pass: f.apiInitMs / f.bareInitMs <= 3,
+      note: `median of ${quick ? 3 : 7} fresh node processes each, interleaved; importing the external SDK clients the bundle uses (${[...sdk].join(', ')}) takes ${sdkMs} ms alone in a fresh process`,
+    },
+  ];
+}
+
+interface Figure {
+  figures: number[];
+  title: string;
+  /** Longest it may take before it is reported as failed. */
+  limitMs: number;
+  run: (log: (line: string) => void) => Promise<Row[]>;
+}
+
+const loadSeconds = envNumber('BENCH_LOAD_SECONDS', 30, 5);
+
+const plan: Figure[] = [
+  { figures: [1], title: 'bundle size and cold init', limitMs: 180_000, run: bundleFigures },
+  { figures: [2, 3], title: 'KMS calls and warm GET /token', limitMs: 240_000, run: tokenFigures },
+  { figures: [4], title: 'refresh stampede, 4 processes', limitMs: 180_000, run: stampedeFigures },
+  {
+    figures: [5, 8],
+    title: 'proxy throughput, then load',
+    limitMs: 180_000 + loadSeconds * 1000 * 2,
+    run: async (log) => {
+      const setup: PorticoSetup = await startPorticoSetup();
+      try {
+        const rows = await proxyFigures(setup, log);
+        rows.push(...(await loadFigures(setup, log)));
+        return rows;
+      } finally {
+        await setup.stop();
+      }
+    },
+  },
+  { figures: [6], title: 'Avro NDJSON streaming and peak RSS', limitMs: 600_000, run: avroFigures },
+  { figures: [7], title: 'due-refresh sweep', limitMs: 600_000, run: sweepFigures },
+];
+
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => n > 0);
+const started = Date.now();
+const loadAtStart = loadavg();
+const rows: Row[] = [];
+const logLines: string[] = [];
+const log = (line: string) => {
+  logLines.push(line);
+  console.log(line);
+};
+
+log(`Portico benchmarks${quick ? ' (BENCH_QUICK=1: smoke run, small sizes)' : ''}`);
+for (const step of plan) {
+  if (only.length && !step.figures.some((f) => only.includes(f))) continue;
+  const t = Date.now();
+  log(`[${step.figures.join(', ')}] ${step.title}`);
+  try {
+    rows.push(...(await withTimeout(step.run(log), step.limitMs, step.title)));
+  } catch (err) {
+    const message = (err as Error).message?.split('\n')[0] ?? String(err);
+    log(`  FAILED: ${message}`);
+    await withTimeout(stopAll(), 30_000, 'stopping processes').catch(() => undefined);
+    rows.push({
+      figure: step.figures[0],
+      name: step.title,
+      value: `failed: ${message}`,
+      baseline: '',
+      ratio: '',
+      target: '',
+      pass: false,
+    });
+  }
+  log(`  (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+}
+await withTimeout(stopAll(), 30_000, 'stopping processes').catch(() => undefined);
+const seconds = (Date.now() - started) / 1000;
+const loadAtEnd = loadavg();
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+const verdict = (p: boolean | undefined) => (p === undefined ? '' : p ? 'pass' : '**miss**');
+const table = [
+  '| # | figure | value | baseline (same run) | ratio | target | result |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.map(
+    (r) =>
+      `| ${r.figure} | ${cell(r.name)} | ${cell(r.value)} | ${cell(r.baseline)} | ${cell(r.ratio)} | ${cell(r.target)} | ${verdict(r.pass)} |`,
+  ),
+].join('\n');
+
+const cpu = cpus();
+const settings = quick
+  ? 'BENCH_QUICK=1'
+  : `full run (BENCH_AVRO_MB=${envNumber('BENCH_AVRO_MB', 500, 50)}, BENCH_LOAD_SECONDS=${loadSeconds})`;
+const markdown = `# Portico benchmark results
+
+Written by \`npm run bench\` (test/bench/run.ts). Every figure stands beside its baseline measured in
+the same run, on the same machine, over loopback.
+
+- Date: ${new Date(started).toISOString()}
+- Node: ${process.version} (${process.platform}/${process.arch})
+- Machine: ${cpu.length} CPU (\`nproc\`), ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB memory (${(freemem() / 1024 ** 3).toFixed(1)} GiB free at the end)
+- Load average (1/5/15 min): ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')} at the end
+- Settings: ${settings}; run time ${(seconds / 60).toFixed(1)} min
+
+${table}
+
+## Notes
+
+${rows
+  .filter((r) => r.note)
+  .map((r) => `- **${r.figure}. ${r.name}**: ${r.note}`)
+  .join('\n')}
+
+## Log
+
+\`\`\`
+${logLines.join('\n')}
+\`\`\`
+`;
+
+const out = new URL('../../bench/RESULTS.md', import.meta.url).pathname;
+mkdirSync(new URL('../../bench/', import.meta.url).pathname, { recursive: true });
+writeFileSync(out, markdown);
+console.log(`\n${table}\n`);
+console.log(`Run time ${(seconds / 60).toFixed(1)} min. Written to bench/RESULTS.md`);
+// Child processes were stopped; keep-alive sockets or timers left by libraries must not hold the run open.
+process.exit(0);
