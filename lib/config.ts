@@ -32,6 +32,8 @@ export interface Config {
   sandbox: boolean;
   /** How long a refresh lease holds before another process may take over (a crashed holder's lease expires). */
   refreshLeaseMs: number;
+  /** How long token reads and data routes may reuse a connection item this process read (0 = never). */
+  connectionCacheMs: number;
   apps: Record<ProviderName, PlatformApp>;
   endpoints: Record<ProviderName, ProviderEndpoints>;
 }
@@ -144,6 +146,10 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
     adminJwt,
     sandbox,
     refreshLeaseMs: parseMs('REFRESH_LEASE_MS', str('REFRESH_LEASE_MS'), 30_000),
+    connectionCacheMs:
+      str('CONNECTION_CACHE_MS') === '0'
+        ? 0
+        : parseMs('CONNECTION_CACHE_MS', str('CONNECTION_CACHE_MS'), 1000),
     apps,
     endpoints,
   };

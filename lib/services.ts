@@ -59,6 +59,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     log,
     events: overrides.events ?? outbox,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
+    itemCacheMs: config.connectionCacheMs,
   });
   const flows = new ConnectFlows({
     db,

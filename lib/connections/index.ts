@@ -38,6 +38,8 @@ export interface ConnectionsDeps {
   now?: () => number;
   /** How long a refresh lease is held before others may take over. Default 30 s. */
   leaseMs?: number;
+  /** How long hot read paths may reuse a connection item this process read. Default 1 s; 0 = never. */
+  itemCacheMs?: number;
 }
 
 /** Tokens expiring within this window are refreshed before use (API.md). */
@@ -58,14 +60,18 @@ export interface AccessToken {
  */
 export class Connections {
   private readonly inflight = new Map<string, Promise<AccessToken>>();
+  /** Recently read connection items, for the hot read paths (token reads, data routes). */
+  private readonly recent = new Map<string, { item: Item; until: number }>();
   private readonly owner = randomBytes(8).toString('hex');
   private readonly now: () => number;
   private readonly leaseMs: number;
+  private readonly itemCacheMs: number;
   readonly events: EventSink;
 
   constructor(private readonly deps: ConnectionsDeps) {
     this.now = deps.now ?? Date.now;
     this.leaseMs = deps.leaseMs ?? 30_000;
+    this.itemCacheMs = deps.itemCacheMs ?? 1000;
     this.events = deps.events ?? noEvents;
   }
 
@@ -156,6 +162,7 @@ export class Connections {
               },
               { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': current.version } },
             );
+            this.forgetItem(tenantId, id);
             const connection = toConnection(item);
             await this.after(
               tenantId,
@@ -246,6 +253,34 @@ export class Connections {
     return item;
   }
 
+  /**
+   * The item for hot read paths: a copy this process read in the last `itemCacheMs` (default 1 s),
+   * else a fresh read. Writes of this process drop the copy; another process's writes show
+   * within that second. Never used for a token within its refresh window (the refresh path
+   * always reads the store), so a cached copy never hides a refresh.
+   */
+  async getItemForUse(tenantId: string, id: string): Promise<Item> {
+    const key = `${tenantId}/${id}`;
+    const hit = this.recent.get(key);
+    const now = this.now();
+    if (hit && hit.until > now) return hit.item;
+    const item = await this.getItem(tenantId, id);
+    const expiresAt = item.expiresAt ? Date.parse(item.expiresAt as string) : Number.POSITIVE_INFINITY;
+    if (
+      this.itemCacheMs > 0 &&
+      item.status === 'active' &&
+      expiresAt - now > refreshWindowMs + this.itemCacheMs
+    ) {
+      if (this.recent.size >= 10_000) this.recent.delete(this.recent.keys().next().value as string);
+      this.recent.set(key, { item, until: now + this.itemCacheMs });
+    }
+    return item;
+  }
+
+  private forgetItem(tenantId: string, id: string): void {
+    this.recent.delete(`${tenantId}/${id}`);
+  }
+
   async get(tenantId: string, id: string): Promise<Connection> {
     return toConnection(await this.getItem(tenantId, id));
   }
@@ -291,7 +326,7 @@ export class Connections {
     id: string,
     options: { force?: boolean; item?: Item } = {},
   ): Promise<AccessToken> {
-    const item = options.item ?? (await this.getItem(tenantId, id));
+    const item = options.item ?? (await this.getItemForUse(tenantId, id));
     if (item.status === 'needs_reauth') throw new NeedsReauthError();
     const creds = await this.openCredentials(tenantId, item);
     if (item.authScheme === 'private_app') {
@@ -328,6 +363,7 @@ export class Connections {
     seenVersion: number,
     force: boolean,
   ): Promise<AccessToken> {
+    this.forgetItem(tenantId, id);
     const pk = tenantPk(tenantId);
     // Wait at most 10 s for another holder (a Lambda has 29 s in all); then answer 503 with the
     // time its lease has left, rather than hang on a holder that may have died.
@@ -378,6 +414,7 @@ export class Connections {
   /** We hold the lease: refresh at the provider and store the answer (or mark the grant dead). */
   private async refreshHolding(tenantId: string, item: Item): Promise<AccessToken> {
     const id = item.id as string;
+    this.forgetItem(tenantId, id);
     const pk = tenantPk(tenantId);
     const provider = this.deps.providers[item.provider as ProviderName];
     const creds = await this.openCredentials(tenantId, item);
@@ -474,9 +511,9 @@ export class Connections {
     tenantId: string,
     id: string,
     fn: (token: string, connection: Item) => Promise<T>,
-    options: { provider?: ProviderName } = {},
+    options: { provider?: ProviderName; item?: Item } = {},
   ): Promise<T> {
-    const item = await this.getItem(tenantId, id);
+    const item = options.item ?? (await this.getItemForUse(tenantId, id));
     if (options.provider && item.provider !== options.provider) {
       throw invalidRequest(
         `This is a ${item.provider} connection; the route needs a ${options.provider} connection.`,
@@ -525,6 +562,7 @@ export class Connections {
         });
       }
     }
+    this.forgetItem(tenantId, id);
     await this.deps.db.delete(tenantPk(tenantId), connSk(id));
     if (item.keySk) await this.deps.db.delete(tenantPk(tenantId), item.keySk as string);
     const connection = toConnection(item);

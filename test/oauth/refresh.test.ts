@@ -7,7 +7,8 @@ let s: Stack;
 let tenant: { id: string; apiKey: string };
 
 beforeAll(async () => {
-  s = await startStack();
+  // These tests change items straight in the table, as another process would: no reuse of reads.
+  s = await startStack({ env: { CONNECTION_CACHE_MS: '0' } });
   tenant = await s.tenant({ returnUrls: ['https://app.acme.test/'] });
 });
 afterAll(async () => {
@@ -301,5 +302,32 @@ describe('connections API', () => {
     const before2 = s.sandbox.state.stats().dropbox.revokes;
     expect((await s.api('DELETE', `/v1/connections/${id2}`, tenant.apiKey)).status).toBe(204);
     expect(s.sandbox.state.stats().dropbox.revokes - before2).toBe(1);
+  });
+});
+
+describe('reused connection reads', () => {
+  it('a write by this process is seen at once; another process sees it within CONNECTION_CACHE_MS', async () => {
+    const cached = await startStack({ env: { CONNECTION_CACHE_MS: '60000' } });
+    try {
+      const t = await cached.tenant();
+      const minted = cached.sandbox.state.mint({ provider: 'hubspot', account: 'cache' });
+      const { id } = await (
+        await cached.api('POST', '/v1/connections', t.apiKey, {
+          provider: 'hubspot',
+          endUserId: 'cache',
+          credentials: { type: 'oauth2', refreshToken: minted.refresh_token },
+        })
+      ).json();
+      const first = await (await cached.api('GET', `/v1/connections/${id}/token`, t.apiKey)).json();
+      // This process refreshes: the next read answers the new token at once.
+      await cached.api('POST', `/v1/connections/${id}/refresh`, t.apiKey);
+      const second = await (await cached.api('GET', `/v1/connections/${id}/token`, t.apiKey)).json();
+      expect(second.accessToken).not.toBe(first.accessToken);
+      // This process deletes: gone at once.
+      await cached.api('DELETE', `/v1/connections/${id}`, t.apiKey);
+      expect((await cached.api('GET', `/v1/connections/${id}/token`, t.apiKey)).status).toBe(404);
+    } finally {
+      await cached.close();
+    }
   });
 });

@@ -21,7 +21,7 @@ proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
   // The raw (still percent-encoded) path after /proxy/, so encoded dot segments are seen as such.
   const marker = `/v1/connections/${id}/proxy/`;
   const rawPath = url.pathname.startsWith(marker) ? url.pathname.slice(marker.length) : '';
-  const item = await connections.getItem(tenantId, id);
+  const item = await connections.getItemForUse(tenantId, id);
   const target = proxyTarget(config, item.provider as ProviderName, rawPath, url.search);
 
   const method = c.req.method;
@@ -30,8 +30,11 @@ proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
     const length = Number(c.req.header('content-length') ?? Number.NaN);
     body = Number.isFinite(length) && length <= MiB ? await c.req.arrayBuffer() : c.req.raw.body;
   }
-  const res = await connections.withToken(tenantId, id, (token) =>
-    proxyRequest(target, method, forwardHeaders(c.req.raw.headers, token), body),
+  const res = await connections.withToken(
+    tenantId,
+    id,
+    (token) => proxyRequest(target, method, forwardHeaders(c.req.raw.headers, token), body),
+    { item },
   );
   return new Response(method === 'HEAD' ? null : res.body, {
     status: res.status,
