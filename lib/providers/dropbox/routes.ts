@@ -183,16 +183,10 @@ dropboxApi.route(
           provider: 'dropbox',
         },
       );
-      async function* lines() {
-        try {
-          for await (const event of decodeAvro(bodyChunks(res))) {
-            yield event.kind === 'schema' ? { schema: event.schema } : event.row;
-          }
-        } catch (err) {
-          throw avroError(err);
-        }
-      }
-      return ndjsonResponse(lines(), log, c.get('requestId'));
+      return ndjsonResponse(decodeAvro(bodyChunks(res)), log, c.get('requestId'), {
+        map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
+        mapError: avroError,
+      });
     }
 
     try {
