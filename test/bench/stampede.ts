@@ -66,6 +66,9 @@ export async function stampedeFigures(log: (line: string) => void): Promise<Row[
       await db.update(`TENANT#${tenant.id}`, `CONN#${id}`, {
         expiresAt: new Date(Date.now() - 1000).toISOString(),
       });
+      // This write plays another process: the Portico processes may reuse their read of the
+      // connection for CONNECTION_CACHE_MS (1 s) before they see it.
+      await new Promise((r) => setTimeout(r, 1100));
       sandbox.state.resetStats();
       const tokens = new Set<string>();
       // When the provider saw the refresh (the sandbox runs in this process): polled every 2 ms.
