@@ -38,7 +38,7 @@ export async function startPorticoSetup(
   options: {
     avroBytes?: number;
     env?: Record<string, string>;
-    /** Run the esbuild bundle with plain node (see {@link startBundledPortico}) instead of `npm start`'s tsx. */
+    /** Run the esbuild bundle with node, as `npm start` does (default), or the TypeScript through tsx (false). */
     bundled?: boolean;
     /** The embedded DynamoDB in its own process (DYNAMODB_ENDPOINT) instead of inside the server. */
     separateStore?: boolean;
@@ -64,7 +64,9 @@ export async function startPorticoSetup(
       ...(store ? { DYNAMODB_ENDPOINT: store.url } : {}),
       ...options.env,
     };
-    portico = tracked(options.bundled ? await startBundledPortico(env) : await startPorticoProcess(env));
+    portico = tracked(
+      options.bundled !== false ? await startBundledPortico(env) : await startPorticoProcess(env),
+    );
     assertLoopback(portico.url);
     const tenant = await createTenant(portico.url, adminKey, 'Bench');
     const hubGrant = await mint(sandbox.url, 'hubspot', 'bench');
@@ -118,8 +120,7 @@ export function profileEnv(): Record<string, string> {
 
 /**
  * The local server (lib/local/main.ts) bundled with esbuild (node_modules left external) and run
- * with plain `node`: the same code as `npm start` without the tsx loader, whose worker thread and
- * compile caches are a development cost, not the server's. Answers the process like
+ * with plain `node`, as `npm start` does. Answers the process like
  * {@link startPorticoProcess}.
  */
 export async function startBundledPortico(env: Record<string, string>): Promise<PorticoProcess> {
