@@ -146,3 +146,44 @@ describe('the local server', () => {
     }
   });
 });
+
+describe('`npm start` itself', () => {
+  it('builds, starts, prints its URL and admin key, and serves the API', async () => {
+    const { spawn } = await import('node:child_process');
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-npm-start-'));
+    const child = spawn('npm', ['start'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    try {
+      let out = '';
+      const printed = await new Promise<{ url: string; key: string }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm start printed no URL: ${out}`)), 60_000);
+        child.stdout.on('data', (d) => {
+          out += d;
+          const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
+          const key = /Admin key:\s+(\S+)/.exec(out)?.[1];
+          if (url && key) {
+            clearTimeout(timer);
+            resolve({ url, key });
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${out}`)));
+      });
+      expect(await (await fetch(`${printed.url}/healthz`)).json()).toEqual({ ok: true });
+      const tenants = await fetch(`${printed.url}/v1/tenants`, {
+        headers: { authorization: `Bearer ${printed.key}` },
+      });
+      expect(tenants.status).toBe(200);
+      expect((await fetch(`${printed.url}/`)).status).toBe(200);
+    } finally {
+      // npm runs the server in its own process group: stop them all.
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {}
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
