@@ -1,5 +1,5 @@
 import type { ProviderEndpoints, ProviderName } from '../config.js';
-import { ProviderError } from '../errors.js';
+import { invalidRequest, ProviderError } from '../errors.js';
 
 /** An OAuth client: the platform's app, or a tenant's own. */
 export interface OAuthApp {
@@ -82,4 +82,43 @@ export function expiresAtFrom(expiresIn: unknown, now = Date.now()): string | un
   return typeof n === 'number' && Number.isFinite(n) && n > 0
     ? new Date(now + n * 1000).toISOString()
     : undefined;
+}
+
+type TokenPost = (app: OAuthApp, params: Record<string, string | undefined>) => Promise<Grant>;
+
+/**
+ * The authorization-code and refresh-token grants (RFC 6749 §4.1.3 and §6), the same for every
+ * provider once its token request (`post`: client authentication, endpoint) is given. A code the
+ * provider refuses is the caller's mistake (400), not a dead connection.
+ */
+export function tokenGrants(post: TokenPost): Pick<ProviderOAuth, 'exchangeCode' | 'refresh'> {
+  return {
+    async exchangeCode({ app, code, redirectUri, codeVerifier }) {
+      try {
+        return await post(app, {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: redirectUri,
+          code_verifier: codeVerifier,
+        });
+      } catch (err) {
+        if (err instanceof InvalidGrantError) {
+          throw invalidRequest('The authorization code is invalid, expired or already used.');
+        }
+        throw err;
+      }
+    },
+    refresh({ app, refreshToken }) {
+      return post(app, { grant_type: 'refresh_token', refresh_token: refreshToken });
+    },
+  };
+}
+
+/** Adds a PKCE S256 challenge (RFC 7636) to an authorize URL. */
+export function withPkce(url: URL, codeChallenge: string | undefined): string {
+  if (codeChallenge) {
+    url.searchParams.set('code_challenge', codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+  return url.toString();
 }

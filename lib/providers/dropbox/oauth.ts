@@ -1,5 +1,5 @@
 import type { ProviderEndpoints } from '../../config.js';
-import { invalidRequest, ProviderError } from '../../errors.js';
+import { ProviderError } from '../../errors.js';
 import { fetchWithRetry, readJson, transientError } from '../http.js';
 import {
   type Account,
@@ -9,6 +9,8 @@ import {
   InvalidGrantError,
   type OAuthApp,
   type ProviderOAuth,
+  tokenGrants,
+  withPkce,
 } from '../types.js';
 
 interface DropboxTokenAnswer {
@@ -79,30 +81,9 @@ export function dropboxOAuth(endpoints: ProviderEndpoints): ProviderOAuth {
       // Without offline access Dropbox issues no refresh token.
       url.searchParams.set('token_access_type', 'offline');
       if (scopes.length) url.searchParams.set('scope', scopes.join(' '));
-      if (codeChallenge) {
-        url.searchParams.set('code_challenge', codeChallenge);
-        url.searchParams.set('code_challenge_method', 'S256');
-      }
-      return url.toString();
+      return withPkce(url, codeChallenge);
     },
-    async exchangeCode({ app, code, redirectUri, codeVerifier }) {
-      try {
-        return await post(app, {
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: redirectUri,
-          code_verifier: codeVerifier,
-        });
-      } catch (err) {
-        if (err instanceof InvalidGrantError) {
-          throw invalidRequest('The authorization code is invalid, expired or already used.');
-        }
-        throw err;
-      }
-    },
-    refresh({ app, refreshToken }) {
-      return post(app, { grant_type: 'refresh_token', refresh_token: refreshToken });
-    },
+    ...tokenGrants(post),
     async identify(grant): Promise<Account> {
       const { response } = await fetchWithRetry(`${endpoints.apiUrl}/2/users/get_current_account`, {
         method: 'POST',

@@ -1,5 +1,5 @@
 import type { ProviderEndpoints } from '../../config.js';
-import { invalidRequest, ProviderError, unprocessable } from '../../errors.js';
+import { ProviderError, unprocessable } from '../../errors.js';
 import { fetchWithRetry, readJson, transientError } from '../http.js';
 import {
   type Account,
@@ -9,6 +9,8 @@ import {
   InvalidGrantError,
   type OAuthApp,
   type ProviderOAuth,
+  tokenGrants,
+  withPkce,
 } from '../types.js';
 
 interface HubSpotTokenAnswer {
@@ -102,30 +104,9 @@ export function hubspotOAuth(endpoints: ProviderEndpoints): ProviderOAuth {
       url.searchParams.set('redirect_uri', redirectUri);
       url.searchParams.set('scope', withOauth(scopes).join(' '));
       url.searchParams.set('state', state);
-      if (codeChallenge) {
-        url.searchParams.set('code_challenge', codeChallenge);
-        url.searchParams.set('code_challenge_method', 'S256');
-      }
-      return url.toString();
+      return withPkce(url, codeChallenge);
     },
-    async exchangeCode({ app, code, redirectUri, codeVerifier }) {
-      try {
-        return await post(app, {
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: redirectUri,
-          code_verifier: codeVerifier,
-        });
-      } catch (err) {
-        if (err instanceof InvalidGrantError) {
-          throw invalidRequest('The authorization code is invalid, expired or already used.');
-        }
-        throw err;
-      }
-    },
-    refresh({ app, refreshToken }) {
-      return post(app, { grant_type: 'refresh_token', refresh_token: refreshToken });
-    },
+    ...tokenGrants(post),
     async identify(grant): Promise<Account> {
       if (grant.accountId) {
         const name = await accountName(endpoints.apiUrl, grant.accessToken).catch(() => undefined);
