@@ -12,6 +12,7 @@ import { onError, problemResponse } from './problem.js';
 import { adminAuditApi, adminAuditRoutes, tenantAuditApi, tenantAuditRoutes } from './routes/audit.js';
 import { connectApi, connectRoutes } from './routes/connect.js';
 import { connectionsApi, connectionsRoutes } from './routes/connections.js';
+import { describedApi } from './routes/described.js';
 import { docsRoutes } from './routes/docs.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
@@ -105,6 +106,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
       connectionsApi,
       hubspotApi,
       dropboxApi,
+      describedApi,
     ]),
   );
 

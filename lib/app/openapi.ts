@@ -140,6 +140,12 @@ export class Api {
     });
     return this;
   }
+
+  /** Documents a route served elsewhere (plain Hono routes: the browser flow, the proxy). */
+  describe(spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>): this {
+    this.specs.push(spec);
+    return this;
+  }
 }
 
 const jsonSchema = (schema: Schema, io: 'input' | 'output') =>
