@@ -1,5 +1,5 @@
 /**
- * Structured JSON logs, one object a line, with a redaction rule: any field whose name looks
+ * Structured JSON logs, one object a line, with a redaction rule: every field whose name looks
  * secret-bearing is replaced, and any string that looks like a bearer token, an API key or a
  * provider token is masked wherever it appears. Nothing secret reaches a log line.
  */

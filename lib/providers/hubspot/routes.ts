@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { AppEnv } from '../../app/context.js';
 import { ndjsonResponse, wantsNdjson } from '../../app/ndjson.js';
@@ -47,8 +47,16 @@ const problems = [404, 409, 429, 502, 503];
 export const hubspotRoutes = new Hono<AppEnv>();
 export const hubspotApi = new Api(hubspotRoutes);
 
-const client = (c: { get(k: 'services'): AppEnv['Variables']['services'] }, token: string) =>
-  hubdb(c.get('services').config.endpoints.hubspot.apiUrl, token);
+/** Runs `fn` with a HubDB client for the caller's HubSpot connection (refreshing once on a 401). */
+const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof hubdb>) => Promise<T>) => {
+  const { connections, config } = c.get('services');
+  return connections.withToken(
+    tenantOf(c.get('principal')),
+    id,
+    (token) => fn(hubdb(config.endpoints.hubspot.apiUrl, token)),
+    { provider: 'hubspot' },
+  );
+};
 
 hubspotApi.route(
   {
@@ -67,14 +75,9 @@ hubspotApi.route(
     errors: problems,
   },
   async (c, { params, query }) => {
-    const out = await c
-      .get('services')
-      .connections.withToken(
-        tenantOf(c.get('principal')),
-        params.id,
-        (token) => client(c, token).listTables(query.limit ?? 100, query.cursor || undefined),
-        { provider: 'hubspot' },
-      );
+    const out = await withHubDb(c, params.id, (db) =>
+      db.listTables(query.limit ?? 100, query.cursor || undefined),
+    );
     return c.json({ tables: out.tables, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
   },
 );
@@ -90,16 +93,7 @@ hubspotApi.route(
     errors: problems,
   },
   async (c, { params }) => {
-    const out = await c
-      .get('services')
-      .connections.withToken(
-        tenantOf(c.get('principal')),
-        params.id,
-        (token) => client(c, token).getTable(params.table),
-        {
-          provider: 'hubspot',
-        },
-      );
+    const out = await withHubDb(c, params.id, (db) => db.getTable(params.table));
     return c.json(out, 200);
   },
 );
@@ -152,13 +146,9 @@ hubspotApi.route(
     errors: problems,
   },
   async (c, { params, query: q }) => {
-    const { connections, log } = c.get('services');
+    const { log } = c.get('services');
     const query = rowQuery(c.req.url);
-    const tenantId = tenantOf(c.get('principal'));
-    const list = () =>
-      connections.withToken(tenantId, params.id, (token) => client(c, token).listRows(params.table, query), {
-        provider: 'hubspot',
-      });
+    const list = () => withHubDb(c, params.id, (db) => db.listRows(params.table, query));
     if (wantsNdjson(c.req.header('accept'))) {
       query.delete('after');
       query.set('limit', '1000');
@@ -190,16 +180,7 @@ hubspotApi.route(
     errors: problems,
   },
   async (c, { params }) => {
-    const row = await c
-      .get('services')
-      .connections.withToken(
-        tenantOf(c.get('principal')),
-        params.id,
-        (token) => client(c, token).getRow(params.table, params.rowId),
-        {
-          provider: 'hubspot',
-        },
-      );
+    const row = await withHubDb(c, params.id, (db) => db.getRow(params.table, params.rowId));
     return c.json(row, 200);
   },
 );
@@ -217,14 +198,7 @@ hubspotApi.route(
     errors: [...problems, 413, 415],
   },
   async (c, { params, body }) => {
-    const row = await c
-      .get('services')
-      .connections.withToken(
-        tenantOf(c.get('principal')),
-        params.id,
-        (token) => client(c, token).createRow(params.table, body.values),
-        { provider: 'hubspot' },
-      );
+    const row = await withHubDb(c, params.id, (db) => db.createRow(params.table, body.values));
     return c.json(row, 201);
   },
 );
@@ -241,14 +215,7 @@ hubspotApi.route(
     errors: [...problems, 413, 415],
   },
   async (c, { params, body }) => {
-    const row = await c
-      .get('services')
-      .connections.withToken(
-        tenantOf(c.get('principal')),
-        params.id,
-        (token) => client(c, token).updateRow(params.table, params.rowId, body.values),
-        { provider: 'hubspot' },
-      );
+    const row = await withHubDb(c, params.id, (db) => db.updateRow(params.table, params.rowId, body.values));
     return c.json(row, 200);
   },
 );
@@ -264,14 +231,7 @@ hubspotApi.route(
     errors: problems,
   },
   async (c, { params }) => {
-    await c
-      .get('services')
-      .connections.withToken(
-        tenantOf(c.get('principal')),
-        params.id,
-        (token) => client(c, token).deleteRow(params.table, params.rowId),
-        { provider: 'hubspot' },
-      );
+    await withHubDb(c, params.id, (db) => db.deleteRow(params.table, params.rowId));
     return c.body(null, 204);
   },
 );
@@ -287,16 +247,7 @@ hubspotApi.route(
     errors: problems,
   },
   async (c, { params }) => {
-    const out = await c
-      .get('services')
-      .connections.withToken(
-        tenantOf(c.get('principal')),
-        params.id,
-        (token) => client(c, token).publish(params.table),
-        {
-          provider: 'hubspot',
-        },
-      );
+    const out = await withHubDb(c, params.id, (db) => db.publish(params.table));
     return c.json(out, 200);
   },
 );
