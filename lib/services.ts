@@ -40,7 +40,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const vault = new Vault({
     wrapper,
     loadWrappedKey: async (tenantId) => {
-      const item = await db.get(tenantPk(tenantId), 'META', false);
+      const item = await db.get(tenantPk(tenantId), 'META');
       const key = item?.wrappedKey;
       return key instanceof Uint8Array ? key : undefined;
     },

@@ -188,10 +188,13 @@ export class Tenants {
     await this.db.delete(tenantPk(tenantId), `KEY#${keyId}`);
   }
 
-  /** The tenant and key a bearer key belongs to, or `undefined`. One GetItem. */
+  /**
+   * The tenant and key a bearer key belongs to, or `undefined`. One strongly consistent GetItem:
+   * a key deleted a moment ago in another process must not work, nor a new one fail.
+   */
   async authenticate(apiKey: string): Promise<{ tenantId: string; keyId: string } | undefined> {
     if (!apiKey.startsWith('ptk_') || apiKey.length > 200) return undefined;
-    const item = await this.db.get(apiKeyPk(sha256Hex(apiKey)), 'APIKEY', false);
+    const item = await this.db.get(apiKeyPk(sha256Hex(apiKey)), 'APIKEY');
     return item ? { tenantId: item.tenantId as string, keyId: item.keyId as string } : undefined;
   }
 
@@ -232,7 +235,7 @@ export class Tenants {
     tenantId: string,
     provider: ProviderName,
   ): Promise<{ clientId: string; clientSecret: string; scopes?: string[] } | undefined> {
-    const item = await this.db.get(tenantPk(tenantId), `APP#${provider}`, false);
+    const item = await this.db.get(tenantPk(tenantId), `APP#${provider}`);
     if (!item) return undefined;
     return {
       clientId: item.clientId as string,
