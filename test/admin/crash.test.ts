@@ -102,8 +102,12 @@ describe('crashes', () => {
     // The refresh hangs at the provider; the holder dies with the lease held.
     sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', delayMs: 5000, count: 1 });
     void call(a.url, 'GET', `/v1/connections/${id}/token`, t.apiKey).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 500));
-    const leased = await db.get(`TENANT#${t.tenantId}`, `CONN#${id}`);
+    // Wait (bounded) until the holder has taken the lease.
+    let leased = await db.get(`TENANT#${t.tenantId}`, `CONN#${id}`);
+    for (let i = 0; i < 100 && !leased?.leaseOwner; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      leased = await db.get(`TENANT#${t.tenantId}`, `CONN#${id}`);
+    }
     expect(leased?.leaseOwner).toBeDefined();
     await a.stop('SIGKILL');
 
