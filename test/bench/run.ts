@@ -210,10 +210,15 @@ ${logLines.join('\n')}
 \`\`\`
 `;
 
-const out = new URL('../../bench/RESULTS.md', import.meta.url).pathname;
-mkdirSync(new URL('../../bench/', import.meta.url).pathname, { recursive: true });
+// A partial or quick run never replaces the last full run's figures (the README quotes those).
+const partial = Boolean(process.env.BENCH_ONLY || process.env.BENCH_QUICK);
+const name = partial ? 'bench/tmp/RESULTS.partial.md' : 'bench/RESULTS.md';
+const out = new URL(`../../${name}`, import.meta.url).pathname;
+mkdirSync(new URL(partial ? '../../bench/tmp/' : '../../bench/', import.meta.url).pathname, {
+  recursive: true,
+});
 writeFileSync(out, markdown);
 console.log(`\n${table}\n`);
-console.log(`Run time ${(seconds / 60).toFixed(1)} min. Written to bench/RESULTS.md`);
+console.log(`Run time ${(seconds / 60).toFixed(1)} min. Written to ${name}`);
 // Child processes were stopped; keep-alive sockets or timers left by libraries must not hold the run open.
 process.exit(0);
