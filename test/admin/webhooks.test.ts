@@ -235,3 +235,30 @@ describe('webhook delivery is pinned to the checked address', () => {
     }
   });
 });
+
+describe('webhook URLs in the deployment', () => {
+  it('refuses http and loopback, private or link-local receivers when the tenant is saved', async () => {
+    const { testApp, ADMIN_KEY } = await import('../helpers/app.js');
+    const t = await testApp();
+    // The same app as in Lambda (runtime "lambda"): receivers must be https and public.
+    t.config.runtime = 'lambda';
+    for (const webhookUrl of [
+      'http://hooks.example.com/x',
+      'https://localhost/x',
+      'https://api.localhost/x',
+      'https://127.0.0.1/x',
+      'https://10.0.0.8/x',
+      'https://169.254.169.254/latest',
+      'https://[::1]/x',
+    ]) {
+      const res = await t.call('POST', '/v1/tenants', { key: ADMIN_KEY, body: { name: 'x', webhookUrl } });
+      expect(res.status, webhookUrl).toBe(400);
+      expect((await res.json()).code).toBe('invalid_request');
+    }
+    const ok = await t.call('POST', '/v1/tenants', {
+      key: ADMIN_KEY,
+      body: { name: 'x', webhookUrl: 'https://hooks.example.com/portico' },
+    });
+    expect(ok.status).toBe(201);
+  });
+});
