@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Services } from '../../app/context.js';
 import { asset, pageHeaders, serveAsset } from '../assets.js';
 import { renderPage } from '../layout.js';
@@ -11,8 +11,8 @@ import { demoCss } from './styles.js';
 const script = asset('/demo/app.js', 'text/javascript; charset=utf-8', demoScript);
 const stylesheet = asset('/demo/app.css', 'text/css; charset=utf-8', demoCss);
 
-const EndUserId = z.string().trim().min(1).max(256);
-const SessionBody = z.object({ provider: z.enum(['hubspot', 'dropbox']), endUserId: EndUserId }).strict();
+const EndUserId = z.string().check(z.trim(), z.minLength(1), z.maxLength(256));
+const SessionBody = z.strictObject({ provider: z.enum(['hubspot', 'dropbox']), endUserId: EndUserId });
 
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -72,7 +72,7 @@ export function demoRoutes(services: Services, backend: DemoBackend): Hono {
     if (!c.req.header('content-type')?.startsWith('application/json')) {
       return problem(c, 400, 'invalid_request', 'Send JSON.');
     }
-    const parsed = SessionBody.safeParse(await c.req.json().catch(() => undefined));
+    const parsed = z.safeParse(SessionBody, await c.req.json().catch(() => undefined));
     if (!parsed.success) return problem(c, 400, 'invalid_request', 'Give a provider and an end-user id.');
     const res = await backend.call('POST', '/v1/connect-sessions', parsed.data);
     if (res.status !== 201) return relay(res);
@@ -81,7 +81,7 @@ export function demoRoutes(services: Services, backend: DemoBackend): Hono {
   });
 
   api.get('/connections', async (c) => {
-    const user = EndUserId.safeParse(c.req.query('endUserId'));
+    const user = z.safeParse(EndUserId, c.req.query('endUserId'));
     if (!user.success) return problem(c, 400, 'invalid_request', 'Give an end-user id.');
     return relay(
       await backend.call('GET', `/v1/connections?limit=100&endUserId=${encodeURIComponent(user.data)}`),
@@ -90,7 +90,7 @@ export function demoRoutes(services: Services, backend: DemoBackend): Hono {
 
   /** Answers `undefined` when connection `id` belongs to the end user of the query, else the answer to send. */
   async function owned(c: Context, id: string): Promise<Response | undefined> {
-    const user = EndUserId.safeParse(c.req.query('endUserId'));
+    const user = z.safeParse(EndUserId, c.req.query('endUserId'));
     if (!user.success) return problem(c, 400, 'invalid_request', 'Give an end-user id.');
     const res = await backend.call('GET', `/v1/connections/${encodeURIComponent(id)}`);
     if (res.status !== 200) return relay(res);
