@@ -92,3 +92,15 @@ export const ConnectionSchema = z.object({
 });
 
 export const ConnectionIdParams = z.object({ id: PathId });
+
+/** Filters and paging of a connection list (a tenant's own, or an admin's view of one tenant). */
+export const ConnectionListQuery = z.object({
+  provider: z.optional(ProviderSchema),
+  endUserId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  limit: LimitQuery,
+  cursor: CursorQuery,
+});
+export const ConnectionPage = z.object({
+  connections: z.array(ConnectionSchema),
+  nextCursor: z.optional(z.string()),
+});

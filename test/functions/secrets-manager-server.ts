@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveAwsJson } from '../helpers/aws-json-server.js';
 
 /**
  * A loopback server speaking AWS Secrets Manager's JSON protocol (awsJson1_1, `X-Amz-Target:
@@ -53,26 +52,9 @@ export async function startSecretsManager(initial: Record<string, string> = {}):
       },
     };
   };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      let parsed: Record<string, unknown> = {};
-      try {
-        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      } catch {}
-      const out = answer(String(req.headers['x-amz-target'] ?? ''), parsed);
-      res.writeHead(out.status, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(out.body));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const server = await serveAwsJson(answer);
   const fake = state as FakeSecretsManager;
-  fake.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () =>
-    new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    });
+  fake.endpoint = server.endpoint;
+  fake.close = server.close;
   return fake;
 }

@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveAwsJson } from './aws-json-server.js';
 
 /**
  * A loopback server speaking AWS KMS's JSON protocol (awsJson1_1, `X-Amz-Target:
@@ -74,28 +73,6 @@ export async function startKmsServer(): Promise<FakeKms> {
     return fail(400, 'UnknownOperationException', target);
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      let parsed: Record<string, unknown> = {};
-      try {
-        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      } catch {}
-      const out = handle(String(req.headers['x-amz-target'] ?? ''), parsed);
-      res.writeHead(out.status, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(out.body));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    keyId,
-    calls,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
+  const server = await serveAwsJson(handle);
+  return { endpoint: server.endpoint, keyId, calls, close: server.close };
 }

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
-import type { ProviderName } from '../../config.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { ConnectionIdParams, ConnectionSchema, CursorQuery, LimitQuery, ProviderSchema } from '../schemas.js';
+import { ConnectionIdParams, ConnectionListQuery, ConnectionPage, ConnectionSchema } from '../schemas.js';
 import { tenantOf } from './connect.js';
 
 export const connectionsRoutes = new Hono<AppEnv>();
@@ -15,26 +14,13 @@ connectionsApi.route(
     path: '/v1/connections',
     tags: ['Connections'],
     summary: 'List connections',
-    query: z.object({
-      provider: z.optional(ProviderSchema),
-      endUserId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-      limit: LimitQuery,
-      cursor: CursorQuery,
-    }),
-    responses: {
-      200: {
-        description: 'A page of connections',
-        schema: z.object({ connections: z.array(ConnectionSchema), nextCursor: z.optional(z.string()) }),
-      },
-    },
+    query: ConnectionListQuery,
+    responses: { 200: { description: 'A page of connections', schema: ConnectionPage } },
   },
   async (c, { query }) => {
-    const out = await c.get('services').connections.list(tenantOf(c.get('principal')), {
-      provider: query.provider as ProviderName | undefined,
-      endUserId: query.endUserId,
-      limit: query.limit ?? 50,
-      cursor: query.cursor,
-    });
+    const out = await c
+      .get('services')
+      .connections.list(tenantOf(c.get('principal')), { ...query, limit: query.limit ?? 50 });
     return c.json(out, 200);
   },
 );

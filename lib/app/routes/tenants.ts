@@ -8,10 +8,9 @@ import { isPrivateAddress } from '../../webhooks/ssrf.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
 import {
-  ConnectionSchema,
-  CursorQuery,
+  ConnectionListQuery,
+  ConnectionPage,
   doc,
-  LimitQuery,
   PageQuery,
   PathId,
   ProviderSchema,
@@ -316,29 +315,14 @@ tenantsApi.route(
     summary: "List a tenant's connections",
     description: "The same page as the tenant's own `GET /v1/connections`; empty once the tenant is revoked.",
     params: TenantIdParams,
-    query: z.object({
-      provider: z.optional(ProviderSchema),
-      endUserId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-      limit: LimitQuery,
-      cursor: CursorQuery,
-    }),
-    responses: {
-      200: {
-        description: 'A page of connections',
-        schema: z.object({ connections: z.array(ConnectionSchema), nextCursor: z.optional(z.string()) }),
-      },
-    },
+    query: ConnectionListQuery,
+    responses: { 200: { description: 'A page of connections', schema: ConnectionPage } },
     errors: [404],
   },
   async (c, { params, query }) => {
     const { tenants, connections } = c.get('services');
     await tenants.require(params.tenantId);
-    const page = await connections.list(params.tenantId, {
-      provider: query.provider as ProviderName | undefined,
-      endUserId: query.endUserId,
-      limit: query.limit ?? 50,
-      cursor: query.cursor,
-    });
+    const page = await connections.list(params.tenantId, { ...query, limit: query.limit ?? 50 });
     return c.json(page, 200);
   },
 );
