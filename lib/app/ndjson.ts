@@ -1,4 +1,3 @@
-import { PorticoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { toPorticoError } from './problem.js';
 
@@ -66,5 +65,3 @@ export async function ndjsonResponse<T>(
 export function wantsNdjson(accept: string | undefined): boolean {
   return /application\/x-ndjson/i.test(accept ?? '');
 }
-
-export { PorticoError };

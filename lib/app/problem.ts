@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PorticoError, VaultError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -67,14 +66,4 @@ export function onError(log: Logger) {
       log.error('request failed', { requestId, err, cause: (e.cause as Error) ?? undefined });
     return problemResponse(e, requestId);
   };
-}
-
-export function jsonProblem(c: Context, err: PorticoError) {
-  return c.body(
-    JSON.stringify(problemOf(err, c.get('requestId') as string | undefined)),
-    err.status as ContentfulStatusCode,
-    {
-      'content-type': 'application/problem+json',
-    },
-  );
 }

@@ -1,4 +1,4 @@
-import { PorticoError, ProviderError } from '../errors.js';
+import { PorticoError } from '../errors.js';
 
 export interface RetryPolicy {
   /** Attempts in all, first included. Default 4. */
@@ -184,5 +184,3 @@ export function transientError(res: Response, provider: string): PorticoError | 
   }
   return undefined;
 }
-
-export { ProviderError };

@@ -8,7 +8,7 @@ import type { Vault } from '../vault/index.js';
  */
 export const systemTenant = 'system';
 
-let ensured: WeakMap<Db, Promise<void>> = new WeakMap();
+const ensured = new WeakMap<Db, Promise<void>>();
 
 /** Creates the system data key once (a conditional put; a process that loses the race uses the winner's). */
 export function ensureSystemKey(db: Db, vault: Vault): Promise<void> {
@@ -31,9 +31,4 @@ export function ensureSystemKey(db: Db, vault: Vault): Promise<void> {
     ensured.set(db, p);
   }
   return p;
-}
-
-/** Test hook: forget which tables were prepared. */
-export function resetSystemKeyCache() {
-  ensured = new WeakMap();
 }
