@@ -1,12 +1,11 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { type SweepResult, sweepDueConnections } from '../lib/connections/sweep.js';
-import { lambdaServices } from './runtime.js';
+import { lambdaServices, secretsManager } from './runtime.js';
 
 // Wiring only: the scheduled work (EventBridge, every minute): the sweep of due refreshes, then
 // one pass over the webhook outbox. A thrown error fails the invocation, which the stack routes
 // to the dead-letter queue and an alarm.
-const services = lambdaServices(new SecretsManagerClient({}));
+const services = lambdaServices(new secretsManager.SecretsManagerClient({}));
 
 export type ScheduledResult = SweepResult & {
   webhooks: { delivered: number; retried: number; dead: number };

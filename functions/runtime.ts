@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createRequire } from 'node:module';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Hono } from 'hono';
 import type { Services } from '../lib/app/context.js';
 import { problemResponse } from '../lib/app/problem.js';
@@ -8,6 +9,11 @@ import { createLogger } from '../lib/log.js';
 import { createServices, type ServiceOverrides } from '../lib/services.js';
 
 type Env = Record<string, string | undefined>;
+
+/** Loaded with `require`, like the clients in `lib/aws.ts` (and for the same reason). */
+export const secretsManager: typeof import('@aws-sdk/client-secrets-manager') = createRequire(
+  import.meta.url,
+)('@aws-sdk/client-secrets-manager');
 
 /** A secret could not be fetched (network, throttling, permissions): worth retrying, unlike a {@link ConfigError}. */
 export class SecretUnavailableError extends Error {
@@ -44,7 +50,7 @@ export async function loadLambdaEnv(env: Env, secrets: SecretsManagerClient): Pr
     if (!secretId) return undefined;
     let out: { SecretString?: string };
     try {
-      out = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+      out = await secrets.send(new secretsManager.GetSecretValueCommand({ SecretId: secretId }));
     } catch (err) {
       throw new SecretUnavailableError(variable, err);
     }

@@ -1,6 +1,7 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Services } from './app/context.js';
 import { Audit } from './audit/index.js';
+import { kms } from './aws.js';
 import type { Config } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
@@ -33,7 +34,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const db = overrides.db ?? new Db({ tableName: config.tableName, endpoint: config.dynamodbEndpoint });
   let wrapper = overrides.keyWrapper;
   if (!wrapper) {
-    if (config.kmsKeyId) wrapper = kmsKeyWrapper(overrides.kmsClient ?? new KMSClient({}), config.kmsKeyId);
+    if (config.kmsKeyId)
+      wrapper = kmsKeyWrapper(overrides.kmsClient ?? new kms.KMSClient({}), config.kmsKeyId);
     else if (config.localMasterKey) wrapper = localKeyWrapper(config.localMasterKey);
     else throw new ConfigError('KMS_KEY_ID', 'is required when no LOCAL_MASTER_KEY is available');
   }

@@ -1,15 +1,16 @@
-import {
-  type AttributeValue,
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamodb, dynamodbUtil } from '../aws.js';
+import { invalidRequest, StoreUnavailableError } from '../errors.js';
+
+const {
   BatchWriteItemCommand,
   DeleteItemCommand,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { invalidRequest, StoreUnavailableError } from '../errors.js';
+} = dynamodb;
+const { marshall, unmarshall } = dynamodbUtil;
 
 export type Item = Record<string, unknown>;
 
@@ -78,7 +79,7 @@ export class Db {
     this.tableName = options.tableName;
     this.client =
       options.client ??
-      new DynamoDBClient({
+      new dynamodb.DynamoDBClient({
         endpoint: options.endpoint,
         region: options.region ?? process.env.AWS_REGION ?? 'local',
         maxAttempts: 3,

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { kms } from '../aws.js';
 import { VaultError } from '../errors.js';
 
 /**
@@ -25,7 +26,7 @@ export function kmsKeyWrapper(client: KMSClient, keyId: string): KeyWrapper {
     kind: 'kms',
     async generateDataKey(tenantId) {
       const out = await client.send(
-        new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: { tenantId } }),
+        new kms.GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: { tenantId } }),
       );
       if (!out.Plaintext || !out.CiphertextBlob) throw new VaultError('KMS returned no data key');
       return { plaintext: out.Plaintext, wrapped: out.CiphertextBlob };
@@ -33,7 +34,7 @@ export function kmsKeyWrapper(client: KMSClient, keyId: string): KeyWrapper {
     async unwrap(tenantId, wrapped) {
       try {
         const out = await client.send(
-          new DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped, EncryptionContext: { tenantId } }),
+          new kms.DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped, EncryptionContext: { tenantId } }),
         );
         if (!out.Plaintext) throw new VaultError('KMS returned no plaintext');
         return out.Plaintext;

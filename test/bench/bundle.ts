@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,6 +16,10 @@ export interface BundleFigures {
   /** Median time to import the API bundle in a fresh `node` process (cold module init). */
   apiInitMs: number;
   bareInitMs: number;
+  /** The AWS SDK packages the API bundle loads from the runtime (found in its code). */
+  sdkPackages: string[];
+  /** Cold init of the bare handler that also loads {@link sdkPackages} as the API bundle does. */
+  bareSdkInitMs: number;
 }
 
 export interface MeasureOptions {
@@ -31,6 +35,14 @@ import { handle } from 'hono/aws-lambda';
 const app = new Hono();
 app.get('/healthz', (c) => c.json({ ok: true }));
 export const handler = handle(app);
+`;
+
+/** The bare handler plus the SDK packages, loaded the way lib/aws.ts loads them. */
+const bareSdkHandler = (packages: string[]) => `
+import { createRequire } from 'node:module';
+${bareHandler}
+const load = createRequire(import.meta.url);
+${packages.map((p) => `load(${JSON.stringify(p)});`).join('\n')}
 `;
 
 /**
@@ -61,9 +73,12 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
       logLevel: 'silent',
       absWorkingDir: repoRoot,
     };
-    const out = { api: join(dir, 'api', 'index.mjs'), bare: join(dir, 'bare', 'index.mjs') };
-    mkdirSync(join(dir, 'api'));
-    mkdirSync(join(dir, 'bare'));
+    const out = {
+      api: join(dir, 'api', 'index.mjs'),
+      bare: join(dir, 'bare', 'index.mjs'),
+      bareSdk: join(dir, 'bare-sdk', 'index.mjs'),
+    };
+    for (const name of ['api', 'bare', 'bare-sdk']) mkdirSync(join(dir, name));
     const api = await build({
       ...common,
       entryPoints: [join(repoRoot, 'functions', 'api.ts')],
@@ -74,21 +89,39 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
       stdin: { contents: bareHandler, resolveDir: repoRoot, sourcefile: 'bare-handler.ts', loader: 'ts' },
       outfile: out.bare,
     });
+    const sdkPackages = [
+      ...new Set(
+        Array.from(readFileSync(out.api, 'utf8').matchAll(/"(@aws-sdk\/[a-z0-9-]+)"/g), (m) => m[1]),
+      ),
+    ].sort();
+    await build({
+      ...common,
+      stdin: {
+        contents: bareSdkHandler(sdkPackages),
+        resolveDir: repoRoot,
+        sourcefile: 'bare-sdk-handler.ts',
+        loader: 'ts',
+      },
+      outfile: out.bareSdk,
+    });
     options.onMetafile?.('api', api.metafile!);
     options.onMetafile?.('bare', bare.metafile!);
 
-    const times = { api: [] as number[], bare: [] as number[] };
-    importTime(out.bare); // warm the file cache once, not counted
-    importTime(out.api);
+    const times = { api: [] as number[], bare: [] as number[], bareSdk: [] as number[] };
+    // Warm the file cache once, not counted.
+    for (const file of Object.values(out)) importTime(file);
     for (let i = 0; i < runs; i++) {
       times.bare.push(importTime(out.bare));
       times.api.push(importTime(out.api));
+      times.bareSdk.push(importTime(out.bareSdk));
     }
     return {
       apiBytes: statSync(out.api).size,
       bareBytes: statSync(out.bare).size,
       apiInitMs: median(times.api),
       bareInitMs: median(times.bare),
+      sdkPackages,
+      bareSdkInitMs: median(times.bareSdk),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -105,7 +138,14 @@ function importTime(file: string): number {
   const res = spawnSync(
     process.execPath,
     ['--enable-source-maps', '--input-type=module', '-e', probe, pathToFileURL(file).href],
-    { encoding: 'utf8', env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1' } },
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    },
   );
   const ms = Number(res.stdout);
   if (res.status !== 0 || !Number.isFinite(ms)) {
@@ -149,7 +189,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log(`API bundle   ${kb(figures.apiBytes)} (target <= 250 KB)`);
   console.log(`bare bundle  ${kb(figures.bareBytes)}`);
   console.log(
-    `init         API ${figures.apiInitMs} ms, bare ${figures.bareInitMs} ms: ${(figures.apiInitMs / figures.bareInitMs).toFixed(2)}x (target <= 3x)`,
+    `init         API ${figures.apiInitMs} ms, bare ${figures.bareInitMs} ms: ${(figures.apiInitMs / figures.bareInitMs).toFixed(2)}x (target <= 3x); bare + ${figures.sdkPackages.join(', ')} ${figures.bareSdkInitMs} ms`,
   );
   if (apiMeta) {
     console.log('largest contributors to the API bundle:');
