@@ -1,9 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { handle } from 'hono/aws-lambda';
 import { createApp } from '../lib/app/index.js';
+import { staticContentFile } from '../lib/ui/content.js';
 import { deferredApp, lambdaServices, secretsManager } from './runtime.js';
 
 // Wiring only (DESIGN.md, "Lambda"): clients are built once per container; the secrets are read
 // and the app is built on the first request, then reused.
 const services = lambdaServices(new secretsManager.SecretsManagerClient({}));
 
-export const handler = handle(deferredApp(async () => createApp(await services())));
+// The admin console, browser SDK and API reference: `static.json`, written beside this bundle by
+// the CDK bundling step (infra/write-static.ts), read on the first request that serves from it.
+// PORTICO_STATIC_CONTENT points elsewhere when the handler runs from source (tests).
+const content = staticContentFile(
+  process.env.PORTICO_STATIC_CONTENT || fileURLToPath(new URL('./static.json', import.meta.url)),
+);
+
+export const handler = handle(deferredApp(async () => createApp(await services(), { content })));

@@ -157,6 +157,18 @@ export class PorticoStack extends Stack {
       memorySize: 1024,
       timeout: Duration.seconds(29),
       environment: { ...baseEnvironment, ADMIN_API_KEY_SECRET_ARN: adminKey.secretArn },
+      // The admin console, browser SDK and API reference ship beside the bundle, read on first
+      // use (lib/ui/content.ts), instead of being code every cold start loads.
+      afterBundling: (outputDir) => [
+        [
+          process.execPath,
+          `${repoRoot}node_modules/tsx/dist/cli.mjs`,
+          `${repoRoot}infra/write-static.ts`,
+          `${outputDir}/static.json`,
+        ]
+          .map((arg) => JSON.stringify(arg))
+          .join(' '),
+      ],
     });
     const refresherFn = this.makeFunction('Refresher', {
       entry: entry('refresher'),
@@ -427,8 +439,11 @@ export class PorticoStack extends Stack {
       memorySize: number;
       timeout: Duration;
       environment: Record<string, string>;
+      /** Shell commands run after esbuild, on this machine, with the asset's output directory. */
+      afterBundling?: (outputDir: string) => string[];
     },
   ): NodejsFunction {
+    const { afterBundling, ...functionOptions } = options;
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: RetentionDays.ONE_MONTH });
     // Own role, no AWS managed policy: logs to this one log group, everything else granted exactly.
     const role = new Role(this, `${id}Role`, {
@@ -444,7 +459,7 @@ export class PorticoStack extends Stack {
       }),
     );
     return new NodejsFunction(this, `${id}Function`, {
-      ...options,
+      ...functionOptions,
       // Stack traces point into the TypeScript sources (the bundle ships index.mjs.map).
       environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
       handler: 'handler',
@@ -467,6 +482,11 @@ export class PorticoStack extends Stack {
         externalModules: [...lambdaBundling.external],
         banner: lambdaBundling.banner,
         esbuildArgs: { '--tree-shaking': String(lambdaBundling.treeShaking) },
+        commandHooks: afterBundling && {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => afterBundling(outputDir),
+        },
       },
     });
   }

@@ -3,24 +3,29 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { PorticoError } from '../errors.js';
-import { dropboxApi, dropboxRoutes } from '../providers/dropbox/routes.js';
-import { hubspotApi, hubspotRoutes } from '../providers/hubspot/routes.js';
-import { uiRoutes } from '../ui/index.js';
+import { dropboxRoutes } from '../providers/dropbox/routes.js';
+import { hubspotRoutes } from '../providers/hubspot/routes.js';
+import { type StaticContentSource, uiRoutes } from '../ui/index.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv, Services } from './context.js';
 import { onError, problemResponse } from './problem.js';
-import { adminAuditApi, adminAuditRoutes, tenantAuditApi, tenantAuditRoutes } from './routes/audit.js';
-import { connectApi, connectRoutes } from './routes/connect.js';
-import { connectionsApi, connectionsRoutes } from './routes/connections.js';
-import { describedApi } from './routes/described.js';
+import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
+import { connectRoutes } from './routes/connect.js';
+import { connectionsRoutes } from './routes/connections.js';
 import { docsRoutes } from './routes/docs.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
-import { tenantsApi, tenantsRoutes } from './routes/tenants.js';
+import { tenantsRoutes } from './routes/tenants.js';
 
 export type { Services } from './context.js';
 
 export interface AppOptions {
+  /**
+   * The admin console's, the browser SDK's and the API reference's build-time content: a
+   * `static.json` beside the Lambda bundle (`staticContentFile`), built in process elsewhere
+   * (`builtStaticContent` from lib/ui/build.ts).
+   */
+  content: StaticContentSource;
   /** Extra sub-apps mounted before the not-found handler (the local sandbox and demo page). */
   mount?: Array<{
     path: string;
@@ -34,7 +39,7 @@ const MiB = 1024 * 1024;
  * The whole HTTP API as one Hono app: the same object serves the local server, the Lambda
  * handler and `app.request()` in tests.
  */
-export function createApp(services: Services, options: AppOptions = {}) {
+export function createApp(services: Services, options: AppOptions) {
   const app = new Hono<AppEnv>();
   const authenticate = createAuthenticator(services);
   const log = services.log;
@@ -52,7 +57,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
   });
-  app.route('/', uiRoutes(services)); // before secureHeaders: it sets the popup flow's opener policy
+  app.route('/', uiRoutes(services, options.content)); // before secureHeaders: it sets the popup flow's opener policy
   app.use(
     '*',
     secureHeaders({
@@ -96,19 +101,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
   app.route('/', oauthRoutes);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.route(
-    '/',
-    docsRoutes(() => [
-      tenantsApi,
-      adminAuditApi,
-      tenantAuditApi,
-      connectApi,
-      connectionsApi,
-      hubspotApi,
-      dropboxApi,
-      describedApi,
-    ]),
-  );
+  app.route('/', docsRoutes(options.content));
 
   for (const m of options.mount ?? [])
     app.mount(m.path, m.app.fetch as (req: Request) => Response | Promise<Response>);

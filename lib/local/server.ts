@@ -7,6 +7,7 @@ import { sweepDueConnections } from '../connections/sweep.js';
 import { createLogger, type Logger } from '../log.js';
 import { createServices, type ServiceOverrides } from '../services.js';
 import { ensureTable } from '../store/table.js';
+import { builtStaticContent } from '../ui/build.js';
 import { startDrainLoop } from '../webhooks/index.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynamo.js';
 import { localExtras } from './extras.js';
@@ -62,7 +63,7 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   sweep.unref();
 
   const extras = await localExtras(services, env);
-  const app = createApp(services, { mount: extras.mount });
+  const app = createApp(services, { content: builtStaticContent, mount: extras.mount });
   const host = options.host ?? env.HOST ?? '127.0.0.1';
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: host }, () => resolve(s));

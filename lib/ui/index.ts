@@ -2,9 +2,11 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv, Services } from '../app/context.js';
 import { adminPageRoutes } from './admin/routes.js';
+import type { StaticContentSource } from './content.js';
 import { openerPolicy } from './opener-policy.js';
 import { sdkRoutes } from './sdk/routes.js';
 
+export type { StaticContentSource } from './content.js';
 export { openerPolicy } from './opener-policy.js';
 
 /**
@@ -14,7 +16,7 @@ export { openerPolicy } from './opener-policy.js';
  * the popup flow's opener policy (see {@link openerPolicy}) and applies the same secure headers to
  * its own routes.
  */
-export function uiRoutes(services: Services) {
+export function uiRoutes(services: Services, content: StaticContentSource) {
   const app = new Hono<AppEnv>();
   const headers = secureHeaders({
     strictTransportSecurity: services.config.publicUrl.startsWith('https:') ? 'max-age=31536000' : false,
@@ -24,7 +26,7 @@ export function uiRoutes(services: Services) {
   app.use('/sdk/*', headers);
   app.use('/admin', headers);
   app.use('/admin/*', headers);
-  app.route('/', sdkRoutes);
-  app.route('/', adminPageRoutes);
+  app.route('/', sdkRoutes(content));
+  app.route('/', adminPageRoutes(content));
   return app;
 }

@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { lambdaBundling } from '../../infra/bundling.js';
+import { writeStaticContent } from '../../infra/write-static.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface BundleFigures {
   /** Minified size of the API function bundle (`index.mjs`, source map not counted). */
   apiBytes: number;
+  /** `static.json`, shipped beside the API bundle and read on first use (lib/ui/content.ts). */
+  staticBytes: number;
   /** The same for a bare Hono `handle(app)` handler, bundled the same way. */
   bareBytes: number;
   /** Median time to import the API bundle in a fresh `node` process (cold module init). */
@@ -20,6 +23,12 @@ export interface BundleFigures {
   sdkPackages: string[];
   /** Cold init of the bare handler that also loads {@link sdkPackages} as the API bundle does. */
   bareSdkInitMs: number;
+  /**
+   * The bundles' own init: each imported in a fresh node that loaded {@link sdkPackages} first,
+   * outside the timing (what is left of the API bundle's init once the runtime's SDK is loaded).
+   */
+  apiOwnInitMs: number;
+  bareOwnInitMs: number;
 }
 
 export interface MeasureOptions {
@@ -107,37 +116,53 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
     options.onMetafile?.('api', api.metafile!);
     options.onMetafile?.('bare', bare.metafile!);
 
-    const times = { api: [] as number[], bare: [] as number[], bareSdk: [] as number[] };
+    const times = {
+      api: [] as number[],
+      bare: [] as number[],
+      bareSdk: [] as number[],
+      apiOwn: [] as number[],
+      bareOwn: [] as number[],
+    };
     // Warm the file cache once, not counted.
     for (const file of Object.values(out)) importTime(file);
     for (let i = 0; i < runs; i++) {
       times.bare.push(importTime(out.bare));
       times.api.push(importTime(out.api));
       times.bareSdk.push(importTime(out.bareSdk));
+      times.apiOwn.push(importTime(out.api, sdkPackages));
+      times.bareOwn.push(importTime(out.bare, sdkPackages));
     }
     return {
       apiBytes: statSync(out.api).size,
+      staticBytes: await writeStaticContent(join(dir, 'api', 'static.json')),
       bareBytes: statSync(out.bare).size,
       apiInitMs: median(times.api),
       bareInitMs: median(times.bare),
       sdkPackages,
       bareSdkInitMs: median(times.bareSdk),
+      apiOwnInitMs: median(times.apiOwn),
+      bareOwnInitMs: median(times.bareOwn),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+// argv: the bundle's URL, then packages to load (untimed) before importing it.
 const probe = `
+import { createRequire } from 'node:module';
+const load = createRequire(process.argv[1]);
+for (const p of process.argv.slice(2)) load(p);
 const started = performance.now();
 await import(process.argv[1]);
 process.stdout.write(String(performance.now() - started));
 `;
 
-function importTime(file: string): number {
+/** Cold init of `file` in a fresh node; `preload` packages are loaded first, outside the timing. */
+function importTime(file: string, preload: string[] = []): number {
   const res = spawnSync(
     process.execPath,
-    ['--enable-source-maps', '--input-type=module', '-e', probe, pathToFileURL(file).href],
+    ['--enable-source-maps', '--input-type=module', '-e', probe, pathToFileURL(file).href, ...preload],
     {
       encoding: 'utf8',
       env: {
@@ -187,9 +212,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   });
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   console.log(`API bundle   ${kb(figures.apiBytes)} (target <= 250 KB)`);
+  console.log(`static.json  ${kb(figures.staticBytes)} (beside the bundle, read on first use)`);
   console.log(`bare bundle  ${kb(figures.bareBytes)}`);
   console.log(
     `init         API ${figures.apiInitMs} ms, bare ${figures.bareInitMs} ms: ${(figures.apiInitMs / figures.bareInitMs).toFixed(2)}x (target <= 3x); bare + ${figures.sdkPackages.join(', ')} ${figures.bareSdkInitMs} ms`,
+  );
+  console.log(
+    `own code     API ${figures.apiOwnInitMs} ms, bare ${figures.bareOwnInitMs} ms: ${(figures.apiOwnInitMs / figures.bareOwnInitMs).toFixed(2)}x (the SDK loaded first, untimed)`,
   );
   if (apiMeta) {
     console.log('largest contributors to the API bundle:');

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeStaticContent } from '../../infra/write-static.js';
 import { closeEmbeddedDynamo, embeddedDynamo, freshDb } from '../helpers/dynamo.js';
 import { type FakeKms, startKmsServer } from '../helpers/kms-server.js';
 import { type FakeSecretsManager, startSecretsManager } from './secrets-manager-server.js';
@@ -24,7 +27,7 @@ export interface LambdaWorld {
 }
 
 /**
- * What a deployed function sees, on loopback: the environment the stack sets (TABLE_NAME,
+ * What a deployed function sees, on loopback: `static.json` as the bundling step writes it, the environment the stack sets (TABLE_NAME,
  * KMS_KEY_ID, PUBLIC_URL, SANDBOX=0, client ids, secret ARNs), with the real SDK clients pointed
  * by `AWS_ENDPOINT_URL_<SERVICE>` at the embedded DynamoDB, the KMS loopback server and a
  * Secrets Manager loopback server. The previous environment comes back on close().
@@ -42,7 +45,12 @@ export async function startLambdaWorld(): Promise<LambdaWorld> {
     }),
   ]);
   const db = await freshDb(dynamo.endpoint);
+  // functions/api.ts run from source finds its build-time content here (the CDK bundling step
+  // writes it beside the bundle instead).
+  const staticDir = mkdtempSync(join(tmpdir(), 'portico-static-'));
+  await writeStaticContent(join(staticDir, 'static.json'));
   const env: Record<string, string> = {
+    PORTICO_STATIC_CONTENT: join(staticDir, 'static.json'),
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
@@ -71,6 +79,7 @@ export async function startLambdaWorld(): Promise<LambdaWorld> {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
+      rmSync(staticDir, { recursive: true, force: true });
       await Promise.all([kms.close(), secrets.close(), closeEmbeddedDynamo()]);
     },
   };

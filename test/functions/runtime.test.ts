@@ -10,6 +10,7 @@ import {
 import { createApp } from '../../lib/app/index.js';
 import { loadConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
+import { builtStaticContent } from '../../lib/ui/build.js';
 import { adminKeyArn, providerSecretsArn } from './lambda-env.js';
 import { type FakeSecretsManager, startSecretsManager } from './secrets-manager-server.js';
 
@@ -117,7 +118,7 @@ describe('deferredApp', () => {
 
   it('answers 503 while the secrets cannot be read, then serves once they can', async () => {
     const services = lambdaServices(client, { env: () => baseEnv });
-    const app = deferredApp(async () => createApp(await services()));
+    const app = deferredApp(async () => createApp(await services(), { content: builtStaticContent }));
     sm.failNext = 2;
     const first = await app.fetch(healthz());
     expect(first.status).toBe(503);
@@ -136,7 +137,7 @@ describe('deferredApp', () => {
 
   it('answers 500 on a configuration error, naming neither the variable nor a secret', async () => {
     const services = lambdaServices(client, { env: () => ({ ...baseEnv, PUBLIC_URL: 'not a url' }) });
-    const app = deferredApp(async () => createApp(await services()));
+    const app = deferredApp(async () => createApp(await services(), { content: builtStaticContent }));
     const res = await app.fetch(healthz());
     expect(res.status).toBe(500);
     const body = await res.text();

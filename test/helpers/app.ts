@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../lib/config.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { createServices, type ServiceOverrides } from '../../lib/services.js';
 import type { Db } from '../../lib/store/db.js';
+import { builtStaticContent } from '../../lib/ui/build.js';
 import { freshDb } from './dynamo.js';
 
 export const ADMIN_KEY = `pak_${randomBytes(24).toString('base64url')}`;
@@ -39,7 +40,7 @@ export async function testApp(
   const logLines: string[] = [];
   const log = overrides.log ?? createLogger({ level: 'debug', write: (l) => logLines.push(l) });
   const services = createServices(config, { ...overrides, db, log });
-  const app = createApp(services);
+  const app = createApp(services, { content: builtStaticContent });
   const call: TestApp['call'] = (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;

@@ -482,6 +482,8 @@ describe('the synthesized bundles run', () => {
   it('serves the fixtures and runs the sweep from the deployed artifacts', async () => {
     const { fixture, startLambdaWorld } = await import('../functions/lambda-env.js');
     const world = await startLambdaWorld();
+    // The bundle must find the static.json the bundling step wrote beside it, not the test's own.
+    delete process.env.PORTICO_STATIC_CONTENT;
     try {
       const { Api: api, Refresher: refresher } = functionsById();
       const load = async (f: Resource) => {
@@ -501,6 +503,33 @@ describe('the synthesized bundles run', () => {
       };
       expect(created.statusCode).toBe(201);
       expect(JSON.parse(created.body).apiKey).toMatch(/^ptk_/);
+
+      // The admin console, SDK and reference come from the asset's static.json.
+      const get = async (path: string) => {
+        const event = fixture<Record<string, unknown> & { requestContext: { http: { path: string } } }>(
+          'healthz.json',
+        );
+        event.rawPath = path;
+        event.requestContext.http.path = path;
+        event.pathParameters = { proxy: path.slice(1) };
+        return (await apiHandler(event)) as {
+          statusCode: number;
+          body: string;
+          headers: Record<string, string>;
+          isBase64Encoded: boolean;
+        };
+      };
+      const decode = (r: { body: string; isBase64Encoded: boolean }) =>
+        r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString('utf8') : r.body;
+      const openapi = await get('/openapi.json');
+      expect(openapi.statusCode).toBe(200);
+      expect(JSON.parse(decode(openapi)).paths['/v1/tenants']).toBeDefined();
+      const admin = await get('/admin');
+      expect(admin.statusCode).toBe(200);
+      expect(decode(admin)).toContain('/admin/app.js?v=');
+      const sdk = await get('/sdk/connect.js');
+      expect(sdk.statusCode).toBe(200);
+      expect(decode(sdk)).toContain('export');
 
       const sweep = await (await load(refresher)).handler(fixture('scheduled-event.json'));
       expect(sweep).toEqual({
