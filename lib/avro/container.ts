@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { crc32, inflateRaw, inflateRawSync } from 'node:zlib';
 import type { ByteReader } from './byte-reader.js';
 import { AvroFormatError } from './errors.js';
-import { createRowDecoder, type JsonValue, type RowDecoder } from './json-types.js';
+import { createRowDecoder, type JsonValue, type RowDecoder } from './row-decoder.js';
 import { snappyUncompress } from './snappy.js';
 
 /** The framing of https://avro.apache.org/docs/1.12.0/specification/#object-container-files */
@@ -111,7 +111,7 @@ export async function readHeader(reader: ByteReader): Promise<ParsedHeader> {
   if (!SUPPORTED_CODECS.includes(codec)) throw new AvroFormatError(`unsupported codec ${quote(codec)}`);
   let decoder: RowDecoder;
   try {
-    decoder = createRowDecoder(schema);
+    decoder = createRowDecoder(schema, schemaText);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message.slice(0, 200) : 'unknown';
     throw new AvroFormatError(`corrupt header: invalid writer schema (${detail})`, { cause });

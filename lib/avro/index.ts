@@ -46,7 +46,9 @@
  * exhausting memory or time are refused the same way, before anything is allocated: a header over
  * 16 MiB; a block over 64 MiB (`maxBlockBytes`) before or after decompression, declaring over 64 Mi
  * objects or more than its bytes can hold; arrays and maps in a row declaring more items than the
- * block has bytes (plus 2^20 items of zero size, such as nulls); a decimal over 512 bytes.
+ * block has bytes (plus 2^20 items of zero size, such as nulls); a decimal over 512 bytes; a writer
+ * schema nesting more than 256 levels. A row of a recursive schema nesting deeper than the stack
+ * holds does not decode.
  *
  * A cursor that is malformed, comes from another file, or no longer fits the file throws
  * {@link AvroCursorError}. A file is identified by its header, whose 16-byte sync marker writers
@@ -58,12 +60,12 @@ import { ByteReader } from './byte-reader.js';
 import { BlockRows, DEFAULT_MAX_BLOCK_BYTES, type ParsedHeader, readBlock, readHeader } from './container.js';
 import { decodeCursor, encodeCursor, type PagePosition } from './cursor.js';
 import { AvroCursorError } from './errors.js';
-import type { JsonValue } from './json-types.js';
+import type { JsonValue } from './row-decoder.js';
 import { AvroRowStream, type AvroStreamEvent } from './row-stream.js';
 
 export type { AvroHeader } from './container.js';
 export { AvroCursorError, AvroError, AvroFormatError } from './errors.js';
-export type { JsonValue } from './json-types.js';
+export type { JsonValue } from './row-decoder.js';
 export type { AvroStreamEvent } from './row-stream.js';
 
 /**

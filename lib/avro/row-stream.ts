@@ -1,6 +1,6 @@
 import { ByteReader } from './byte-reader.js';
 import { type AvroHeader, BlockRows, type ParsedHeader, readBlock, readHeader } from './container.js';
-import type { JsonValue } from './json-types.js';
+import type { JsonValue } from './row-decoder.js';
 
 /** What {@link decodeAvro} yields: the schema once, first, then each row in file order. */
 export type AvroStreamEvent =

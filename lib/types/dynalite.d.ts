@@ -12,10 +12,3 @@ declare module 'dynalite' {
   function dynalite(options?: DynaliteOptions): Server;
   export default dynalite;
 }
-
-declare module 'avsc/lib/types.js' {
-  import type avsc from 'avsc';
-
-  const types: { Type: typeof avsc.Type; builtins: typeof avsc.types };
-  export default types;
-}

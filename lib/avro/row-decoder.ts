@@ -1,0 +1,529 @@
+/**
+ * Rows decoded straight from a block's bytes to JSON-safe values (the rules are in `index.ts`). A
+ * writer schema is compiled once into one reader closure per type; reading a row then walks the
+ * bytes with a {@link Cursor}, without a second pass over the value.
+ *
+ * Bounds are checked where bytes are sliced or lengths and counts are acted on, not at every byte:
+ * a varint, boolean or index read past the end of `buf` reads its missing bytes as 0, a string,
+ * bytes or fixed that would run past it is not sliced, and once the row is read it is reported as
+ * overrunning (`offset` -1). Nothing past `buf` ever reaches a value.
+ */
+
+import { decimalString, isoDate, isoTimeMicros, isoTimeMillis, isoTimestamp } from './logical.js';
+import { BANK_FIELDS, BANKS, type FieldsReader } from './record-banks.js';
+import {
+  type DecimalNode,
+  type EnumNode,
+  minEncodedBytes,
+  parseSchema,
+  type RecordNode,
+  type SchemaNode,
+  type UnionNode,
+} from './schema.js';
+
+/** A value `JSON.stringify` writes without loss: what every decoded row is made of. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Decodes the rows of one writer schema straight to JSON-safe values. */
+export interface RowDecoder {
+  /** The fewest bytes one row can take (0 for schemas such as `"null"`). */
+  readonly minRowBytes: number;
+  /** Decodes the row at `pos`; `offset` is where the next row starts, or -1 when the row overruns `buf`. */
+  decode(buf: Buffer, pos: number): { value: JsonValue; offset: number };
+}
+
+/** Items of zero encoded size (nulls, empty records) a row may hold beyond one item per byte. */
+const ZERO_SIZE_ITEM_ALLOWANCE = 1 << 20;
+const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The position in the row being read, and what the row may still spend. */
+export interface Cursor {
+  readonly buf: Buffer;
+  pos: number;
+  /** Array and map items the row may still decode; it bounds the work a corrupt item count can cause. */
+  budget: number;
+}
+
+/** A cursor at `pos` (an object literal: one allocation, one shape, no field initializers). */
+function cursorAt(buf: Buffer, pos: number): Cursor {
+  return { buf, pos, budget: buf.length - pos + ZERO_SIZE_ITEM_ALLOWANCE };
+}
+
+export type Reader = (c: Cursor) => JsonValue;
+
+/** Node's own UTF-8 decoder, which the public `toString` wraps in argument checks. */
+type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
+
+/**
+ * Reads a zigzag varint as a number (ints, lengths, counts, indices). Past 28 bits it goes on in
+ * float arithmetic, so an over-long varint yields a large number rather than wrapping around.
+ */
+function readVarint(c: Cursor): number {
+  const buf = c.buf;
+  let pos = c.pos;
+  let b = buf[pos++];
+  if (b < 0x80) {
+    c.pos = pos;
+    return (b >>> 1) ^ -(b & 1);
+  }
+  let n = b & 0x7f;
+  let k = 7;
+  let h = b & 0x80;
+  while (h && k < 28) {
+    b = buf[pos++];
+    h = b & 0x80;
+    n |= (b & 0x7f) << k;
+    k += 7;
+  }
+  if (h) {
+    let f = n;
+    let fk = 268435456; // 2 ** 28
+    do {
+      b = buf[pos++];
+      f += (b & 0x7f) * fk;
+      fk *= 128;
+    } while (b & 0x80);
+    c.pos = pos;
+    return (f % 2 ? -(f + 1) : f) / 2;
+  }
+  c.pos = pos;
+  return (n >> 1) ^ -(n & 1);
+}
+
+function skipVarint(c: Cursor): void {
+  const buf = c.buf;
+  let pos = c.pos;
+  while (buf[pos++] & 0x80) {
+    // Skip.
+  }
+  c.pos = pos;
+}
+
+/** Reads a zigzag varint long exactly: a number when it is a safe integer, else a bigint. */
+function readExactLong(c: Cursor): number | bigint {
+  const buf = c.buf;
+  const start = c.pos;
+  let pos = start;
+  let b = buf[pos++];
+  if (b < 0x80) {
+    c.pos = pos;
+    return (b >>> 1) ^ -(b & 1);
+  }
+  // Float accumulation is exact while the zigzag value stays within 2^53.
+  let zigzag = b & 0x7f;
+  let scale = 128;
+  while (b & 0x80) {
+    if (pos - start === 10) throw new Error('a long is encoded in more than 10 bytes');
+    b = buf[pos++];
+    zigzag += (b & 0x7f) * scale;
+    scale *= 128;
+  }
+  c.pos = pos;
+  if (zigzag <= 2 ** 53) return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+  let z = 0n;
+  for (let i = pos - 1; i >= start; i--) z = (z << 7n) | BigInt(buf[i] & 0x7f);
+  z = BigInt.asUintN(64, z);
+  const value = (z >> 1n) ^ -(z & 1n);
+  return value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT ? Number(value) : value;
+}
+
+function longToJson(value: number | bigint): number | string {
+  return typeof value === 'number' ? value : value.toString();
+}
+
+/** Marks the row as running past the end of the buffer. */
+function overrun(c: Cursor): void {
+  c.pos = c.buf.length + 1;
+}
+
+const readNull: Reader = () => null;
+
+function readBoolean(c: Cursor): boolean {
+  // Any non-zero byte is true.
+  return !!c.buf[c.pos++];
+}
+
+function readLong(c: Cursor): number | string {
+  return longToJson(readExactLong(c));
+}
+
+function readFinite(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
+function readFloat(c: Cursor): number | string {
+  const pos = c.pos;
+  c.pos = pos + 4;
+  return c.pos > c.buf.length ? 0 : readFinite(c.buf.readFloatLE(pos));
+}
+
+function readDouble(c: Cursor): number | string {
+  const pos = c.pos;
+  c.pos = pos + 8;
+  return c.pos > c.buf.length ? 0 : readFinite(c.buf.readDoubleLE(pos));
+}
+
+/** Reads a length-prefixed UTF-8 string; invalid sequences become U+FFFD. */
+function readString(c: Cursor): string {
+  const length = readVarint(c);
+  const buf = c.buf;
+  const start = c.pos;
+  const end = start + length;
+  if (!(length >= 0) || end > buf.length) {
+    overrun(c);
+    return '';
+  }
+  c.pos = end;
+  return (buf as Utf8Buffer).utf8Slice(start, end);
+}
+
+/** Reads `size` raw bytes as base64, or marks the row overrun. */
+function readBase64(c: Cursor, size: number): string {
+  const buf = c.buf;
+  const start = c.pos;
+  const end = start + size;
+  if (!(size >= 0) || end > buf.length) {
+    overrun(c);
+    return '';
+  }
+  c.pos = end;
+  return buf.toString('base64', start, end);
+}
+
+function readBytes(c: Cursor): string {
+  return readBase64(c, readVarint(c));
+}
+
+/** Reads an array or map block's item count, refusing more items than the row's bytes can hold. */
+function readItemCount(c: Cursor): number {
+  let n = readVarint(c);
+  if (n < 0) {
+    n = -n;
+    skipVarint(c); // The block's size in bytes.
+  }
+  if (c.pos > c.buf.length) throw new Error('an array or map runs past the end of the block');
+  if (!(n <= c.budget)) throw new Error(`an array or map declares ${n} items, more than the block can hold`);
+  c.budget -= n;
+  return n;
+}
+
+function readTimestamp(unitsPerMs: number, utc: boolean): Reader {
+  return (c) => {
+    const value = readExactLong(c);
+    return isoTimestamp(value, unitsPerMs, utc) ?? longToJson(value);
+  };
+}
+
+function readDate(c: Cursor): string | number {
+  return isoDate(readVarint(c));
+}
+
+function readTimeMillis(c: Cursor): string | number {
+  return isoTimeMillis(readVarint(c));
+}
+
+function readTimeMicros(c: Cursor): string | number {
+  const micros = readExactLong(c);
+  return isoTimeMicros(micros) ?? longToJson(micros);
+}
+
+function readDecimal(c: Cursor, size: number, scale: number): string {
+  const buf = c.buf;
+  const start = c.pos;
+  const end = start + size;
+  if (!(size >= 0) || end > buf.length) {
+    overrun(c);
+    return '';
+  }
+  c.pos = end;
+  return decimalString(buf, start, end, scale);
+}
+
+function decimalReader(node: DecimalNode): Reader {
+  const { scale, size } = node;
+  if (size === undefined) return (c) => readDecimal(c, readVarint(c), scale);
+  return (c) => readDecimal(c, size, scale);
+}
+
+function enumReader(node: EnumNode): Reader {
+  const symbols = node.symbols;
+  const count = symbols.length;
+  const name = node.name ?? 'anonymous';
+  return (c) => {
+    const index = readVarint(c);
+    if (index >= 0 && index < count) return symbols[index];
+    throw new Error(`invalid ${name} enum index: ${index}`);
+  };
+}
+
+function arrayReader(items: Reader): Reader {
+  return (c) => {
+    const array: JsonValue[] = [];
+    for (let n = readItemCount(c); n !== 0; n = readItemCount(c)) {
+      for (let i = 0; i < n; i++) array.push(items(c));
+    }
+    return array;
+  };
+}
+
+function mapReader(values: Reader): Reader {
+  return (c) => {
+    const map: { [key: string]: JsonValue } = {};
+    for (let n = readItemCount(c); n !== 0; n = readItemCount(c)) {
+      for (let i = 0; i < n; i++) {
+        const key = readString(c);
+        const value = values(c);
+        // A plain assignment to `__proto__` would replace the prototype instead of adding the key.
+        if (key === '__proto__') {
+          Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+        } else {
+          map[key] = value;
+        }
+      }
+    }
+    return map;
+  };
+}
+
+function noBranch(index: number): Error {
+  return new Error(`union branch ${index} does not exist`);
+}
+
+/** Every union, ambiguous ones included, decoded to its branch's plain value. */
+function unionReader(node: UnionNode, branches: readonly Reader[]): Reader {
+  const count = branches.length;
+  if (count === 2 && node.branches[0].kind === 'null') {
+    const second = branches[1];
+    return (c) => {
+      const index = readVarint(c);
+      if (index === 0) return null;
+      if (index === 1) return second(c);
+      throw noBranch(index);
+    };
+  }
+  if (count === 2 && node.branches[1].kind === 'null') {
+    const first = branches[0];
+    return (c) => {
+      const index = readVarint(c);
+      if (index === 1) return null;
+      if (index === 0) return first(c);
+      throw noBranch(index);
+    };
+  }
+  return (c) => {
+    const index = readVarint(c);
+    if (index >= 0 && index < count) return branches[index](c);
+    throw noBranch(index);
+  };
+}
+
+/** A record being filled. */
+export type Fields = { [key: string]: JsonValue };
+
+/** Banks of record code (see `record-banks.ts`) given to the field lists seen so far. */
+const banksByFields = new Map<string, number>();
+/** Field lists whose bank is remembered, at most. */
+const REMEMBERED_FIELD_LISTS = 1024;
+/** The next bank to hand out; they are handed out again from the first once all are used. */
+let nextBank = 0;
+
+/**
+ * Reads up to {@link BANK_FIELDS} fields with one of the banks: the one they had before, if a
+ * record with the same field names was seen (another file with the same schema, or a page of it),
+ * else the next one.
+ */
+function fieldsReader(names: readonly string[], readers: readonly Reader[]): FieldsReader {
+  const key = names.join(',');
+  let bank = banksByFields.get(key);
+  if (bank === undefined) {
+    bank = nextBank;
+    nextBank = (nextBank + 1) % BANKS.length;
+    if (banksByFields.size < REMEMBERED_FIELD_LISTS) banksByFields.set(key, bank);
+  }
+  return BANKS[bank](names, readers);
+}
+
+/**
+ * A record reader: its fields read in schema order into a fresh object literal, so every record
+ * of a type goes through the same shapes (and stays a fast-properties object however many fields
+ * it has). A field named `__proto__` is defined as an own property: assigning it would set the
+ * prototype instead.
+ */
+function recordReader(names: readonly string[], readers: readonly Reader[]): Reader {
+  const count = names.length;
+  if (names.includes('__proto__')) {
+    return (c) => {
+      const record: Fields = {};
+      for (let i = 0; i < count; i++) {
+        const value = readers[i](c);
+        Object.defineProperty(record, names[i], {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return record;
+    };
+  }
+  if (count === 0) return () => ({});
+  const parts: FieldsReader[] = [];
+  for (let i = 0; i < count; i += BANK_FIELDS) {
+    parts.push(fieldsReader(names.slice(i, i + BANK_FIELDS), readers.slice(i, i + BANK_FIELDS)));
+  }
+  const [first, ...rest] = parts;
+  if (rest.length === 0) return first;
+  return (c) => {
+    const record = first(c);
+    for (const read of rest) read(c, record);
+    return record;
+  };
+}
+
+/** Compiles every node of a schema into its reader; a record's reader is shared by its references. */
+class Compiler {
+  readonly #records = new Map<RecordNode, Reader>();
+  /** Records being compiled: a reference back to one reads through its slot, filled once it is done. */
+  readonly #pending = new Map<RecordNode, { read: Reader }>();
+  /** Whether some record can contain itself, so that a row can nest without bound. */
+  recursive = false;
+
+  compile(node: SchemaNode): Reader {
+    switch (node.kind) {
+      case 'null':
+        return readNull;
+      case 'boolean':
+        return readBoolean;
+      case 'int':
+        return readVarint;
+      case 'long':
+        return readLong;
+      case 'float':
+        return readFloat;
+      case 'double':
+        return readDouble;
+      case 'bytes':
+        return readBytes;
+      case 'string':
+        return readString;
+      case 'timestamp':
+        return readTimestamp(node.unitsPerMs, node.utc);
+      case 'date':
+        return readDate;
+      case 'time-millis':
+        return readTimeMillis;
+      case 'time-micros':
+        return readTimeMicros;
+      case 'decimal':
+        return decimalReader(node);
+      case 'fixed': {
+        const size = node.size;
+        return (c) => readBase64(c, size);
+      }
+      case 'enum':
+        return enumReader(node);
+      case 'array':
+        return arrayReader(this.compile(node.items));
+      case 'map':
+        return mapReader(this.compile(node.values));
+      case 'union':
+        return unionReader(
+          node,
+          node.branches.map((branch) => this.compile(branch)),
+        );
+      case 'record':
+        return this.#record(node);
+    }
+  }
+
+  #record(node: RecordNode): Reader {
+    const done = this.#records.get(node);
+    if (done !== undefined) return done;
+    const pending = this.#pending.get(node);
+    if (pending !== undefined) return (c) => pending.read(c);
+    const slot: { read: Reader } = { read: readNull };
+    this.#pending.set(node, slot);
+    const readers = node.fields.map((field) => this.compile(field.type));
+    const read = recordReader(
+      node.fields.map((field) => field.name),
+      readers,
+    );
+    if (node.recursive) this.recursive = true;
+    slot.read = read;
+    this.#pending.delete(node);
+    this.#records.set(node, read);
+    return read;
+  }
+}
+
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
+function compileRowDecoder(root: SchemaNode): RowDecoder {
+  const compiler = new Compiler();
+  const read = compiler.compile(root);
+  const minRowBytes = minEncodedBytes(root);
+  if (!compiler.recursive) {
+    // The schema's depth (at most MAX_SCHEMA_DEPTH levels, references followed) bounds the row's.
+    return {
+      minRowBytes,
+      decode(buf, pos) {
+        const c = cursorAt(buf, pos);
+        const value = read(c);
+        return c.pos <= buf.length ? { value, offset: c.pos } : { value: null, offset: -1 };
+      },
+    };
+  }
+  return {
+    minRowBytes,
+    decode(buf, pos) {
+      const c = cursorAt(buf, pos);
+      let value: JsonValue;
+      try {
+        value = read(c);
+      } catch (error) {
+        // A row of a recursive schema can nest as deep as its bytes allow: a hostile one runs the
+        // stack out, which is then a row that does not decode like any other.
+        if (isStackOverflow(error)) throw new Error('a value nests too deeply', { cause: error });
+        throw error;
+      }
+      return c.pos <= buf.length ? { value, offset: c.pos } : { value: null, offset: -1 };
+    },
+  };
+}
+
+/**
+ * Decoders of the schemas seen last, by schema text: a file's pages, each reading its header
+ * again, share one, and so do files written with the same schema.
+ */
+const recentDecoders = new Map<string, RowDecoder>();
+const RECENT_DECODERS = 32;
+/** Longest schema text kept with its decoder. */
+const RECENT_SCHEMA_CHARS = 64 * 1024;
+
+/**
+ * Compiles a writer schema into a row decoder. Throws an `Error` saying what is wrong when the
+ * schema is not a valid Avro schema. Given the schema's text (what the file's header holds), a
+ * decoder made for the same text recently is returned instead.
+ */
+export function createRowDecoder(schema: JsonValue, schemaText?: string): RowDecoder {
+  const cacheable = schemaText !== undefined && schemaText.length <= RECENT_SCHEMA_CHARS;
+  if (cacheable) {
+    const recent = recentDecoders.get(schemaText);
+    if (recent !== undefined) {
+      // Most recently used last.
+      recentDecoders.delete(schemaText);
+      recentDecoders.set(schemaText, recent);
+      return recent;
+    }
+  }
+  const decoder = compileRowDecoder(parseSchema(schema));
+  if (cacheable) {
+    recentDecoders.set(schemaText, decoder);
+    if (recentDecoders.size > RECENT_DECODERS)
+      recentDecoders.delete(recentDecoders.keys().next().value as string);
+  }
+  return decoder;
+}
