@@ -42,7 +42,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
   });
   const sdk = f.sdkPackages.join(', ');
   log(
-    `  API bundle ${kb(f.apiBytes)} (bare ${kb(f.bareBytes)}; static.json ${kb(f.staticBytes)}); init ${f.apiInitMs} ms (bare ${f.bareInitMs} ms; bare + the SDK packages ${f.bareSdkInitMs} ms); largest: ${top}; zod locales ${kb(locales)}; SDK packages loaded: ${sdk}`,
+    `  API bundle ${kb(f.apiBytes)} (bare ${kb(f.bareBytes)}; static.json ${kb(f.staticBytes)}); init ${f.apiInitMs} ms (bare ${f.bareInitMs} ms; bare + the SDK packages ${f.bareSdkInitMs} ms; own code with the SDK preloaded ${f.apiOwnInitMs} ms, bare ${f.bareOwnInitMs} ms); largest: ${top}; zod locales ${kb(locales)}; SDK packages loaded: ${sdk}`,
   );
   return [
     {
@@ -64,6 +64,16 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       target: '<= 3x',
       pass: f.apiInitMs / f.bareInitMs <= 3,
       note: `median of ${quick ? 3 : 7} fresh node processes each, interleaved; the bare handler that also loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's) takes ${f.bareSdkInitMs} ms: the API bundle is ${ratio(f.apiInitMs / f.bareSdkInitMs)} of that`,
+    },
+    {
+      figure: 1,
+      name: "cold module init of the API bundle's own code (the SDK already loaded)",
+      value: `${f.apiOwnInitMs} ms`,
+      baseline: `bare Hono bundle ${f.bareOwnInitMs} ms, loaded the same way`,
+      ratio: ratio(f.apiOwnInitMs / f.bareOwnInitMs),
+      target: '(reported)',
+      pass: undefined,
+      note: 'each bundle imported in a fresh node that loaded the SDK packages first, outside the timing: what the API bundle adds to a cold start beyond the SDK, which DESIGN.md has every function load at module scope',
     },
   ];
 }
