@@ -29,8 +29,8 @@ export async function ndjsonResponse<T>(
   const pending: unknown[] = first.done ? [] : [map(first.value)];
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      let chunk = '';
       try {
-        let chunk = '';
         while (pending.length) chunk += `${JSON.stringify(pending.shift())}\n`;
         // Batch a few values a pull: fewer, larger chunks.
         for (let i = 0; !done && i < 256 && chunk.length < 64 * 1024; i++) {
@@ -38,9 +38,13 @@ export async function ndjsonResponse<T>(
           if (r.done) done = true;
           else chunk += `${JSON.stringify(map(r.value))}\n`;
         }
-        if (chunk) controller.enqueue(enc.encode(chunk));
+        const out = chunk;
+        chunk = '';
+        if (out) controller.enqueue(enc.encode(out));
         if (done) controller.close();
       } catch (err) {
+        // The values read before the failure go out first: they are whole and were good.
+        if (chunk) controller.enqueue(enc.encode(chunk));
         const e = toPorticoError(mapError(err));
         if (e.status >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
         controller.enqueue(enc.encode(`${JSON.stringify({ error: { code: e.code, detail: e.message } })}\n`));
