@@ -3,7 +3,7 @@ import { ndjsonResponse } from '../../lib/app/ndjson.js';
 import { PorticoError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
 
-const log = createLogger({ level: 'silent' });
+const log = createLogger({ write: () => {} });
 
 async function* failingAfter<T>(values: T[], error: Error): AsyncGenerator<T> {
   for (const v of values) yield v;
