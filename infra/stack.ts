@@ -166,7 +166,8 @@ export class PorticoStack extends Stack {
           `${repoRoot}infra/write-static.ts`,
           `${outputDir}/static.json`,
         ]
-          .map((arg) => JSON.stringify(arg))
+          // Single-quoted for the shell: a path may hold spaces or `$`.
+          .map((arg) => `'${arg.replaceAll("'", "'\\''")}'`)
           .join(' '),
       ],
     });
