@@ -6,7 +6,10 @@ import { problemResponse } from '../lib/app/problem.js';
 import { loadConfig } from '../lib/config.js';
 import { ConfigError, PorticoError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
+import { once } from '../lib/once.js';
 import { createServices, type ServiceOverrides } from '../lib/services.js';
+
+export { once } from '../lib/once.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -86,24 +89,6 @@ export async function loadLambdaEnv(env: Env, secrets: SecretsManagerClient): Pr
     }
   }
   return merged;
-}
-
-/**
- * Memoizes an async builder for the life of the container: the first caller starts it, everyone
- * shares the same promise, and a failure is forgotten so that the next call tries again (a
- * Secrets Manager hiccup must not poison a warm container).
- */
-export function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    if (!pending) {
-      pending = build();
-      pending.catch(() => {
-        pending = undefined;
-      });
-    }
-    return pending;
-  };
 }
 
 /**

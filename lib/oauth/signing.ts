@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
+import { once } from '../once.js';
 import type { Db } from '../store/db.js';
 import { ConditionFailed } from '../store/db.js';
 import { ensureSystemKey, systemTenant } from '../tenants/system.js';
@@ -10,21 +11,16 @@ import type { Vault } from '../vault/index.js';
  * sealed under the system data key and kept in the table, so every process (and Lambda) shares it.
  */
 export class SigningKey {
-  private key?: Promise<Uint8Array>;
-
   constructor(
     private readonly db: Db,
     private readonly vault: Vault,
     private readonly configured?: Uint8Array,
   ) {}
 
-  get(): Promise<Uint8Array> {
-    this.key ??= this.configured ? Promise.resolve(this.configured) : this.load();
-    this.key.catch(() => {
-      this.key = undefined;
-    });
-    return this.key;
-  }
+  /** The key, loaded (or created) once; a failed load is tried again on the next call. */
+  readonly get: () => Promise<Uint8Array> = once(() =>
+    this.configured ? Promise.resolve(this.configured) : this.load(),
+  );
 
   private async load(): Promise<Uint8Array> {
     const existing = await this.db.get('SYSTEM', 'SIGNING_KEY');

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { once } from '../once.js';
 import type { Asset } from './assets.js';
 
 /**
@@ -42,20 +43,11 @@ export type StaticContentSource = () => Promise<StaticContent>;
  * next call (the routes answer 503 meanwhile). A file that is not this build's format is refused.
  */
 export function staticContentFile(path: string): StaticContentSource {
-  let pending: Promise<StaticContent> | undefined;
-  return () => {
-    if (!pending) {
-      pending = readFile(path, 'utf8').then((text) => {
-        const content = JSON.parse(text) as StaticContent;
-        if (content?.format !== STATIC_CONTENT_FORMAT) {
-          throw new Error(`${path} is not static content of format ${STATIC_CONTENT_FORMAT}`);
-        }
-        return content;
-      });
-      pending.catch(() => {
-        pending = undefined;
-      });
+  return once(async () => {
+    const content = JSON.parse(await readFile(path, 'utf8')) as StaticContent;
+    if (content?.format !== STATIC_CONTENT_FORMAT) {
+      throw new Error(`${path} is not static content of format ${STATIC_CONTENT_FORMAT}`);
     }
-    return pending;
-  };
+    return content;
+  });
 }
