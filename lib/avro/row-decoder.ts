@@ -164,31 +164,29 @@ function readDouble(c: Cursor): number | string {
   return c.pos > c.buf.length ? 0 : readFinite(c.buf.readDoubleLE(pos));
 }
 
+/** Claims `size` bytes at the cursor: answers where they start, or -1 (the row marked overrun). */
+function take(c: Cursor, size: number): number {
+  const start = c.pos;
+  const end = start + size;
+  if (!(size >= 0) || end > c.buf.length) {
+    overrun(c);
+    return -1;
+  }
+  c.pos = end;
+  return start;
+}
+
 /** Reads a length-prefixed UTF-8 string; invalid sequences become U+FFFD. */
 function readString(c: Cursor): string {
   const length = readVarint(c);
-  const buf = c.buf;
-  const start = c.pos;
-  const end = start + length;
-  if (!(length >= 0) || end > buf.length) {
-    overrun(c);
-    return '';
-  }
-  c.pos = end;
-  return (buf as Utf8Buffer).utf8Slice(start, end);
+  const start = take(c, length);
+  return start < 0 ? '' : (c.buf as Utf8Buffer).utf8Slice(start, start + length);
 }
 
 /** Reads `size` raw bytes as base64, or marks the row overrun. */
 function readBase64(c: Cursor, size: number): string {
-  const buf = c.buf;
-  const start = c.pos;
-  const end = start + size;
-  if (!(size >= 0) || end > buf.length) {
-    overrun(c);
-    return '';
-  }
-  c.pos = end;
-  return buf.toString('base64', start, end);
+  const start = take(c, size);
+  return start < 0 ? '' : c.buf.toString('base64', start, start + size);
 }
 
 function readBytes(c: Cursor): string {
@@ -229,15 +227,8 @@ function readTimeMicros(c: Cursor): string | number {
 }
 
 function readDecimal(c: Cursor, size: number, scale: number): string {
-  const buf = c.buf;
-  const start = c.pos;
-  const end = start + size;
-  if (!(size >= 0) || end > buf.length) {
-    overrun(c);
-    return '';
-  }
-  c.pos = end;
-  return decimalString(buf, start, end, scale);
+  const start = take(c, size);
+  return start < 0 ? '' : decimalString(c.buf, start, start + size, scale);
 }
 
 function decimalReader(node: DecimalNode): Reader {
