@@ -4,6 +4,7 @@ import type { Services } from '../app/context.js';
 import { createApp } from '../app/index.js';
 import { type Config, loadConfig } from '../config.js';
 import { sweepDueConnections } from '../connections/sweep.js';
+import { InFlight } from '../inflight.js';
 import { createLogger, type Logger } from '../log.js';
 import { createServices, type ServiceOverrides } from '../services.js';
 import { ensureTable } from '../store/table.js';
@@ -28,6 +29,8 @@ export interface StartOptions {
   overrides?: ServiceOverrides;
   /** Bind address; default 127.0.0.1 (set HOST=0.0.0.0 to expose it). */
   host?: string;
+  /** How long `close()` waits for requests, drains and sweeps in flight. Default 10 s. */
+  shutdownMs?: number;
 }
 
 /**
@@ -57,8 +60,16 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   const drain = startDrainLoop(services.outbox, log);
   services.outbox.wake = drain.wake;
   // Due refreshes: the same sweep the scheduled Lambda runs, every minute.
+  // Everything running (requests to their last byte, sweeps) is tracked, so close() can wait for it.
+  const inflight = new InFlight();
+  let sweeping: Promise<unknown> | undefined;
   const sweep = setInterval(() => {
-    sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err }));
+    if (sweeping) return;
+    sweeping = inflight
+      .track(sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err })))
+      .finally(() => {
+        sweeping = undefined;
+      });
   }, 60_000);
   sweep.unref();
 
@@ -67,6 +78,9 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   const host = options.host ?? env.HOST ?? '127.0.0.1';
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: host }, () => resolve(s));
+    s.on('request', (_req, res) => {
+      inflight.track(new Promise((done) => res.once('close', done)));
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const explicitPublicUrl = Boolean(env.PUBLIC_URL?.trim());
@@ -80,13 +94,23 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
     services,
     dynamoEndpoint: config.dynamodbEndpoint,
     async close() {
-      drain.stop();
+      // Stop taking work, let what runs finish (bounded), and only then close the store under it.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const http = server as unknown as {
+        closeIdleConnections?: () => void;
+        closeAllConnections?: () => void;
+      };
+      http.closeIdleConnections?.();
       clearInterval(sweep);
+      const shutdownMs = options.shutdownMs ?? 10_000;
+      const drained = inflight.track(drain.stop());
+      if (!(await inflight.settle(shutdownMs))) {
+        log.warn('shutdown: work still running after the wait; closing anyway', { running: inflight.size });
+      }
+      await drained.catch(() => undefined);
       await extras.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      http.closeAllConnections?.();
+      await closed;
       services.db.client.destroy();
       await embedded?.close();
     },

@@ -185,28 +185,34 @@ export class Outbox implements EventSink {
   }
 }
 
-/** A local loop that drains the outbox every second, and at once after an event is written. */
+/**
+ * A local loop that drains the outbox every second, and at once after an event is written.
+ * `stop()` resolves once a drain already running has finished (so the store can close after it).
+ */
 export function startDrainLoop(outbox: Outbox, log: Logger, intervalMs = 1000) {
-  let running = false;
+  let running: Promise<void> | undefined;
   let stopped = false;
-  const tick = async () => {
+  const tick = () => {
     if (running || stopped) return;
-    running = true;
-    try {
-      await outbox.drain();
-    } catch (err) {
-      log.warn('outbox drain failed', { err });
-    } finally {
-      running = false;
-    }
+    running = outbox
+      .drain()
+      .then(
+        () => undefined,
+        (err) => log.warn('outbox drain failed', { err }),
+      )
+      .finally(() => {
+        running = undefined;
+      });
   };
   const timer = setInterval(tick, intervalMs);
   timer.unref();
   return {
     wake: () => void setTimeout(tick, 0),
-    stop: () => {
+    /** Resolves when no drain is running any more. */
+    async stop(): Promise<void> {
       stopped = true;
       clearInterval(timer);
+      await running;
     },
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocal } from '../../lib/local/server.js';
-import { silentLogger } from '../../lib/log.js';
+import { createLogger, silentLogger } from '../../lib/log.js';
 import { Outbox } from '../../lib/webhooks/index.js';
 import { assertDeliverable, isPrivateAddress } from '../../lib/webhooks/ssrf.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -208,6 +208,65 @@ describe('outbox durability', () => {
     } finally {
       await server.close();
       await new Promise<void>((r) => back.close(() => r()));
+    }
+  }, 40_000);
+});
+
+describe('shutting the local server down', () => {
+  it('waits for a drain in flight before closing the store: no error, the delivery completes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-shutdown-'));
+    const sandbox = await startSandbox();
+    // A receiver that holds its answer: the drain is mid-delivery when close() is called.
+    const { createServer } = await import('node:http');
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((r) => {
+      arrived = r;
+    });
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        arrived();
+        setTimeout(() => res.writeHead(204).end(), 800);
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(slow.address() as { port: number }).port}/hooks`;
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+    const env = { PORT: '0', DATA_DIR: dataDir, ...sandboxEnv(sandbox.url) };
+    let server = await startLocal({ env, log });
+    try {
+      const res = await fetch(`${server.url}/v1/tenants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Shutdown', webhookUrl: url }),
+      });
+      const { apiKey } = await res.json();
+      const minted = sandbox.state.mint({ provider: 'dropbox', account: 'shutdown' });
+      await fetch(`${server.url}/v1/connections`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          provider: 'dropbox',
+          endUserId: 's',
+          credentials: { type: 'oauth2', refreshToken: minted.refresh_token },
+        }),
+      });
+      await inFlight; // the loop's drain is now waiting on the receiver
+      await server.close();
+      expect(lines.filter((l) => /drain failed|still running/.test(l))).toEqual([]);
+      // The drain finished before the store closed: the delivered event is gone from the outbox.
+      server = await startLocal({ env, log });
+      const left = await server.services.db.query({ pk: 'OUTBOX#0' });
+      const all = [left.items.length];
+      for (const shard of [1, 2, 3])
+        all.push((await server.services.db.query({ pk: `OUTBOX#${shard}` })).items.length);
+      expect(all).toEqual([0, 0, 0, 0]);
+    } finally {
+      await server.close();
+      await sandbox.close();
+      await new Promise<void>((r) => slow.close(() => r()));
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 40_000);
 });
