@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { handle } from 'hono/aws-lambda';
-import { createApp } from '../lib/app/index.js';
-import { staticContentFile } from '../lib/ui/content.js';
+import { createApp } from '../lib/http/index.js';
+import { staticContentFile } from '../lib/http/ui/content.js';
 import { deferredApp, lambdaServices, secretsManager } from './runtime.js';
 
 // Wiring only (DESIGN.md, "Lambda"): clients are built once per container; the secrets are read

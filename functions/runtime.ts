@@ -1,12 +1,12 @@
 import { createRequire } from 'node:module';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Hono } from 'hono';
-import type { Services } from '../lib/app/context.js';
-import { problemResponse } from '../lib/app/problem.js';
 import { loadConfig } from '../lib/config.js';
 import { ConfigError, PorticoError } from '../lib/errors.js';
+import { problemResponse } from '../lib/http/problem.js';
 import { createLogger } from '../lib/log.js';
 import { once } from '../lib/once.js';
+import type { Services } from '../lib/services.js';
 import { createServices, type ServiceOverrides } from '../lib/services.js';
 
 export { once } from '../lib/once.js';

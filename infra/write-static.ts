@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildStaticContent } from '../lib/ui/build.js';
+import { buildStaticContent } from '../lib/http/ui/build.js';
 
 export async function writeStaticContent(file: string): Promise<number> {
   const text = JSON.stringify(await buildStaticContent());

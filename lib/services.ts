@@ -1,18 +1,31 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
-import type { Services } from './app/context.js';
 import { Audit } from './audit/index.js';
 import { kms } from './aws.js';
-import type { Config } from './config.js';
+import type { Config, ProviderName } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { ConnectFlows } from './oauth/index.js';
 import { SigningKey } from './oauth/signing.js';
-import { createProviders } from './providers/index.js';
+import { createProviders, type ProviderOAuth } from './providers/index.js';
 import { Db } from './store/db.js';
 import { Tenants, tenantPk } from './tenants/index.js';
 import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import { Outbox } from './webhooks/index.js';
+
+/** Everything the routes, the Lambda functions and the local server need, built once per process. */
+export interface Services {
+  config: Config;
+  db: Db;
+  vault: Vault;
+  tenants: Tenants;
+  audit: Audit;
+  providers: Record<ProviderName, ProviderOAuth>;
+  connections: Connections;
+  flows: ConnectFlows;
+  outbox: Outbox;
+  log: Logger;
+}
 
 export interface ServiceOverrides {
   log?: Logger;

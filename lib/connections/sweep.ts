@@ -1,4 +1,4 @@
-import type { Services } from '../app/context.js';
+import type { Services } from '../services.js';
 import { dueShards, keys } from '../store/table.js';
 import { sweepLeadMs } from './index.js';
 

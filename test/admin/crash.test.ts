@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../lib/local/dynamo.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../lib/dev/local/dynamo.js';
 import { Db } from '../../lib/store/db.js';
 import { type PorticoProcess, startPorticoProcess } from '../helpers/processes.js';
 import { type Sandbox, sandboxEnv, startSandbox } from '../helpers/stack.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServer, startLocal } from '../../lib/local/server.js';
+import { type LocalServer, startLocal } from '../../lib/dev/local/server.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
 import { Outbox } from '../../lib/webhooks/index.js';
 import { assertDeliverable, isPrivateAddress } from '../../lib/webhooks/ssrf.js';

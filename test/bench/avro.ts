@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAvro } from '../../lib/avro/index.js';
-import { bigAvroChunks } from '../../lib/sandbox/big-avro.js';
-import { bigAvroLayout } from '../../lib/sandbox/index.js';
+import { bigAvroChunks } from '../../lib/dev/sandbox/dropbox/big-avro.js';
+import { bigAvroLayout } from '../../lib/dev/sandbox/index.js';
 import { startPorticoSetup } from './servers.js';
 import { assertLoopback, envNumber, int, mb, procCpuMs, procMemory, type Row, ratio } from './util.js';
 
@@ -86,7 +86,7 @@ export async function avroFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: `+${mb(server.peak - server.idle)} for the stream`,
       target: '<= 150 MB',
       pass: server.peak <= limit,
-      note: 'the lib/local/main.ts entry bundled by esbuild (node_modules external) and run with `node`, as `npm start` does, with DynamoDB in its own process as in any deployment',
+      note: 'the lib/dev/local/main.ts entry bundled by esbuild (node_modules external) and run with `node`, as `npm start` does, with DynamoDB in its own process as in any deployment',
     },
     {
       figure: 6,
@@ -96,7 +96,7 @@ export async function avroFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: `+${mb(npmStart.peak - npmStart.idle)} for the stream`,
       target: '<= 150 MB',
       pass: npmStart.peak <= limit,
-      note: '`npm start` bundles lib/local/main.ts with esbuild and runs it with node; the embedded DynamoDB (dynalite on LevelDB) lives in this process too',
+      note: '`npm start` bundles lib/dev/local/main.ts with esbuild and runs it with node; the embedded DynamoDB (dynalite on LevelDB) lives in this process too',
     },
   ];
 }

@@ -4,7 +4,7 @@
  * provider sandbox (`BENCH_AVRO_BYTES` sets the size of /data/big.avro). Prints one line
  * `ready <url>` and runs until it is sent SIGTERM or its parent goes away.
  */
-import { startEmbeddedDynamo } from '../../lib/local/dynamo.js';
+import { startEmbeddedDynamo } from '../../lib/dev/local/dynamo.js';
 import { startSandbox } from '../helpers/stack.js';
 
 const mode = process.argv[2];

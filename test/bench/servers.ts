@@ -119,7 +119,7 @@ export function profileEnv(): Record<string, string> {
 }
 
 /**
- * The local server (lib/local/main.ts) bundled with esbuild (node_modules left external) and run
+ * The local server (lib/dev/local/main.ts) bundled with esbuild (node_modules left external) and run
  * with plain `node`, as `npm start` does. Answers the process like
  * {@link startPorticoProcess}.
  */
@@ -130,7 +130,7 @@ export async function startBundledPortico(env: Record<string, string>): Promise<
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const outfile = join(dir, 'main.mjs');
   await build({
-    entryPoints: [join(root, 'lib/local/main.ts')],
+    entryPoints: [join(root, 'lib/dev/local/main.ts')],
     outfile,
     bundle: true,
     platform: 'node',

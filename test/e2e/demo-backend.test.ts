@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServer, startLocal } from '../../lib/local/server.js';
+import { type LocalServer, startLocal } from '../../lib/dev/local/server.js';
 import { silentLogger } from '../../lib/log.js';
 
 /** The demo's small backend (local only), without a browser: the checks that guard it. */

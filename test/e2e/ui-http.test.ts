@@ -1,8 +1,8 @@
 import { transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminScript } from '../../lib/ui/admin/script.js';
-import { demoScript } from '../../lib/ui/demo/script.js';
-import { connectScript } from '../../lib/ui/sdk/connect.js';
+import { adminScript } from '../../lib/http/ui/admin/script.js';
+import { demoScript } from '../../lib/http/ui/demo/script.js';
+import { connectScript } from '../../lib/http/ui/sdk/connect.js';
 import { ADMIN_KEY, type TestApp, testApp } from '../helpers/app.js';
 import { closeEmbeddedDynamo } from '../helpers/dynamo.js';
 

@@ -7,10 +7,10 @@ import {
   once,
   SecretUnavailableError,
 } from '../../functions/runtime.js';
-import { createApp } from '../../lib/app/index.js';
 import { loadConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
-import { builtStaticContent } from '../../lib/ui/build.js';
+import { createApp } from '../../lib/http/index.js';
+import { builtStaticContent } from '../../lib/http/ui/build.js';
 import { adminKeyArn, providerSecretsArn } from './lambda-env.js';
 import { type FakeSecretsManager, startSecretsManager } from './secrets-manager-server.js';
 

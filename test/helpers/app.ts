@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Services } from '../../lib/app/context.js';
-import { createApp } from '../../lib/app/index.js';
 import { type Config, loadConfig } from '../../lib/config.js';
+import { createApp } from '../../lib/http/index.js';
+import { builtStaticContent } from '../../lib/http/ui/build.js';
 import { createLogger, type Logger } from '../../lib/log.js';
+import type { Services } from '../../lib/services.js';
 import { createServices, type ServiceOverrides } from '../../lib/services.js';
 import type { Db } from '../../lib/store/db.js';
-import { builtStaticContent } from '../../lib/ui/build.js';
 import { freshDb } from './dynamo.js';
 
 export const ADMIN_KEY = `pak_${randomBytes(24).toString('base64url')}`;

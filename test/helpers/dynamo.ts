@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../lib/local/dynamo.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../lib/dev/local/dynamo.js';
 import { Db } from '../../lib/store/db.js';
 import { ensureTable } from '../../lib/store/table.js';
 

@@ -11,9 +11,9 @@ export interface PorticoProcess {
 
 const root = new URL('../../', import.meta.url).pathname;
 
-/** Starts `npm start`'s entry (lib/local/main.ts) as a real process and waits for its URL. */
+/** Starts `npm start`'s entry (lib/dev/local/main.ts) as a real process and waits for its URL. */
 export async function startPorticoProcess(env: Record<string, string>): Promise<PorticoProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'lib/local/main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'lib/dev/local/main.ts')], {
     cwd: root,
     env: {
       ...process.env,

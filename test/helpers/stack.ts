@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { type LocalServer, startLocal } from '../../lib/local/server.js';
+import { type LocalServer, startLocal } from '../../lib/dev/local/server.js';
+import { createSandbox, type SandboxOptions } from '../../lib/dev/sandbox/index.js';
 import { silentLogger } from '../../lib/log.js';
-import { createSandbox, type SandboxOptions } from '../../lib/sandbox/index.js';
 import type { ServiceOverrides } from '../../lib/services.js';
 
 export interface Sandbox {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Audit } from '../../lib/audit/index.js';
-import { startEmbeddedDynamo } from '../../lib/local/dynamo.js';
+import { startEmbeddedDynamo } from '../../lib/dev/local/dynamo.js';
 import { ConditionFailed, Db, decodeCursor, encodeCursor } from '../../lib/store/db.js';
 import { ensureTable } from '../../lib/store/table.js';
 import { Tenants } from '../../lib/tenants/index.js';

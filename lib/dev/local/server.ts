@@ -1,0 +1,118 @@
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { type Config, loadConfig } from '../../config.js';
+import { sweepDueConnections } from '../../connections/sweep.js';
+import { createApp } from '../../http/index.js';
+import { builtStaticContent } from '../../http/ui/build.js';
+import { InFlight } from '../../inflight.js';
+import { createLogger, type Logger } from '../../log.js';
+import type { Services } from '../../services.js';
+import { createServices, type ServiceOverrides } from '../../services.js';
+import { ensureTable } from '../../store/table.js';
+import { startDrainLoop } from '../../webhooks/index.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynamo.js';
+import { localExtras } from './extras.js';
+import { loadOrCreateAdminKey, loadOrCreateMasterKey, prepareDataDir } from './secrets.js';
+
+export interface LocalServer {
+  url: string;
+  adminKey: string;
+  config: Config;
+  services: Services;
+  dynamoEndpoint: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  log?: Logger;
+  overrides?: ServiceOverrides;
+  /** Bind address; default 127.0.0.1 (set HOST=0.0.0.0 to expose it). */
+  host?: string;
+  /** How long `close()` waits for requests, drains and sweeps in flight. Default 10 s. */
+  shutdownMs?: number;
+}
+
+/**
+ * Starts the whole service on one machine with the embedded defaults (API.md, "Running it"):
+ * embedded DynamoDB under DATA_DIR (unless DYNAMODB_ENDPOINT), the local master key, the
+ * admin key, and the built-in sandbox when no provider apps are configured.
+ */
+export async function startLocal(options: StartOptions = {}): Promise<LocalServer> {
+  // The SDK's notice about future Node versions is noise in a local console.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const env = options.env ?? process.env;
+  const config = loadConfig(env, 'local');
+  const log = options.log ?? createLogger();
+  prepareDataDir(config.dataDir);
+  config.localMasterKey ??= config.kmsKeyId ? undefined : loadOrCreateMasterKey(config.dataDir);
+  config.adminApiKey ??= loadOrCreateAdminKey(config.dataDir);
+
+  let embedded: EmbeddedDynamo | undefined;
+  if (!config.dynamodbEndpoint) {
+    embedded = await startEmbeddedDynamo({ dir: config.dataDir });
+    config.dynamodbEndpoint = embedded.endpoint;
+  }
+  const services = createServices(config, { log, ...options.overrides });
+  await ensureTable(services.db.client, config.tableName);
+
+  // Webhooks: the outbox is drained in process every second, and at once after each event.
+  const drain = startDrainLoop(services.outbox, log);
+  services.outbox.wake = drain.wake;
+  // Due refreshes: the same sweep the scheduled Lambda runs, every minute.
+  // Everything running (requests to their last byte, sweeps) is tracked, so close() can wait for it.
+  const inflight = new InFlight();
+  let sweeping: Promise<unknown> | undefined;
+  const sweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = inflight
+      .track(sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err })))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }, 60_000);
+  sweep.unref();
+
+  const extras = await localExtras(services, env);
+  const app = createApp(services, { content: builtStaticContent, mount: extras.mount });
+  const host = options.host ?? env.HOST ?? '127.0.0.1';
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: host }, () => resolve(s));
+    s.on('request', (_req, res) => {
+      inflight.track(new Promise((done) => res.once('close', done)));
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const explicitPublicUrl = Boolean(env.PUBLIC_URL?.trim());
+  if (!explicitPublicUrl) config.publicUrl = `http://localhost:${port}`;
+  extras.onListening(port);
+
+  return {
+    url: config.publicUrl,
+    adminKey: config.adminApiKey,
+    config,
+    services,
+    dynamoEndpoint: config.dynamodbEndpoint,
+    async close() {
+      // Stop taking work, let what runs finish (bounded), and only then close the store under it.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const http = server as unknown as {
+        closeIdleConnections?: () => void;
+        closeAllConnections?: () => void;
+      };
+      http.closeIdleConnections?.();
+      clearInterval(sweep);
+      const shutdownMs = options.shutdownMs ?? 10_000;
+      const drained = inflight.track(drain.stop());
+      if (!(await inflight.settle(shutdownMs))) {
+        log.warn('shutdown: work still running after the wait; closing anyway', { running: inflight.size });
+      }
+      await drained.catch(() => undefined);
+      await extras.close();
+      http.closeAllConnections?.();
+      await closed;
+      services.db.client.destroy();
+      await embedded?.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { openApiDocument } from './openapi.js';
+import { referenceCssHash, renderReference } from './reference.js';
+import { adminAuditApi, tenantAuditApi } from './routes/audit.js';
+import { connectApi } from './routes/connect.js';
+import { connectionsApi } from './routes/connections.js';
+import { describedApi } from './routes/described.js';
+import { dropboxApi } from './routes/dropbox.js';
+import { hubspotApi } from './routes/hubdb.js';
+import { tenantsApi } from './routes/tenants.js';
+import { ProblemSchema } from './schemas.js';
+
+/**
+ * The OpenAPI 3.1 document of the whole API (generated from the same declarations that validate
+ * the routes), its rendered reference page, and that page's Content-Security-Policy. Served as
+ * build-time content (`lib/ui/content.ts`): `GET /openapi.json` and `GET /docs`.
+ */
+export function apiReference(): { openapi: Record<string, unknown>; html: string; csp: string } {
+  const openapi = openApiDocument(
+    [
+      tenantsApi,
+      adminAuditApi,
+      tenantAuditApi,
+      connectApi,
+      connectionsApi,
+      hubspotApi,
+      dropboxApi,
+      describedApi,
+    ],
+    {
+      title: 'Portico API',
+      version: '1.0.0',
+      description:
+        'Self-hosted OAuth connection gateway for HubSpot and Dropbox. Errors are `application/problem+json` with a stable `code`.',
+    },
+    ProblemSchema,
+  );
+  return {
+    openapi,
+    html: renderReference(openapi),
+    csp: `default-src 'none'; style-src ${referenceCssHash}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  };
+}

@@ -1,0 +1,150 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { PorticoError } from '../errors.js';
+import type { Services } from '../services.js';
+import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
+import type { AppEnv } from './context.js';
+import { onError, problemResponse } from './problem.js';
+import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
+import { connectRoutes } from './routes/connect.js';
+import { connectionsRoutes } from './routes/connections.js';
+import { docsRoutes } from './routes/docs.js';
+import { dropboxRoutes } from './routes/dropbox.js';
+import { hubspotRoutes } from './routes/hubdb.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { proxyRoutes } from './routes/proxy.js';
+import { tenantsRoutes } from './routes/tenants.js';
+import { type StaticContentSource, uiRoutes } from './ui/index.js';
+
+export type { Services } from '../services.js';
+
+export interface AppOptions {
+  /**
+   * The admin console's, the browser SDK's and the API reference's build-time content: a
+   * `static.json` beside the Lambda bundle (`staticContentFile`), built in process elsewhere
+   * (`builtStaticContent` from lib/ui/build.ts).
+   */
+  content: StaticContentSource;
+  /** Extra sub-apps mounted before the not-found handler (the local sandbox and demo page). */
+  mount?: Array<{
+    path: string;
+    app: { fetch: (req: Request, ...rest: never[]) => Response | Promise<Response> };
+  }>;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The whole HTTP API as one Hono app: the same object serves the local server, the Lambda
+ * handler and `app.request()` in tests.
+ */
+export function createApp(services: Services, options: AppOptions) {
+  const app = new Hono<AppEnv>();
+  const authenticate = createAuthenticator(services);
+  const log = services.log;
+
+  app.use('*', requestId({ headerName: 'x-request-id', limitLength: 64 }));
+  app.use('*', async (c, next) => {
+    c.set('services', services);
+    const started = performance.now();
+    await next();
+    log.info('request', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
+  app.route('/', uiRoutes(services, options.content)); // before secureHeaders: it sets the popup flow's opener policy
+  app.use(
+    '*',
+    secureHeaders({
+      strictTransportSecurity: services.config.publicUrl.startsWith('https:') ? 'max-age=31536000' : false,
+      crossOriginResourcePolicy: false,
+    }),
+  );
+  app.use('/v1/*', async (c, next) => {
+    if (/\/proxy(\/|$)/.test(c.req.path)) return next();
+    return bodyLimit({
+      maxSize: MiB,
+      onError: () =>
+        problemResponse(new PorticoError('payload_too_large', 'The request body is larger than 1 MiB.')),
+    })(c, next);
+  });
+  app.use('/v1/*', async (c, next) => {
+    c.header('cache-control', 'no-store');
+    await next();
+  });
+
+  // Admin routes: tenant management and each tenant's audit trail.
+  app.use('/v1/tenants', requireAdmin(authenticate));
+  app.use('/v1/tenants/*', requireAdmin(authenticate));
+  app.route('/', tenantsRoutes);
+  app.route('/', adminAuditRoutes);
+
+  // Everything else under /v1 belongs to one tenant.
+  const tenantAuth = requireTenant(authenticate);
+  app.use('/v1/*', async (c, next) => {
+    if (c.get('principal')) return next();
+    return tenantAuth(c, next);
+  });
+  app.route('/', tenantAuditRoutes);
+  app.route('/', connectRoutes);
+  app.route('/', connectionsRoutes);
+  app.route('/', hubspotRoutes);
+  app.route('/', dropboxRoutes);
+  app.route('/', proxyRoutes);
+
+  // The browser side of the web flow: no bearer key, protected by signed links, state and cookie.
+  app.route('/', oauthRoutes);
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.route('/', docsRoutes(options.content));
+
+  for (const m of options.mount ?? [])
+    app.mount(m.path, m.app.fetch as (req: Request) => Response | Promise<Response>);
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app.routes, c.req.path);
+    if (allowed.length && !allowed.includes(c.req.method)) {
+      const res = problemResponse(
+        new PorticoError(
+          'invalid_request',
+          `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`,
+          {
+            status: 405,
+          },
+        ),
+        c.get('requestId'),
+      );
+      res.headers.set('allow', allowed.join(', '));
+      return res;
+    }
+    return problemResponse(
+      new PorticoError('not_found', `No route for ${c.req.method} ${c.req.path}.`),
+      c.get('requestId'),
+    );
+  });
+  app.onError(onError(log));
+  return app;
+}
+
+const patternCache = new Map<string, RegExp>();
+function allowedMethods(routes: Array<{ method: string; path: string }>, path: string): string[] {
+  const out = new Set<string>();
+  for (const r of routes) {
+    if (r.method === 'ALL' || r.path.endsWith('*')) continue;
+    let re = patternCache.get(r.path);
+    if (!re) {
+      re = new RegExp(
+        `^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`,
+      );
+      patternCache.set(r.path, re);
+    }
+    if (re.test(path)) out.add(r.method);
+  }
+  return [...out];
+}

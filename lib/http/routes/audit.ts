@@ -1,0 +1,58 @@
+import { Hono } from 'hono';
+import * as z from 'zod/mini';
+import { tenantOf } from '../auth.js';
+import type { AppEnv } from '../context.js';
+import { Api } from '../openapi.js';
+import { doc, PageQuery, PathId } from '../schemas.js';
+
+const AuditEventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: doc(z.string(), {
+    description: '`admin-key`, `jwt:<sub>`, `key:<keyId>`, `system`, `provider` or `end-user:<id>`',
+  }),
+  action: doc(z.string(), { example: 'connection.created' }),
+  tenantId: z.string(),
+  connectionId: z.optional(z.string()),
+  outcome: z.enum(['success', 'failure']),
+  detail: z.optional(z.string()),
+});
+const AuditPage = z.object({ events: z.array(AuditEventSchema), nextCursor: z.optional(z.string()) });
+
+/** The admin's view of one tenant's audit trail (mounted behind the admin check). */
+export const adminAuditRoutes = new Hono<AppEnv>();
+export const adminAuditApi = new Api(adminAuditRoutes).route(
+  {
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/audit',
+    tags: ['Admin'],
+    summary: "A tenant's audit trail, newest first",
+    params: z.object({ tenantId: PathId }),
+    query: PageQuery,
+    responses: { 200: { description: 'A page of events', schema: AuditPage } },
+    errors: [404],
+  },
+  async (c, { params, query }) => {
+    const { tenants, audit } = c.get('services');
+    await tenants.require(params.tenantId);
+    return c.json(await audit.list(params.tenantId, query.limit ?? 50, query.cursor), 200);
+  },
+);
+
+/** A tenant's own audit trail. */
+export const tenantAuditRoutes = new Hono<AppEnv>();
+export const tenantAuditApi = new Api(tenantAuditRoutes).route(
+  {
+    method: 'get',
+    path: '/v1/audit',
+    tags: ['Audit'],
+    summary: 'Your audit trail, newest first',
+    query: PageQuery,
+    responses: { 200: { description: 'A page of events', schema: AuditPage } },
+  },
+  async (c, { query }) =>
+    c.json(
+      await c.get('services').audit.list(tenantOf(c.get('principal')), query.limit ?? 50, query.cursor),
+      200,
+    ),
+);

@@ -1,0 +1,135 @@
+import { Hono } from 'hono';
+import * as z from 'zod/mini';
+import { tenantOf } from '../auth.js';
+import type { AppEnv } from '../context.js';
+import { Api } from '../openapi.js';
+import { ConnectionSchema, doc, PathId, ProviderSchema, ReturnUrlSchema } from '../schemas.js';
+
+const EndUserId = doc(z.string().check(z.minLength(1), z.maxLength(256)), {
+  description: 'Your id for the end user (opaque to Portico).',
+  example: 'user_42',
+});
+const Scope = z
+  .string()
+  .check(z.regex(/^[\x21-\x7e]+$/, 'scope names are printable ASCII without spaces'), z.maxLength(200));
+const SessionParams = z.object({ id: doc(PathId, { example: 'cs_4k9x2m7q1w3e5r7t' }) });
+
+const CreateSessionBody = z.strictObject({
+  provider: ProviderSchema,
+  endUserId: EndUserId,
+  returnUrl: doc(z.optional(ReturnUrlSchema), {
+    description: "Where the browser goes afterwards; must be under one of the tenant's returnUrls.",
+  }),
+  scopes: doc(z.optional(z.array(Scope).check(z.minLength(1), z.maxLength(100))), {
+    description: "Replace the app's default scopes for this session.",
+  }),
+});
+const ConnectSessionSchema = z.object({ id: z.string(), connectUrl: z.string(), expiresAt: z.string() });
+
+const ImportBody = z.strictObject({
+  provider: ProviderSchema,
+  endUserId: EndUserId,
+  credentials: z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('oauth2'),
+      refreshToken: z.string().check(z.minLength(1), z.maxLength(4096)),
+      accessToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+      expiresAt: z.optional(z.iso.datetime()),
+    }),
+    z.strictObject({
+      type: z.literal('private_app'),
+      token: z
+        .string()
+        .check(z.regex(/^pat-[A-Za-z0-9-]{8,200}$/, 'a HubSpot private-app token starts with pat-')),
+    }),
+  ]),
+});
+
+export const connectRoutes = new Hono<AppEnv>();
+export const connectApi = new Api(connectRoutes);
+
+connectApi.route(
+  {
+    method: 'post',
+    path: '/v1/connect-sessions',
+    tags: ['Connect'],
+    summary: 'Start connecting an end user',
+    description:
+      "Send the user's browser to `connectUrl` (a plain link or the browser SDK's popup). The session expires after 15 minutes and completes once.",
+    body: CreateSessionBody,
+    responses: { 201: { description: 'The session', schema: ConnectSessionSchema } },
+    errors: [409, 413, 415, 422],
+  },
+  async (c, { body }) => {
+    const session = await c.get('services').flows.createSession(tenantOf(c.get('principal')), body);
+    return c.json(session, 201);
+  },
+);
+
+connectApi.route(
+  {
+    method: 'get',
+    path: '/v1/connect-sessions/{id}/authorization-url',
+    tags: ['Connect'],
+    summary: 'Headless: the raw provider authorization URL',
+    description:
+      'For a browser you do not control. Pass `redirectUri` when the provider should send the code elsewhere (it must be registered with the app); then exchange the code with `POST …/exchange`. Each call makes a new `state` and invalidates the previous one.',
+    params: SessionParams,
+    query: z.object({ redirectUri: z.optional(ReturnUrlSchema) }),
+    responses: {
+      200: {
+        description: 'The URL and its state',
+        schema: z.object({ authorizationUrl: z.string(), state: z.string() }),
+      },
+    },
+    errors: [404],
+  },
+  async (c, { params, query }) => {
+    const out = await c
+      .get('services')
+      .flows.authorizationUrl(tenantOf(c.get('principal')), params.id, query.redirectUri);
+    return c.json(out, 200);
+  },
+);
+
+connectApi.route(
+  {
+    method: 'post',
+    path: '/v1/connect-sessions/{id}/exchange',
+    tags: ['Connect'],
+    summary: 'Headless: exchange a code obtained elsewhere',
+    params: SessionParams,
+    body: z.strictObject({
+      code: z.string().check(z.minLength(1), z.maxLength(2048)),
+      redirectUri: z.optional(ReturnUrlSchema),
+    }),
+    responses: { 201: { description: 'The connection', schema: ConnectionSchema } },
+    errors: [404, 409, 413, 415, 502, 503],
+  },
+  async (c, { params, body }) => {
+    const p = c.get('principal');
+    const connection = await c
+      .get('services')
+      .flows.exchange(tenantOf(p), params.id, body.code, body.redirectUri, p.actor);
+    return c.json(connection, 201);
+  },
+);
+
+connectApi.route(
+  {
+    method: 'post',
+    path: '/v1/connections',
+    tags: ['Connect'],
+    summary: 'Import a grant obtained elsewhere',
+    description:
+      "An OAuth refresh token (checked by refreshing it with the tenant's app, or the platform's), or a HubSpot private-app token (`pat-…`, checked against the account-info API). Nothing is stored unless the provider accepts it.",
+    body: ImportBody,
+    responses: { 201: { description: 'The connection', schema: ConnectionSchema } },
+    errors: [409, 413, 415, 422, 502, 503],
+  },
+  async (c, { body }) => {
+    const p = c.get('principal');
+    const connection = await c.get('services').flows.importConnection(tenantOf(p), body, p.actor);
+    return c.json(connection, 201);
+  },
+);

@@ -1,0 +1,211 @@
+import { Hono } from 'hono';
+import * as z from 'zod/mini';
+import {
+  AvroCursorError,
+  AvroFormatError,
+  type ByteSource,
+  decodeAvro,
+  readAvroPage,
+} from '../../avro/index.js';
+import { invalidRequest, unprocessable } from '../../errors.js';
+import { checkPath, dropbox } from '../../providers/dropbox/api.js';
+import { bodyReadError } from '../../providers/http.js';
+import { tenantOf } from '../auth.js';
+import type { AppEnv } from '../context.js';
+import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
+import { Api } from '../openapi.js';
+import { doc, PathId } from '../schemas.js';
+
+const PathQuery = doc(z.string().check(z.maxLength(4096)), { example: '/data/users.avro' });
+const EntrySchema = z.object({
+  type: z.enum(['file', 'folder']),
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  size: z.optional(z.number()),
+  modifiedAt: z.optional(z.string()),
+  contentHash: doc(z.optional(z.string()), {
+    description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
+  }),
+});
+const problems = [404, 409, 422, 429, 502, 503];
+
+/**
+ * The body of a download as an async iterable; stopping early cancels the download. A download
+ * that breaks off throws `provider_unavailable`, never passing for the end of the file.
+ */
+async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read().catch((err: unknown) => {
+        throw bodyReadError(err);
+      });
+      if (done) return;
+      if (value?.length) yield value;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+function avroError(err: unknown): unknown {
+  if (err instanceof AvroFormatError) return unprocessable(`Not a readable Avro file: ${err.message}`);
+  if (err instanceof AvroCursorError) return invalidRequest(`The cursor is not valid: ${err.message}`);
+  return err;
+}
+
+export const dropboxRoutes = new Hono<AppEnv>();
+export const dropboxApi = new Api(dropboxRoutes);
+
+const client = (c: { get(k: 'services'): AppEnv['Variables']['services'] }, token: string) => {
+  const { endpoints } = c.get('services').config;
+  return dropbox(endpoints.dropbox.apiUrl, endpoints.dropbox.contentUrl!, token);
+};
+
+dropboxApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/dropbox/files',
+    tags: ['Dropbox'],
+    summary: 'List a folder',
+    description: '`path` is `""` or omitted for the root. Deleted entries are left out.',
+    params: z.object({ id: PathId }),
+    query: z.object({
+      path: z.optional(PathQuery),
+      recursive: z.optional(z.enum(['true', 'false'])),
+      cursor: z.optional(z.string().check(z.maxLength(4096))),
+    }),
+    responses: {
+      200: {
+        description: 'A page of entries',
+        schema: z.object({ entries: z.array(EntrySchema), nextCursor: z.optional(z.string()) }),
+      },
+    },
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const path = checkPath(query.path ?? '', true);
+    const out = await c
+      .get('services')
+      .connections.withToken(
+        tenantOf(c.get('principal')),
+        params.id,
+        (token) => client(c, token).listFolder(path, query.recursive === 'true', query.cursor || undefined),
+        { provider: 'dropbox' },
+      );
+    return c.json({ entries: out.entries, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
+  },
+);
+
+dropboxApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/dropbox/content',
+    tags: ['Dropbox'],
+    summary: "Download a file's bytes",
+    description: 'Streamed as it downloads, with `Content-Length`.',
+    params: z.object({ id: PathId }),
+    query: z.object({ path: PathQuery }),
+    responses: {
+      200: { description: 'The bytes', schema: z.string(), contentType: 'application/octet-stream' },
+    },
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const path = checkPath(query.path, false);
+    const res = await c
+      .get('services')
+      .connections.withToken(
+        tenantOf(c.get('principal')),
+        params.id,
+        (token) => client(c, token).download(path),
+        {
+          provider: 'dropbox',
+        },
+      );
+    const name = path.split('/').pop() ?? 'file';
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+      'x-content-type-options': 'nosniff',
+    };
+    const length = res.headers.get('content-length');
+    if (length) headers['content-length'] = length;
+    return new Response(res.body, { status: 200, headers });
+  },
+);
+
+dropboxApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/dropbox/avro',
+    tags: ['Dropbox'],
+    summary: 'Read an Avro data file as rows',
+    description: [
+      'Decodes an Avro object container file (codecs `null`, `deflate`, `snappy`) while it downloads, in bounded memory.',
+      'Paged: `{schema, rows, nextCursor?}` (`limit` 1-1000, default 100); a cursor resumes at a block with a ranged download.',
+      'With `Accept: application/x-ndjson`: the first line is `{"schema": …}`, then one row a line; damage met mid-stream ends it with `{"error": {"code": "invalid_request", "detail": …}}`.',
+      'Values: `long` beyond ±(2^53−1) as decimal strings; `bytes`/`fixed` as base64; enums as symbols; unions as the plain value; timestamps as ISO-8601, `date` as YYYY-MM-DD, `decimal` as a decimal string.',
+      'A file that is not Avro, or is truncated or corrupt, answers `422 invalid_request` (in paged mode, on the page that reaches the damage).',
+    ].join(' '),
+    params: z.object({ id: PathId }),
+    query: z.object({
+      path: PathQuery,
+      limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))),
+      cursor: z.optional(z.string().check(z.maxLength(2048))),
+    }),
+    responses: {
+      200: {
+        description: 'A page of rows (or an NDJSON stream of all rows)',
+        schema: z.object({
+          schema: z.unknown(),
+          rows: z.array(z.unknown()),
+          nextCursor: z.optional(z.string()),
+        }),
+        also: { 'application/x-ndjson': z.unknown() },
+      },
+    },
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const { connections, log } = c.get('services');
+    const path = checkPath(query.path, false);
+    const tenantId = tenantOf(c.get('principal'));
+
+    if (wantsNdjson(c.req.header('accept'))) {
+      const res = await connections.withToken(
+        tenantId,
+        params.id,
+        (token) => client(c, token).download(path),
+        {
+          provider: 'dropbox',
+        },
+      );
+      return ndjsonResponse(decodeAvro(bodyChunks(res)), log, c.get('requestId'), {
+        map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
+        mapError: avroError,
+      });
+    }
+
+    try {
+      const page = await connections.withToken(
+        tenantId,
+        params.id,
+        (token) => {
+          const open: ByteSource = async (offset) =>
+            bodyChunks(await client(c, token).download(path, { offset }));
+          return readAvroPage(open, { limit: query.limit ?? 100, cursor: query.cursor || undefined });
+        },
+        { provider: 'dropbox' },
+      );
+      return c.json(
+        { schema: page.schema, rows: page.rows, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
+        200,
+      );
+    } catch (err) {
+      throw avroError(err);
+    }
+  },
+);

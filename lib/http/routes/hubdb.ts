@@ -1,0 +1,253 @@
+import { type Context, Hono } from 'hono';
+import * as z from 'zod/mini';
+import { invalidRequest } from '../../errors.js';
+import { hubdb } from '../../providers/hubspot/api.js';
+import { tenantOf } from '../auth.js';
+import type { AppEnv } from '../context.js';
+import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
+import { Api } from '../openapi.js';
+import { doc, PathId } from '../schemas.js';
+
+const ColumnSchema = doc(z.object({ name: z.string(), label: z.string(), type: z.string() }), {
+  description:
+    'HubDB column types: TEXT, RICHTEXT, NUMBER, BOOLEAN (values 0/1 as HubSpot sends them), DATE and DATETIME (epoch milliseconds), SELECT and MULTISELECT (option objects `{id, name, type: "option"}`), URL, IMAGE (`{url, width, height}`), LOCATION (`{lat, long}`), CURRENCY, FOREIGN_ID, VIDEO. Cell values come out exactly as HubSpot sends them.',
+});
+const TableSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  label: z.string(),
+  rowCount: z.number(),
+  published: z.boolean(),
+  updatedAt: z.nullable(z.string()),
+  columns: z.array(ColumnSchema),
+});
+const RowSchema = z.object({
+  id: z.string(),
+  values: z.record(z.string(), z.unknown()),
+  createdAt: z.nullable(z.string()),
+  updatedAt: z.nullable(z.string()),
+});
+
+const Table = doc(
+  z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[A-Za-z0-9_-]+$/, 'a table id or name')),
+  {
+    description: 'The table id or name',
+  },
+);
+const RowId = z.string().check(z.regex(/^\d{1,30}$/, 'a HubDB row id'));
+const Cursor = z.optional(
+  z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_=.-]*$/, 'a cursor from a previous page')),
+);
+const Limit = z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)));
+const Values = z.strictObject({ values: z.record(z.string().check(z.maxLength(200)), z.unknown()) });
+const TableParams = z.object({ id: PathId, table: Table });
+const RowParams = z.object({ id: PathId, table: Table, rowId: RowId });
+const problems = [404, 409, 429, 502, 503];
+
+export const hubspotRoutes = new Hono<AppEnv>();
+export const hubspotApi = new Api(hubspotRoutes);
+
+/** Runs `fn` with a HubDB client for the caller's HubSpot connection (refreshing once on a 401). */
+const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof hubdb>) => Promise<T>) => {
+  const { connections, config } = c.get('services');
+  return connections.withToken(
+    tenantOf(c.get('principal')),
+    id,
+    (token) => fn(hubdb(config.endpoints.hubspot.apiUrl, token)),
+    { provider: 'hubspot' },
+  );
+};
+
+hubspotApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/hubdb/tables',
+    tags: ['HubDB'],
+    summary: 'List HubDB tables',
+    params: z.object({ id: PathId }),
+    query: z.object({ limit: Limit, cursor: Cursor }),
+    responses: {
+      200: {
+        description: 'A page of tables',
+        schema: z.object({ tables: z.array(TableSchema), nextCursor: z.optional(z.string()) }),
+      },
+    },
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const out = await withHubDb(c, params.id, (db) =>
+      db.listTables(query.limit ?? 100, query.cursor || undefined),
+    );
+    return c.json({ tables: out.tables, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
+  },
+);
+
+hubspotApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/hubdb/tables/{table}',
+    tags: ['HubDB'],
+    summary: 'Get a HubDB table (by id or name)',
+    params: TableParams,
+    responses: { 200: { description: 'The table', schema: TableSchema } },
+    errors: problems,
+  },
+  async (c, { params }) => {
+    const out = await withHubDb(c, params.id, (db) => db.getTable(params.table));
+    return c.json(out, 200);
+  },
+);
+
+const reserved = new Set(['limit', 'cursor', 'sort', 'properties']);
+const filterKey =
+  /^[A-Za-z0-9_]{1,100}(__(eq|ne|lt|lte|gt|gte|is_null|not_null|like|not_like|contains|icontains|startswith|in|not_in))?$/;
+
+/** HubSpot's own row query: `col__op=value` filters, `sort`, `properties`, paging. */
+function rowQuery(url: string): URLSearchParams {
+  const params = new URL(url).searchParams;
+  const query = new URLSearchParams();
+  for (const [k, v] of params) {
+    if (k === 'cursor') {
+      if (v) query.set('after', v);
+      continue;
+    }
+    if (k === 'limit') continue;
+    if (!reserved.has(k) && !filterKey.test(k)) {
+      throw invalidRequest(`"${k.slice(0, 100)}" is not a HubDB filter (column__operator).`);
+    }
+    if (v.length > 1000) throw invalidRequest(`The value of ${k} is too long.`);
+    query.append(k, v);
+  }
+  return query;
+}
+
+hubspotApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
+    tags: ['HubDB'],
+    summary: 'List rows',
+    description:
+      'Filters and `sort` pass through with HubSpot\'s syntax: `?name__contains=shoe&price__gt=10&sort=-price`. With `Accept: application/x-ndjson` every row of every page is streamed, one JSON object a line; a failure mid-stream ends with a line `{"error": {code, detail}}`.',
+    params: TableParams,
+    query: z.looseObject({
+      limit: Limit,
+      cursor: Cursor,
+      sort: z.optional(z.string().check(z.maxLength(200))),
+      properties: z.optional(z.string().check(z.maxLength(2000))),
+    }),
+    responses: {
+      200: {
+        description: 'A page of rows (or an NDJSON stream of all rows)',
+        schema: z.object({ rows: z.array(RowSchema), nextCursor: z.optional(z.string()) }),
+        also: { 'application/x-ndjson': RowSchema },
+      },
+    },
+    errors: problems,
+  },
+  async (c, { params, query: q }) => {
+    const { log } = c.get('services');
+    const query = rowQuery(c.req.url);
+    const list = () => withHubDb(c, params.id, (db) => db.listRows(params.table, query));
+    if (wantsNdjson(c.req.header('accept'))) {
+      query.delete('after');
+      query.set('limit', '1000');
+      async function* all() {
+        let after: string | undefined;
+        do {
+          if (after) query.set('after', after);
+          const page = await list();
+          yield* page.rows;
+          after = page.nextCursor;
+        } while (after);
+      }
+      return ndjsonResponse(all(), log, c.get('requestId'));
+    }
+    query.set('limit', String(q.limit ?? 100));
+    const out = await list();
+    return c.json({ rows: out.rows, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
+  },
+);
+
+hubspotApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+    tags: ['HubDB'],
+    summary: 'Get a row',
+    params: RowParams,
+    responses: { 200: { description: 'The row', schema: RowSchema } },
+    errors: problems,
+  },
+  async (c, { params }) => {
+    const row = await withHubDb(c, params.id, (db) => db.getRow(params.table, params.rowId));
+    return c.json(row, 200);
+  },
+);
+
+hubspotApi.route(
+  {
+    method: 'post',
+    path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
+    tags: ['HubDB'],
+    summary: 'Add a draft row',
+    description: 'Changes go to the draft table; publish to make them live.',
+    params: TableParams,
+    body: Values,
+    responses: { 201: { description: 'The draft row', schema: RowSchema } },
+    errors: [...problems, 413, 415],
+  },
+  async (c, { params, body }) => {
+    const row = await withHubDb(c, params.id, (db) => db.createRow(params.table, body.values));
+    return c.json(row, 201);
+  },
+);
+
+hubspotApi.route(
+  {
+    method: 'patch',
+    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+    tags: ['HubDB'],
+    summary: 'Update a draft row',
+    params: RowParams,
+    body: Values,
+    responses: { 200: { description: 'The draft row', schema: RowSchema } },
+    errors: [...problems, 413, 415],
+  },
+  async (c, { params, body }) => {
+    const row = await withHubDb(c, params.id, (db) => db.updateRow(params.table, params.rowId, body.values));
+    return c.json(row, 200);
+  },
+);
+
+hubspotApi.route(
+  {
+    method: 'delete',
+    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+    tags: ['HubDB'],
+    summary: 'Delete a draft row',
+    params: RowParams,
+    responses: { 204: { description: 'Deleted from the draft' } },
+    errors: problems,
+  },
+  async (c, { params }) => {
+    await withHubDb(c, params.id, (db) => db.deleteRow(params.table, params.rowId));
+    return c.body(null, 204);
+  },
+);
+
+hubspotApi.route(
+  {
+    method: 'post',
+    path: '/v1/connections/{id}/hubdb/tables/{table}/publish',
+    tags: ['HubDB'],
+    summary: 'Publish the draft table',
+    params: TableParams,
+    responses: { 200: { description: 'The published table', schema: TableSchema } },
+    errors: problems,
+  },
+  async (c, { params }) => {
+    const out = await withHubDb(c, params.id, (db) => db.publish(params.table));
+    return c.json(out, 200);
+  },
+);

@@ -1,0 +1,43 @@
+import { Hono } from 'hono';
+import type { ProviderName } from '../../config.js';
+import { forwardHeaders, proxyRequest, proxyTarget, returnHeaders } from '../../providers/proxy.js';
+import { tenantOf } from '../auth.js';
+import type { AppEnv } from '../context.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * `ANY /v1/connections/:id/proxy/<path>`: the request goes to the provider's API host (Dropbox
+ * `content/…` to its content host) with the connection's token, and the provider's answer
+ * streams back unchanged (status, headers less hop-by-hop ones and cookies, body).
+ */
+export const proxyRoutes = new Hono<AppEnv>();
+
+proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
+  const { connections, config } = c.get('services');
+  const tenantId = tenantOf(c.get('principal'));
+  const id = c.req.param('id');
+  const url = new URL(c.req.url);
+  // The raw (still percent-encoded) path after /proxy/, so encoded dot segments are seen as such.
+  const marker = `/v1/connections/${id}/proxy/`;
+  const rawPath = url.pathname.startsWith(marker) ? url.pathname.slice(marker.length) : '';
+  const item = await connections.getItemForUse(tenantId, id);
+  const target = proxyTarget(config, item.provider as ProviderName, rawPath, url.search);
+
+  const method = c.req.method;
+  let body: ArrayBuffer | ReadableStream<Uint8Array> | null = null;
+  if (method !== 'GET' && method !== 'HEAD' && c.req.raw.body) {
+    const length = Number(c.req.header('content-length') ?? Number.NaN);
+    body = Number.isFinite(length) && length <= MiB ? await c.req.arrayBuffer() : c.req.raw.body;
+  }
+  const res = await connections.withToken(
+    tenantId,
+    id,
+    (token) => proxyRequest(target, method, forwardHeaders(c.req.raw.headers, token), body),
+    { item },
+  );
+  return new Response(method === 'HEAD' ? null : res.body, {
+    status: res.status,
+    headers: returnHeaders(res),
+  });
+});
