@@ -12,7 +12,7 @@
  * Every bank is the same code: keep them identical (a test checks).
  */
 
-import type { Cursor, Fields, Reader } from './row-decoder.js';
+import type { Cursor, Fields, Reader } from './values.js';
 
 /**
  * Reads up to {@link BANK_FIELDS} fields in order into `record` (a new object when not given, so

@@ -20,9 +20,9 @@ import {
   type SchemaNode,
   type UnionNode,
 } from './schema.js';
+import type { Cursor, Fields, JsonValue, Reader } from './values.js';
 
-/** A value `JSON.stringify` writes without loss: what every decoded row is made of. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from './values.js';
 
 /** Decodes the rows of one writer schema straight to JSON-safe values. */
 export interface RowDecoder {
@@ -37,20 +37,10 @@ const ZERO_SIZE_ITEM_ALLOWANCE = 1 << 20;
 const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The position in the row being read, and what the row may still spend. */
-export interface Cursor {
-  readonly buf: Buffer;
-  pos: number;
-  /** Array and map items the row may still decode; it bounds the work a corrupt item count can cause. */
-  budget: number;
-}
-
 /** A cursor at `pos` (an object literal: one allocation, one shape, no field initializers). */
 function cursorAt(buf: Buffer, pos: number): Cursor {
   return { buf, pos, budget: buf.length - pos + ZERO_SIZE_ITEM_ALLOWANCE };
 }
-
-export type Reader = (c: Cursor) => JsonValue;
 
 /** Node's own UTF-8 decoder, which the public `toString` wraps in argument checks. */
 type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
@@ -308,9 +298,6 @@ function unionReader(node: UnionNode, branches: readonly Reader[]): Reader {
     throw noBranch(index);
   };
 }
-
-/** A record being filled. */
-export type Fields = { [key: string]: JsonValue };
 
 /** Banks of record code (see `record-banks.ts`) given to the field lists seen so far. */
 const banksByFields = new Map<string, number>();
