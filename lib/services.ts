@@ -1,6 +1,5 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { Audit } from './audit/index.js';
-import { kms } from './aws.js';
 import type { Config, ProviderName } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
@@ -47,8 +46,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const db = overrides.db ?? new Db({ tableName: config.tableName, endpoint: config.dynamodbEndpoint });
   let wrapper = overrides.keyWrapper;
   if (!wrapper) {
-    if (config.kmsKeyId)
-      wrapper = kmsKeyWrapper(overrides.kmsClient ?? new kms.KMSClient({}), config.kmsKeyId);
+    if (config.kmsKeyId) wrapper = kmsKeyWrapper(config.kmsKeyId, overrides.kmsClient);
     else if (config.localMasterKey) wrapper = localKeyWrapper(config.localMasterKey);
     else throw new ConfigError('KMS_KEY_ID', 'is required when no LOCAL_MASTER_KEY is available');
   }

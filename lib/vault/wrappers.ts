@@ -17,11 +17,11 @@ export interface KeyWrapper {
 }
 
 /**
- * KMS key wrapper: `GenerateDataKey` (AES_256) and `Decrypt`, both with encryption context
+ * KMS key wrapper (a default client when none is given): `GenerateDataKey` (AES_256) and `Decrypt`, both with encryption context
  * `{tenantId}` so IAM can require it and CloudTrail names the tenant.
  * https://docs.aws.amazon.com/kms/latest/developerguide/encrypt_context.html
  */
-export function kmsKeyWrapper(client: KMSClient, keyId: string): KeyWrapper {
+export function kmsKeyWrapper(keyId: string, client: KMSClient = new kms.KMSClient({})): KeyWrapper {
   return {
     kind: 'kms',
     async generateDataKey(tenantId) {

@@ -62,7 +62,7 @@ export async function tokenFigures(log: (line: string) => void): Promise<Row[]> 
     // Baseline: the same 1,000 reads with no key cache (a vault whose cached keys expire at once).
     const item = await stack.portico.services.connections.getItem(tenant.id, id);
     const uncached = new Vault({
-      wrapper: kmsKeyWrapper(kmsClient, kms.keyId),
+      wrapper: kmsKeyWrapper(kms.keyId, kmsClient),
       cacheTtlMs: 0,
       loadWrappedKey: async (t) => {
         const meta = await stack.portico.services.db.get(`TENANT#${t}`, 'META', false);

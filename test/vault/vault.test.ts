@@ -114,7 +114,7 @@ describe('vault over the real KMS client', () => {
   });
 
   it('wraps with GenerateDataKey and a warm read makes no KMS call', async () => {
-    const wrapper = kmsKeyWrapper(client, kms.keyId);
+    const wrapper = kmsKeyWrapper(kms.keyId, client);
     const first = vaultWith(wrapper);
     await first.tenant('ten_kms');
     const sealed = await first.vault.seal('ten_kms', 'conn_1', 'token');
@@ -128,7 +128,7 @@ describe('vault over the real KMS client', () => {
   });
 
   it('KMS refuses a data key unwrapped under another tenant (encryption context)', async () => {
-    const wrapper = kmsKeyWrapper(client, kms.keyId);
+    const wrapper = kmsKeyWrapper(kms.keyId, client);
     const { wrapped } = await wrapper.generateDataKey('ten_a');
     await expect(wrapper.unwrap('ten_b', wrapped)).rejects.toBeInstanceOf(VaultError);
     expect((await wrapper.unwrap('ten_a', wrapped)).length).toBe(32);
