@@ -3,7 +3,13 @@ import { promisify } from 'node:util';
 import { crc32, inflateRaw, inflateRawSync } from 'node:zlib';
 import type { ByteReader } from './byte-reader.js';
 import { AvroFormatError } from './errors.js';
-import { createRowDecoder, type JsonValue, type RowDecoder } from './row-decoder.js';
+import {
+  createRowDecoder,
+  type JsonValue,
+  type RowDecoder,
+  VALUES_PER_BYTE,
+  type ValueMeter,
+} from './row-decoder.js';
 import { snappyUncompress } from './snappy.js';
 
 /** The framing of https://avro.apache.org/docs/1.12.0/specification/#object-container-files */
@@ -159,10 +165,17 @@ export async function readBlock(
     throw new AvroFormatError(`sync marker mismatch after block ${number} (at byte ${offset})`);
   }
   const data = await decompress(raw, header.codec, number, maxBlockBytes);
-  const { minRowBytes } = header.decoder;
+  const { minRowBytes, rowValues } = header.decoder;
   if (minRowBytes > 0 && count > data.length / minRowBytes) {
     throw new AvroFormatError(
       `corrupt block ${number} (at byte ${offset}): ${count} objects cannot fit in ${data.length} bytes`,
+    );
+  }
+  // Rows that take (almost) no bytes, such as `"null"` or records of nulls, are bounded by what
+  // their block's bytes can carry, like every other value (see BlockRows).
+  if (count * rowValues > VALUES_PER_BYTE * (data.length + SYNC_BYTES)) {
+    throw new AvroFormatError(
+      `corrupt block ${number} (at byte ${offset}): its ${count} objects make more values than its bytes can carry`,
     );
   }
   return { number, offset, count, data };
@@ -191,17 +204,25 @@ async function decompress(raw: Buffer, codec: string, number: number, maxBytes: 
   }
 }
 
-/** Decodes a block's rows one at a time, so no more than one decoded row is held. */
+/**
+ * Decodes a block's rows one at a time, so no more than one decoded row is held. Their values are
+ * charged to the stream's meter, which the block fills with {@link VALUES_PER_BYTE} values per
+ * byte (its sync marker counted): what a stream makes grows with its bytes, whatever its schema
+ * or its blocks' declared row counts.
+ */
 export class BlockRows {
   readonly #block: Block;
   readonly #decoder: RowDecoder;
+  readonly #meter: ValueMeter;
   #pos = 0;
   /** Rows decoded so far. */
   index = 0;
 
-  constructor(block: Block, header: ParsedHeader) {
+  constructor(block: Block, header: ParsedHeader, meter: ValueMeter) {
     this.#block = block;
     this.#decoder = header.decoder;
+    this.#meter = meter;
+    meter.budget += VALUES_PER_BYTE * (block.data.length + SYNC_BYTES);
   }
 
   get done(): boolean {
@@ -212,7 +233,7 @@ export class BlockRows {
     const { number, data } = this.#block;
     let decoded: { value: JsonValue; offset: number };
     try {
-      decoded = this.#decoder.decode(data, this.#pos);
+      decoded = this.#decoder.decode(data, this.#pos, this.#meter);
     } catch (cause) {
       const detail = cause instanceof Error ? cause.message.slice(0, 200) : 'unknown';
       throw new AvroFormatError(

@@ -60,7 +60,7 @@ import { ByteReader } from './byte-reader.js';
 import { BlockRows, DEFAULT_MAX_BLOCK_BYTES, type ParsedHeader, readBlock, readHeader } from './container.js';
 import { decodeCursor, encodeCursor, type PagePosition } from './cursor.js';
 import { AvroCursorError } from './errors.js';
-import type { JsonValue } from './row-decoder.js';
+import { type JsonValue, valueMeter } from './row-decoder.js';
 import { AvroRowStream, type AvroStreamEvent } from './row-stream.js';
 
 export type { AvroHeader } from './container.js';
@@ -179,6 +179,8 @@ async function readPage(
           nextCursor: encodeCursor({ fingerprint: header.fingerprint, ...next }),
         };
 
+  // A page's output grows with the bytes it reads, like a stream's.
+  const meter = valueMeter();
   let number = start?.block ?? 1;
   let skip = start?.skip ?? 0;
   for (;;) {
@@ -192,7 +194,7 @@ async function readPage(
     if (skip > 0 && skip >= block.count) {
       throw new AvroCursorError('the cursor points past the end of its block');
     }
-    const blockRows = new BlockRows(block, header);
+    const blockRows = new BlockRows(block, header, meter);
     while (blockRows.index < skip) blockRows.next();
     while (!blockRows.done && rows.length < limit) rows.push(blockRows.next());
     if (!blockRows.done) return page({ block: number, offset: block.offset, skip: blockRows.index });

@@ -18,6 +18,7 @@ import {
   parseSchema,
   type RecordNode,
   type SchemaNode,
+  staticValues,
   type UnionNode,
 } from './schema.js';
 import type { Cursor, Fields, JsonValue, Reader } from './values.js';
@@ -28,18 +29,61 @@ export type { JsonValue } from './values.js';
 export interface RowDecoder {
   /** The fewest bytes one row can take (0 for schemas such as `"null"`). */
   readonly minRowBytes: number;
-  /** Decodes the row at `pos`; `offset` is where the next row starts, or -1 when the row overruns `buf`. */
-  decode(buf: Buffer, pos: number): { value: JsonValue; offset: number };
+  /** The fewest JSON values one row makes (its unions, arrays and maps may add more). */
+  readonly rowValues: number;
+  /**
+   * Decodes the row at `pos`; `offset` is where the next row starts, or -1 when the row overruns
+   * `buf`. The row's values are charged to `meter` (at most {@link MAX_ROW_VALUES} a row); without
+   * one the row may make {@link VALUES_ALLOWANCE} values plus its share of `buf`'s bytes.
+   */
+  decode(buf: Buffer, pos: number, meter?: ValueMeter): { value: JsonValue; offset: number };
 }
 
-/** Items of zero encoded size (nulls, empty records) a row may hold beyond one item per byte. */
-const ZERO_SIZE_ITEM_ALLOWANCE = 1 << 20;
+/**
+ * The output budget: every JSON value a row makes is charged against a {@link ValueMeter} that a
+ * stream fills with {@link VALUES_PER_BYTE} values per byte it reads, plus
+ * {@link VALUES_ALLOWANCE} once, so no schema makes output out of nothing: rows of `"null"` or of
+ * empty records, records of thousands of null fields, arrays of nulls. Real data makes one or two
+ * values per byte.
+ */
+export const VALUES_PER_BYTE = 64;
+/** Values a stream may make beyond {@link VALUES_PER_BYTE} per byte: room for real zero-size items. */
+export const VALUES_ALLOWANCE = 1 << 20;
+/** Most values one row may make, whatever its stream allows. */
+export const MAX_ROW_VALUES = 1 << 20;
+
+/** What a stream (or a page) may still make, in JSON values. */
+export interface ValueMeter {
+  budget: number;
+}
+
+/** A meter for a new stream or page: the allowance, before any byte is read. */
+export function valueMeter(): ValueMeter {
+  return { budget: VALUES_ALLOWANCE };
+}
+
 const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A cursor at `pos` (an object literal: one allocation, one shape, no field initializers). */
-function cursorAt(buf: Buffer, pos: number): Cursor {
-  return { buf, pos, budget: buf.length - pos + ZERO_SIZE_ITEM_ALLOWANCE };
+function cursorAt(buf: Buffer, pos: number, meter: ValueMeter | undefined): Cursor {
+  const budget = meter?.budget ?? VALUES_ALLOWANCE + VALUES_PER_BYTE * (buf.length - pos);
+  return { buf, pos, budget: Math.min(budget, MAX_ROW_VALUES) };
+}
+
+/** Takes what the row at `c` made (it began with `start` values to spend) off the meter. */
+function settle(meter: ValueMeter | undefined, start: number, c: Cursor): void {
+  if (meter !== undefined) meter.budget -= start - c.budget;
+}
+
+/** Charges `values` against the row's budget. */
+function charge(c: Cursor, values: number): void {
+  c.budget -= values;
+  if (c.budget < 0) throw overBudget();
+}
+
+function overBudget(): Error {
+  return new Error('the row makes more values than its bytes can carry');
 }
 
 /** Node's own UTF-8 decoder, which the public `toString` wraps in argument checks. */
@@ -183,16 +227,21 @@ function readBytes(c: Cursor): string {
   return readBase64(c, readVarint(c));
 }
 
-/** Reads an array or map block's item count, refusing more items than the row's bytes can hold. */
-function readItemCount(c: Cursor): number {
+/**
+ * Reads an array or map block's item count, charging `weight` values an item: more items than
+ * the row's budget can pay for are refused before any is read.
+ */
+function readItemCount(c: Cursor, weight: number): number {
   let n = readVarint(c);
   if (n < 0) {
     n = -n;
     skipVarint(c); // The block's size in bytes.
   }
   if (c.pos > c.buf.length) throw new Error('an array or map runs past the end of the block');
-  if (!(n <= c.budget)) throw new Error(`an array or map declares ${n} items, more than the block can hold`);
-  c.budget -= n;
+  if (!(n * weight <= c.budget)) {
+    throw new Error(`an array or map declares ${n} items, more than the block can hold`);
+  }
+  c.budget -= n * weight;
   return n;
 }
 
@@ -238,20 +287,20 @@ function enumReader(node: EnumNode): Reader {
   };
 }
 
-function arrayReader(items: Reader): Reader {
+function arrayReader(items: Reader, weight: number): Reader {
   return (c) => {
     const array: JsonValue[] = [];
-    for (let n = readItemCount(c); n !== 0; n = readItemCount(c)) {
+    for (let n = readItemCount(c, weight); n !== 0; n = readItemCount(c, weight)) {
       for (let i = 0; i < n; i++) array.push(items(c));
     }
     return array;
   };
 }
 
-function mapReader(values: Reader): Reader {
+function mapReader(values: Reader, weight: number): Reader {
   return (c) => {
     const map: { [key: string]: JsonValue } = {};
-    for (let n = readItemCount(c); n !== 0; n = readItemCount(c)) {
+    for (let n = readItemCount(c, weight); n !== 0; n = readItemCount(c, weight)) {
       for (let i = 0; i < n; i++) {
         const key = readString(c);
         const value = values(c);
@@ -271,30 +320,45 @@ function noBranch(index: number): Error {
   return new Error(`union branch ${index} does not exist`);
 }
 
-/** Every union, ambiguous ones included, decoded to its branch's plain value. */
-function unionReader(node: UnionNode, branches: readonly Reader[]): Reader {
+/**
+ * Every union, ambiguous ones included, decoded to its branch's plain value. The branch's static
+ * weight ({@link staticValues}) is charged when it is taken: a union is where a row chooses how
+ * much it makes.
+ */
+function unionReader(node: UnionNode, branches: readonly Reader[], weights: readonly number[]): Reader {
   const count = branches.length;
   if (count === 2 && node.branches[0].kind === 'null') {
     const second = branches[1];
+    const weight = weights[1];
     return (c) => {
       const index = readVarint(c);
       if (index === 0) return null;
-      if (index === 1) return second(c);
+      if (index === 1) {
+        charge(c, weight);
+        return second(c);
+      }
       throw noBranch(index);
     };
   }
   if (count === 2 && node.branches[1].kind === 'null') {
     const first = branches[0];
+    const weight = weights[0];
     return (c) => {
       const index = readVarint(c);
       if (index === 1) return null;
-      if (index === 0) return first(c);
+      if (index === 0) {
+        charge(c, weight);
+        return first(c);
+      }
       throw noBranch(index);
     };
   }
   return (c) => {
     const index = readVarint(c);
-    if (index >= 0 && index < count) return branches[index](c);
+    if (index >= 0 && index < count) {
+      charge(c, weights[index]);
+      return branches[index](c);
+    }
     throw noBranch(index);
   };
 }
@@ -366,6 +430,13 @@ class Compiler {
   readonly #pending = new Map<RecordNode, { read: Reader }>();
   /** Whether some record can contain itself, so that a row can nest without bound. */
   recursive = false;
+  /** {@link staticValues} of the nodes weighed so far. */
+  readonly #weights = new Map<SchemaNode, number>();
+
+  /** The values a row of `root` makes before its unions, arrays and maps add theirs. */
+  rowWeight(root: SchemaNode): number {
+    return staticValues(root, this.#weights);
+  }
 
   compile(node: SchemaNode): Reader {
     switch (node.kind) {
@@ -402,13 +473,15 @@ class Compiler {
       case 'enum':
         return enumReader(node);
       case 'array':
-        return arrayReader(this.compile(node.items));
+        return arrayReader(this.compile(node.items), staticValues(node.items, this.#weights));
       case 'map':
-        return mapReader(this.compile(node.values));
+        // A map entry makes its value and its key.
+        return mapReader(this.compile(node.values), staticValues(node.values, this.#weights) + 1);
       case 'union':
         return unionReader(
           node,
           node.branches.map((branch) => this.compile(branch)),
+          node.branches.map((branch) => staticValues(branch, this.#weights)),
         );
       case 'record':
         return this.#record(node);
@@ -443,21 +516,29 @@ function compileRowDecoder(root: SchemaNode): RowDecoder {
   const compiler = new Compiler();
   const read = compiler.compile(root);
   const minRowBytes = minEncodedBytes(root);
+  const weight = compiler.rowWeight(root);
   if (!compiler.recursive) {
     // The schema's depth (at most MAX_SCHEMA_DEPTH levels, references followed) bounds the row's.
     return {
       minRowBytes,
-      decode(buf, pos) {
-        const c = cursorAt(buf, pos);
+      rowValues: weight,
+      decode(buf, pos, meter) {
+        const c = cursorAt(buf, pos, meter);
+        const start = c.budget;
+        charge(c, weight);
         const value = read(c);
+        settle(meter, start, c);
         return c.pos <= buf.length ? { value, offset: c.pos } : { value: null, offset: -1 };
       },
     };
   }
   return {
     minRowBytes,
-    decode(buf, pos) {
-      const c = cursorAt(buf, pos);
+    rowValues: weight,
+    decode(buf, pos, meter) {
+      const c = cursorAt(buf, pos, meter);
+      const start = c.budget;
+      charge(c, weight);
       let value: JsonValue;
       try {
         value = read(c);
@@ -467,6 +548,7 @@ function compileRowDecoder(root: SchemaNode): RowDecoder {
         if (isStackOverflow(error)) throw new Error('a value nests too deeply', { cause: error });
         throw error;
       }
+      settle(meter, start, c);
       return c.pos <= buf.length ? { value, offset: c.pos } : { value: null, offset: -1 };
     },
   };

@@ -1,6 +1,6 @@
 import { ByteReader } from './byte-reader.js';
 import { type AvroHeader, BlockRows, type ParsedHeader, readBlock, readHeader } from './container.js';
-import type { JsonValue } from './row-decoder.js';
+import { type JsonValue, valueMeter } from './row-decoder.js';
 
 /** What {@link decodeAvro} yields: the schema once, first, then each row in file order. */
 export type AvroStreamEvent =
@@ -24,6 +24,8 @@ export class AvroRowStream implements AsyncGenerator<AvroStreamEvent, void, unde
   #header: ParsedHeader | undefined;
   #rows: BlockRows | undefined;
   #blockNumber = 0;
+  /** What the stream may still make (values per byte read: see `row-decoder.ts`). */
+  readonly #meter = valueMeter();
   #done = false;
   /** Settles when the block read in progress does; undefined when none is. */
   #busy: Promise<unknown> | undefined;
@@ -97,7 +99,7 @@ export class AvroRowStream implements AsyncGenerator<AvroStreamEvent, void, unde
         await this.#close();
         return DONE;
       }
-      const rows = new BlockRows(block, this.#header);
+      const rows = new BlockRows(block, this.#header, this.#meter);
       this.#rows = rows;
       if (!rows.done) return { done: false, value: { kind: 'row', row: rows.next() } };
     }

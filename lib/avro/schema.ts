@@ -8,6 +8,8 @@
 
 /** Nesting levels a schema may have (a record's field, an array's items, a union's branch: one level each). */
 export const MAX_SCHEMA_DEPTH = 256;
+/** Most record fields a schema may declare, all records together (a row of 400,000 nulls is a bomb, not data). */
+export const MAX_SCHEMA_FIELDS = 10_000;
 /** Longest unscaled decimal accepted (≈1230 digits): bounds the cost of turning it into digits. */
 export const MAX_DECIMAL_BYTES = 512;
 
@@ -192,6 +194,8 @@ class Parser {
   readonly #heights = new Map<SchemaNode, number>();
   /** The deepest level reached so far, references followed. */
   #deepest = 0;
+  /** Record fields declared so far, all records together. */
+  #fields = 0;
 
   /**
    * Parses the schema at `depth` levels below the root. A reference to a named type counts as
@@ -344,6 +348,10 @@ class Parser {
       name === undefined ? (attribute ?? outer) : name.slice(0, Math.max(0, name.lastIndexOf('.')));
     const fields = own(schema, 'fields');
     if (!Array.isArray(fields)) throw new Error(`${name ?? `anonymous ${type}`} has no fields array`);
+    this.#fields += fields.length;
+    if (this.#fields > MAX_SCHEMA_FIELDS) {
+      throw new Error(`the schema declares more than ${MAX_SCHEMA_FIELDS} record fields`);
+    }
     const node = this.#register<RecordNode>({ kind: 'record', type, name, fields: [], recursive: false });
     const seen = new Set<string>();
     for (const field of fields) {
@@ -439,4 +447,24 @@ export function minEncodedBytes(node: SchemaNode, memo = new Map<SchemaNode, num
     default:
       return 1;
   }
+}
+
+/**
+ * The JSON values one value of `node` makes without counting what its unions, arrays and maps
+ * choose or hold (those are weighed as they are read): one for a primitive, the fields' weights
+ * plus one for a record. Decoding charges these weights against a budget that grows with the
+ * block's bytes, so a schema cannot make output out of nothing (zero-width rows, wide records of
+ * nulls).
+ */
+export function staticValues(node: SchemaNode, memo = new Map<SchemaNode, number>()): number {
+  if (node.kind === 'record') {
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    memo.set(node, 1); // a record that contains itself does so through a union or an array
+    let sum = 1;
+    for (const field of node.fields) sum += staticValues(field.type, memo);
+    memo.set(node, sum);
+    return sum;
+  }
+  return 1;
 }

@@ -1,5 +1,9 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { toPorticoError } from './problem.js';
+
+/** The longest an NDJSON stream holds the event loop before it lets other work run. */
+const YIELD_EVERY_MS = 4;
 
 /**
  * An `application/x-ndjson` answer from an async source of JSON values, one a line, pulled as
@@ -27,6 +31,9 @@ export async function ndjsonResponse<T>(
   }
   let done = first.done;
   const pending: unknown[] = first.done ? [] : [map(first.value)];
+  // Values already in memory (a decoded block) come without waiting on I/O: without a turn of the
+  // event loop now and then, one fast stream would hold every other request of the process.
+  let turnAt = performance.now() + YIELD_EVERY_MS;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let chunk = '';
@@ -37,6 +44,10 @@ export async function ndjsonResponse<T>(
           const r = await it.next();
           if (r.done) done = true;
           else chunk += `${JSON.stringify(map(r.value))}\n`;
+        }
+        if (performance.now() >= turnAt) {
+          await nextTurn();
+          turnAt = performance.now() + YIELD_EVERY_MS;
         }
         const out = chunk;
         chunk = '';

@@ -287,6 +287,67 @@ describe('item counts that would make a decoder spin or allocate without end', (
   });
 });
 
+describe('bombs: files that make output out of nothing', () => {
+  // Each is a small file that, without the output budget, decodes to billions of rows or values.
+  const zeroRowBlocks = (count: number, blocks: number) =>
+    Array.from({ length: blocks }, () => ({ count, data: Buffer.alloc(0) }));
+
+  it.each([
+    ['rows of "null"', 'null'],
+    ['rows of an empty record', { type: 'record', name: 'Nothing', fields: [] }],
+  ])('refuses blocks of %s declaring 64 Mi rows each, at the first block', async (_, schema) => {
+    // 21 KB: about a thousand blocks, each declaring 2^26 zero-width rows (the old limit let all through).
+    const bytes = handMadeFile({ schema, blocks: zeroRowBlocks(64 * 1024 * 1024, 1000) });
+    expect(bytes.length).toBeLessThan(25_000);
+    const rows = await expectFormatError(bytes, /block 1 .*make more values than its bytes can carry/);
+    expect(rows).toEqual([]);
+  });
+
+  it('lets zero-width rows through only as far as the bytes read pay for them', async () => {
+    // Blocks of 1,024 "null" rows each fit the per-block bound; the whole file makes at most 64
+    // values a byte beyond the allowance.
+    const bytes = handMadeFile({ schema: 'null', blocks: zeroRowBlocks(1024, 100) });
+    const { rows, streamError, pageError } = await failures(bytes);
+    expect(streamError).toBeUndefined();
+    expect(pageError).toBeUndefined();
+    expect(rows.length).toBe(102_400);
+    expect(rows.length).toBeLessThanOrEqual(64 * bytes.length);
+  });
+
+  it('refuses a schema of 400,000 null fields before decoding a row', async () => {
+    const fields = Array.from({ length: 400_000 }, (_, i) => ({ name: `f${i}`, type: 'null' }));
+    const schema = { type: 'record', name: 'Wide', fields };
+    await expectFormatError(
+      handMadeFile({ schema, blocks: [{ count: 1, data: Buffer.alloc(0) }] }),
+      /declares more than 10000 record fields/,
+    );
+  });
+
+  it('refuses rows of arrays of nulls that together exceed what the bytes can carry', async () => {
+    // Each 4-byte row declares 900,000 nulls; 2,000 such rows would be 1.8 billion values.
+    const row = Buffer.concat([varint(900_000), varint(0)]);
+    const data = Buffer.concat(Array.from({ length: 2000 }, () => row));
+    const rows = await expectFormatError(
+      handMadeFile({ schema: { type: 'array', items: 'null' }, blocks: [{ count: 2000, data }] }),
+      /more than the block can hold/,
+    );
+    expect(rows.length).toBe(1); // the allowance pays for the first row only
+  });
+
+  it('still decodes a wide record of real data and sparse nullable fields', async () => {
+    const fields = Array.from({ length: 400 }, (_, i) => ({ name: `f${i}`, type: ['null', 'int'] }));
+    const schema: Schema = { type: 'record', name: 'Sparse', fields };
+    const values = Array.from({ length: 300 }, (_, r) =>
+      Object.fromEntries(fields.map((f, i) => [f.name, (i + r) % 50 === 0 ? { int: i } : null])),
+    );
+    const bytes = await encodeFile(schema, values, { syncMarker: SYNC });
+    const { rows, streamError, pageError } = await failures(bytes);
+    expect(streamError).toBeUndefined();
+    expect(pageError).toBeUndefined();
+    expect(rows).toHaveLength(300);
+  });
+});
+
 describe('errors of the byte source', () => {
   it('pass through unchanged, and the source is closed', async () => {
     const networkError = new Error('connection reset');
