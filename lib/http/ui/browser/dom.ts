@@ -43,6 +43,37 @@ function append(node: Node & ParentNode, child: Child): void {
   } else node.append(child instanceof Node ? child : document.createTextNode(String(child)));
 }
 
+/** A table labelled by a heading, in a box that scrolls sideways on narrow screens. */
+export function scrollingTable(
+  id: string,
+  labelledBy: string,
+  headings: readonly string[],
+  rows: readonly (readonly HTMLTableCellElement[])[],
+): HTMLDivElement {
+  return el(
+    'div',
+    { class: 'table-scroll' },
+    el(
+      'table',
+      { id, 'aria-labelledby': labelledBy },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          headings.map((h) => el('th', { scope: 'col', text: h })),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        rows.map((cells) => el('tr', {}, cells)),
+      ),
+    ),
+  );
+}
+
 /** An ISO time in the reader's locale and time zone; `—` when there is none. */
 export function when(iso: string | null | undefined, timeStyle: 'medium' | 'short'): string {
   if (!iso) return '—';

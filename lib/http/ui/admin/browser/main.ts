@@ -2,7 +2,7 @@
  * The admin console (`GET /admin/app.js`). The admin credential lives in one variable of this
  * module: never in storage, a cookie or a URL, so reloading the page signs out.
  */
-import { $, type Child, el, ProblemError, readAnswer, when } from '../../browser/dom.js';
+import { $, type Child, el, ProblemError, readAnswer, scrollingTable, when } from '../../browser/dom.js';
 
 interface Tenant {
   id: string;
@@ -332,33 +332,11 @@ function renderDetail(tenant: Tenant, connections: Connection[], events: AuditEv
 }
 
 function table(labelledBy: string, headings: string[], rows: Child[][], id: string): HTMLDivElement {
-  return el(
-    'div',
-    { class: 'table-scroll' },
-    el(
-      'table',
-      { 'aria-labelledby': labelledBy, id },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          headings.map((h) => el('th', { scope: 'col', text: h })),
-        ),
-      ),
-      el(
-        'tbody',
-        {},
-        rows.map((cells) =>
-          el(
-            'tr',
-            {},
-            cells.map((c) => el('td', {}, c)),
-          ),
-        ),
-      ),
-    ),
+  return scrollingTable(
+    id,
+    labelledBy,
+    headings,
+    rows.map((cells) => cells.map((c) => el('td', {}, c))),
   );
 }
 

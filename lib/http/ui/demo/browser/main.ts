@@ -3,7 +3,7 @@
  * loads the SDK from `/sdk/connect.js` like any product would (the bundle keeps that import as
  * it is) and talks only to the demo backend (`/demo/api/*`), never to Portico's API with a key.
  */
-import { $, el, ProblemError, readAnswer, when } from '../../browser/dom.js';
+import { $, el, ProblemError, readAnswer, scrollingTable, when } from '../../browser/dom.js';
 import { connect, isConnectError } from '../../sdk/browser/connect.js';
 import { cell, size, typeName } from './format.js';
 
@@ -287,27 +287,11 @@ function dataCell(text: string): HTMLTableCellElement {
 }
 
 function dataTable(id: string, labelledBy: string, headings: string[], rows: string[][]): HTMLDivElement {
-  return el(
-    'div',
-    { class: 'table-scroll' },
-    el(
-      'table',
-      { id, 'aria-labelledby': labelledBy },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          headings.map((h) => el('th', { scope: 'col', text: h })),
-        ),
-      ),
-      el(
-        'tbody',
-        {},
-        rows.map((cells) => el('tr', {}, cells.map(dataCell))),
-      ),
-    ),
+  return scrollingTable(
+    id,
+    labelledBy,
+    headings,
+    rows.map((cells) => cells.map(dataCell)),
   );
 }
 
