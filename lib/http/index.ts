@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { PorticoError } from '../errors.js';
 import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
@@ -16,6 +15,7 @@ import { hubspotRoutes } from './routes/hubdb.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { tenantsRoutes } from './routes/tenants.js';
+import { securityHeaders } from './security.js';
 import { type StaticContentSource, uiRoutes } from './ui/index.js';
 
 export type { Services } from '../services.js';
@@ -58,14 +58,8 @@ export function createApp(services: Services, options: AppOptions) {
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
   });
-  app.route('/', uiRoutes(services, options.content)); // before secureHeaders: it sets the popup flow's opener policy
-  app.use(
-    '*',
-    secureHeaders({
-      strictTransportSecurity: services.config.publicUrl.startsWith('https:') ? 'max-age=31536000' : false,
-      crossOriginResourcePolicy: false,
-    }),
-  );
+  app.route('/', uiRoutes(services, options.content)); // before the security headers: it sets the popup flow's opener policy
+  app.use('*', securityHeaders(services.config.publicUrl));
   app.use('/v1/*', async (c, next) => {
     if (/\/proxy(\/|$)/.test(c.req.path)) return next();
     return bodyLimit({

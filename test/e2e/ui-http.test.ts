@@ -1,8 +1,6 @@
 import { transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminScript } from '../../lib/http/ui/admin/script.js';
-import { demoScript } from '../../lib/http/ui/demo/script.js';
-import { connectScript } from '../../lib/http/ui/sdk/connect.js';
+import { bundleBrowserScript } from '../../lib/http/ui/build.js';
 import { ADMIN_KEY, type TestApp, testApp } from '../helpers/app.js';
 import { closeEmbeddedDynamo } from '../helpers/dynamo.js';
 
@@ -17,11 +15,8 @@ beforeAll(async () => {
 afterAll(closeEmbeddedDynamo);
 
 describe('browser code', () => {
-  it.each([
-    ['sdk', connectScript],
-    ['admin', adminScript],
-    ['demo', demoScript],
-  ])('the %s script is a valid ES module', async (_name, code) => {
+  it.each(['sdk', 'admin', 'demo'] as const)('the %s script is a valid ES module', async (name) => {
+    const code = await bundleBrowserScript(name);
     await expect(transform(code, { loader: 'js', format: 'esm', target: 'es2020' })).resolves.toBeTruthy();
   });
 });
@@ -35,7 +30,7 @@ describe('GET /sdk/connect.js and /sdk/connect.d.ts', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
     const etag = res.headers.get('etag') ?? '';
-    expect(await res.text()).toBe(connectScript);
+    expect(await res.text()).toBe(await bundleBrowserScript('sdk'));
 
     const again = await t.call('GET', '/sdk/connect.js', { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);

@@ -26,28 +26,3 @@ export function serveAsset(c: Context, a: Asset, headers: Record<string, string>
   if (c.req.header('if-none-match') === a.etag) return c.body(null, 304, common);
   return c.body(a.body, 200, { 'content-type': a.type, ...common });
 }
-
-/**
- * The Content-Security-Policy of the admin console and the demo: scripts and styles only from
- * this origin's files (no inline code at all), no framing, forms only back here, and Trusted
- * Types enforced (the pages build their DOM with `textContent`, never HTML strings).
- */
-export const pageCsp = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "require-trusted-types-for 'script'",
-  "trusted-types 'none'",
-].join('; ');
-
-/** Headers of every HTML page of the UI. */
-export function pageHeaders(c: Context): void {
-  c.header('content-security-policy', pageCsp);
-  c.header('cache-control', 'no-store');
-  c.header('referrer-policy', 'no-referrer');
-}

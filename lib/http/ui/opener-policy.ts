@@ -1,10 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { flowPageCsp } from '../pages/flow.js';
-import { pageCsp } from './assets.js';
-
-/** The sandbox consent pages' own policy (lib/sandbox/consent.ts `PAGE_CSP`; local only). */
-const sandboxPageCsp =
-  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
+import { pageCsp, sandboxPageCsp } from '../security.js';
 
 const isSandbox = (path: string) => path === '/sandbox' || path.startsWith('/sandbox/');
 

@@ -111,6 +111,6 @@ const admin = `
 @media (max-width: 900px) { .console { grid-template-columns: minmax(0, 1fr); } }
 `;
 
-/** Shared by every UI page (the demo adds its own rules in lib/ui/demo). */
+/** Shared by every UI page (the demo adds its own rules in demo/styles.ts). */
 export const baseCss = base;
 export const adminCss = base + admin;

@@ -1,5 +1,9 @@
 import type { Provider } from './oauth-store.js';
 
+// The sandbox pages' Content-Security-Policy is defined beside the app's: the app puts it back on
+// these pages when the connect flow's middleware has stamped its own (lib/http/ui/opener-policy.ts).
+export { sandboxPageCsp as PAGE_CSP } from '../../../http/security.js';
+
 /** What a consent screen shows and carries. */
 export interface ConsentView {
   provider: Provider;
@@ -14,14 +18,6 @@ export interface ConsentView {
   /** Where the browser goes afterwards (shown so the user knows who receives the code). */
   redirectUri: string;
 }
-
-/**
- * Content-Security-Policy of the sandbox's pages: no script at all, inline style only.
- * No `form-action`: browsers apply it to the redirect that follows the POST too, and the
- * redirect goes to the client's own origin.
- */
-export const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
 
 const BRAND: Record<Provider, { name: string; accent: string; ink: string }> = {
   hubspot: { name: 'HubSpot', accent: '#ff7a59', ink: '#33475b' },

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../context.js';
-import { pageHeaders, serveAsset } from '../assets.js';
+import { pageHeaders } from '../../security.js';
+import { serveAsset } from '../assets.js';
 import { assetPaths, type StaticContentSource } from '../content.js';
 
 /** `GET /admin`: the admin console (markup, script and stylesheet; no credential needed to load it). */

@@ -1,15 +1,24 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod/mini';
+import { once } from '../../../once.js';
 import type { Services } from '../../../services.js';
-import { asset, pageHeaders, serveAsset } from '../assets.js';
+import { pageHeaders } from '../../security.js';
+import { asset, serveAsset } from '../assets.js';
+import { bundleBrowserScript } from '../build.js';
 import { renderPage } from '../layout.js';
 import type { DemoBackend } from './backend.js';
 import { DemoPage } from './page.js';
-import { demoScript } from './script.js';
 import { demoCss } from './styles.js';
 
-const script = asset('/demo/app.js', 'text/javascript; charset=utf-8', demoScript);
-const stylesheet = asset('/demo/app.css', 'text/css; charset=utf-8', demoCss);
+const paths = { script: '/demo/app.js', stylesheet: '/demo/app.css' } as const;
+
+/** The page and its assets, built in process on first use (the demo runs only locally). */
+const demoContent = once(async () => {
+  const script = asset(paths.script, 'text/javascript; charset=utf-8', await bundleBrowserScript('demo'));
+  const stylesheet = asset(paths.stylesheet, 'text/css; charset=utf-8', demoCss);
+  const page = await renderPage(DemoPage({ stylesheet: stylesheet.url, script: script.url }));
+  return { script, stylesheet, page };
+});
 
 const EndUserId = z.string().check(z.trim(), z.minLength(1), z.maxLength(256));
 const SessionBody = z.strictObject({ provider: z.enum(['hubspot', 'dropbox']), endUserId: EndUserId });
@@ -38,7 +47,6 @@ async function relay(res: Response): Promise<Response> {
  */
 export function demoRoutes(services: Services, backend: DemoBackend): Hono {
   const app = new Hono();
-  let page: string | undefined;
 
   app.get('/', async (c) => {
     // The popup posts its result to the public URL's origin: send a loopback alias there first.
@@ -51,12 +59,12 @@ export function demoRoutes(services: Services, backend: DemoBackend): Hono {
     ) {
       return c.redirect(`${publicUrl.origin}/${here.search}`, 302);
     }
-    page ??= await renderPage(DemoPage({ stylesheet: stylesheet.url, script: script.url }));
+    const { page } = await demoContent();
     pageHeaders(c);
     return c.html(page);
   });
-  app.get(script.path, (c) => serveAsset(c, script));
-  app.get(stylesheet.path, (c) => serveAsset(c, stylesheet));
+  app.get(paths.script, async (c) => serveAsset(c, (await demoContent()).script));
+  app.get(paths.stylesheet, async (c) => serveAsset(c, (await demoContent()).stylesheet));
 
   const api = new Hono();
   // Only this page may call the demo backend: no cross-site requests.

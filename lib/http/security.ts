@@ -1,0 +1,48 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+
+/**
+ * The security headers of every response (Hono's `secureHeaders`: nosniff, frame and opener
+ * isolation, no referrer, ...). HSTS only when the public URL is https: a browser that saw it on
+ * `http://localhost` would refuse plain http there for a year. No Cross-Origin-Resource-Policy:
+ * the browser SDK must load from any origin, so the routes that need one set their own.
+ */
+export function securityHeaders(publicUrl: string): MiddlewareHandler {
+  return secureHeaders({
+    strictTransportSecurity: publicUrl.startsWith('https:') ? 'max-age=31536000' : false,
+    crossOriginResourcePolicy: false,
+  });
+}
+
+/**
+ * The Content-Security-Policy of the admin console and the demo: scripts and styles only from
+ * this origin's files (no inline code at all), no framing, forms only back here, and Trusted
+ * Types enforced (the pages build their DOM with `textContent`, never HTML strings).
+ */
+export const pageCsp = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
+].join('; ');
+
+/** Headers of every HTML page of the UI: {@link pageCsp}, never cached, no referrer. */
+export function pageHeaders(c: Context): void {
+  c.header('content-security-policy', pageCsp);
+  c.header('cache-control', 'no-store');
+  c.header('referrer-policy', 'no-referrer');
+}
+
+/**
+ * Content-Security-Policy of the local sandbox's consent pages: no script at all, inline style
+ * only. No `form-action`: browsers apply it to the redirect that follows the POST too, and the
+ * redirect goes to the client's own origin.
+ */
+export const sandboxPageCsp =
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
