@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { toPorticoError } from './problem.js';
+import { statusOf, toPorticoError } from './problem.js';
 
 /**
  * An `application/x-ndjson` answer from an async source of JSON values, one a line, pulled as
@@ -46,7 +46,7 @@ export async function ndjsonResponse<T>(
         // The values read before the failure go out first: they are whole and were good.
         if (chunk) controller.enqueue(enc.encode(chunk));
         const e = toPorticoError(mapError(err));
-        if (e.status >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
+        if (statusOf(e) >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
         controller.enqueue(enc.encode(`${JSON.stringify({ error: { code: e.code, detail: e.message } })}\n`));
         controller.close();
       }
