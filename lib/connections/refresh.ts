@@ -1,32 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
 import { invalidRequest, NeedsReauthError, notFound, PorticoError, TokenRejected } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Grant, ProviderOAuth } from '../providers/index.js';
+import type { Grant } from '../providers/index.js';
 import { InvalidGrantError } from '../providers/index.js';
 import { ConditionFailed } from '../store/db.js';
 import type { ConnectionRecord } from '../store/items.js';
-import type { RecentConnections } from './cache.js';
-import type { EventSink } from './events.js';
-import {
-  type AccessToken,
-  type GrantApp,
-  refreshWindowMs,
-  type SealedCredentials,
-  toConnection,
-} from './model.js';
-import { type ConnectionStore, dueIndex, sameVersion } from './store.js';
+import { type AccessToken, refreshWindowMs, type SealedCredentials, toConnection } from './model.js';
+import { type ConnectionStore, type ConnectionStoreDeps, dueIndex, sameVersion } from './store.js';
 
-export interface TokenRefresherDeps {
+export interface TokenRefresherDeps
+  extends Pick<ConnectionStoreDeps, 'audit' | 'events' | 'providers' | 'grantApp' | 'cache' | 'now'> {
   store: ConnectionStore;
-  cache: RecentConnections;
-  audit: Audit;
-  events: EventSink;
-  providers: Record<ProviderName, ProviderOAuth>;
-  grantApp: GrantApp;
   log: Logger;
-  now: () => number;
   /** How long a refresh lease is held before others may take over. */
   leaseMs: number;
   /** Waits between looks at another holder's lease (tests may pass a fake). */

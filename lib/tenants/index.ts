@@ -14,7 +14,6 @@ import {
   readTenantApp,
   type TenantChanges,
   type TenantRecord,
-  type TenantStatus,
   tenantAppItem,
   tenantAppKey,
   tenantItem,
@@ -25,15 +24,11 @@ import { ensureSystemKey, systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
 
-export interface Tenant {
-  id: string;
-  name: string;
-  status: TenantStatus;
-  returnUrls: string[];
-  webhookUrl?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A tenant as the API shows it: never its keys or secrets. */
+export type Tenant = Pick<
+  TenantRecord,
+  'id' | 'name' | 'status' | 'returnUrls' | 'webhookUrl' | 'createdAt' | 'updatedAt'
+>;
 
 export interface TenantApp {
   provider: ProviderName;

@@ -110,7 +110,10 @@ for (const backend of backends) {
       });
       // A clock that ticks a second a reading, so the trail's order is the order of the writes.
       let clock = Date.now();
-      const audit = new Audit(db, () => new Date((clock += 1000)));
+      const audit = new Audit(db, () => {
+        clock += 1000;
+        return new Date(clock);
+      });
       const tenants = new Tenants({ db, vault, audit });
       const { tenant, apiKey } = await tenants.create(
         { name: 'Store Co', returnUrls: ['https://a.test/'] },
