@@ -35,6 +35,8 @@ export interface ServiceOverrides {
   events?: EventSink;
   /** Refresh lease length (tests shorten it). */
   leaseMs?: number;
+  /** The connections' clock and wait between looks at a refresh lease (tests pass a virtual one). */
+  clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 /**
@@ -74,6 +76,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     events: overrides.events ?? outbox,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
     itemCacheMs: config.connectionCacheMs,
+    now: overrides.clock?.now,
+    sleep: overrides.clock?.sleep,
   });
   const flows = new ConnectFlows({
     db,
