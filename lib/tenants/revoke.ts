@@ -41,7 +41,8 @@ export interface RevokeDeps {
 }
 
 /**
- * Revokes a whole tenant (docs/api.md, "Revoking a tenant"), in an order that is safe to interrupt:
+ * Revokes a whole tenant (docs/api.md, "Admin routes"; docs/design.md, "Vault"), in an order
+ * that is safe to interrupt:
  *
  * 1. status `revoking`, every API key's lookup item deleted: the keys stop working at once;
  * 2. every connection's credentials opened into memory (never written anywhere);
