@@ -85,6 +85,15 @@ export class PorticoError extends Error {
   }
 }
 
+/**
+ * The `code` of anything thrown: ours, or a Node or SDK error's (`ECONNRESET`); `undefined` when
+ * it has none. For logs and audit details only: never decide a status on a foreign code.
+ */
+export function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
 export const unauthorized = (detail = 'A valid bearer key is required.') =>
   new PorticoError('unauthorized', detail);
 export const notFound = (what = 'Resource') => new PorticoError('not_found', `${what} not found.`);

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { ProviderName } from '../config.js';
-import { invalidRequest, NeedsReauthError, notFound, PorticoError, TokenRejected } from '../errors.js';
+import {
+  codeOf,
+  invalidRequest,
+  NeedsReauthError,
+  notFound,
+  PorticoError,
+  TokenRejected,
+} from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Grant } from '../providers/index.js';
 import { InvalidGrantError } from '../providers/index.js';
@@ -195,7 +202,7 @@ export class TokenRefresher {
           tenantId,
           connectionId: id,
           outcome: 'failure',
-          detail: (err as PorticoError).code ?? 'error',
+          detail: codeOf(err) ?? 'error',
         })
         .catch(() => undefined);
       throw err;

@@ -1,3 +1,4 @@
+import { codeOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { type ConnectionRecord, dueIndexPk, readDueEntry } from '../store/items.js';
@@ -73,7 +74,7 @@ export async function sweepDueConnections(
         deps.log.warn('sweep refresh failed', {
           tenantId,
           connectionId: id,
-          code: (err as { code?: string }).code,
+          code: codeOf(err),
         });
       }
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config, ProviderName } from '../config.js';
 import { type Connection, type Connections, oauthCredentials } from '../connections/index.js';
-import { invalidRequest, PorticoError } from '../errors.js';
+import { codeOf, invalidRequest, PorticoError } from '../errors.js';
 import { isId, newId, safeEqual, sha256Hex } from '../ids.js';
 import type { Grant, OAuthApp, ProviderOAuth } from '../providers/index.js';
 import type { Db } from '../store/db.js';
@@ -245,7 +245,7 @@ export class ConnectFlows {
       return { connection, session: s };
     } catch (err) {
       if (err instanceof FlowError) throw err;
-      const code = (err as PorticoError).code;
+      const code = codeOf(err);
       throw new FlowError(
         'provider_error',
         code === 'provider_unavailable'
@@ -288,7 +288,7 @@ export class ConnectFlows {
     try {
       grant = await p.exchangeCode({ app, code, redirectUri, codeVerifier: verifier });
     } catch (err) {
-      const code = (err as PorticoError).code;
+      const code = codeOf(err);
       if (code === 'provider_unavailable' || code === 'rate_limited') {
         // The provider never took the code: give the session back, so the same code can be tried again.
         await this.sessions.giveBack(s, claimedVersion);

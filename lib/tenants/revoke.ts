@@ -1,7 +1,7 @@
 import type { Audit } from '../audit/index.js';
 import type { Config, ProviderName } from '../config.js';
 import { type EventSink, type SealedCredentials, toConnection } from '../connections/index.js';
-import { notFound } from '../errors.js';
+import { codeOf, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProviderOAuth } from '../providers/index.js';
 import type { Db } from '../store/db.js';
@@ -125,7 +125,7 @@ export async function revokeTenant(
           tenantId,
           connectionId: connection.id,
           provider,
-          code: (err as { code?: string }).code,
+          code: codeOf(err),
         });
       }
       creds.accessToken = undefined;
