@@ -1,6 +1,7 @@
-import type { Config, ProviderName } from '../config.js';
+import type { Config } from '../config.js';
 import { invalidRequest, TokenRejected } from '../errors.js';
 import { fetchWithRetry } from './http.js';
+import { type ProviderName, providers } from './registry.js';
 
 const hopByHop = new Set([
   'connection',
@@ -34,15 +35,20 @@ function hasControlOrSpace(s: string): boolean {
 }
 
 /**
- * Resolves a proxy path against the provider's API host (`content/…` goes to Dropbox's content
- * host). The path can never leave that host: dot segments (plain or percent-encoded), encoded
+ * Resolves a proxy path against the provider's API host (`content/…` goes to the content host of
+ * a provider that declares one, Dropbox's). The path can never leave that host: dot segments (plain or percent-encoded), encoded
  * slashes or backslashes, empty segments and anything that parses to another origin are refused.
  */
 export function proxyTarget(config: Config, provider: ProviderName, rawPath: string, search: string): URL {
-  let base = config.endpoints[provider].apiUrl;
+  const endpoints = config.endpoints[provider];
+  let base = endpoints.apiUrl;
   let path = rawPath;
-  if (provider === 'dropbox' && (path === 'content' || path.startsWith('content/'))) {
-    base = config.endpoints.dropbox.contentUrl!;
+  if (
+    providers.get(provider).contentHost &&
+    endpoints.contentUrl &&
+    (path === 'content' || path.startsWith('content/'))
+  ) {
+    base = endpoints.contentUrl;
     path = path.slice('content'.length).replace(/^\//, '');
   }
   if (!path) throw invalidRequest('The proxy path is empty.');

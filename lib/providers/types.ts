@@ -1,5 +1,12 @@
-import type { ProviderEndpoints, ProviderName } from '../config.js';
 import { invalidRequest, ProviderError } from '../errors.js';
+
+/** Where a provider lives: its consent page, its API host and, for some, a separate content host. */
+export interface ProviderEndpoints {
+  authUrl: string;
+  apiUrl: string;
+  /** Only for providers that declare a content host (Dropbox's downloads and uploads). */
+  contentUrl?: string;
+}
 
 /** An OAuth client: the platform's app, or a tenant's own. */
 export interface OAuthApp {
@@ -56,7 +63,7 @@ export interface AuthorizationRequest {
  * a plain function over the provider's documented wire format (PROVIDERS.md).
  */
 export interface ProviderOAuth {
-  readonly name: ProviderName;
+  readonly name: string;
   readonly displayName: string;
   /** Builds the authorize URL the browser is sent to. */
   authorizationUrl(req: AuthorizationRequest): string;
@@ -76,6 +83,33 @@ export interface ProviderOAuth {
 }
 
 export type ProviderFactory = (endpoints: ProviderEndpoints) => ProviderOAuth;
+
+/**
+ * Everything Portico knows about one provider, declared once in the provider's folder
+ * (`lib/providers/<name>/provider.ts`) and read through the registry: configuration, the
+ * schemas, the OAuth flows and the proxy never name a provider.
+ */
+export interface ProviderDeclaration<Name extends string = string, Client = unknown> {
+  /** The provider's name in Portico's API (`provider` fields, paths). */
+  readonly name: Name;
+  readonly displayName: string;
+  /** Prefix of its environment variables: `<PREFIX>_CLIENT_ID`, `_CLIENT_SECRET`, `_SCOPES`, `_AUTH_URL`, `_API_URL`. */
+  readonly envPrefix: string;
+  /** The production endpoints; `contentUrl` exactly when the provider has a content host. */
+  readonly endpoints: ProviderEndpoints;
+  /** Scopes the platform app asks for when `<PREFIX>_SCOPES` is unset. */
+  readonly defaultScopes: readonly string[];
+  /** A code exchange that yields no refresh token is a failed connection (the grant could not outlive its access token). */
+  readonly requiresRefreshToken: boolean;
+  /** Whether the proxy's `/proxy/content/…` path goes to a separate content host (`endpoints.contentUrl`). */
+  readonly contentHost: boolean;
+  /** Whether non-OAuth tokens (private apps) can be imported; then `oauth().verifyPrivateApp` exists. */
+  readonly privateApps: boolean;
+  /** The OAuth implementation bound to (possibly overridden) endpoints. */
+  oauth(endpoints: ProviderEndpoints): ProviderOAuth;
+  /** The provider's data client for one access token. */
+  client(endpoints: ProviderEndpoints, token: string): Client;
+}
 
 export function expiresAtFrom(expiresIn: unknown, now = Date.now()): string | undefined {
   const n = typeof expiresIn === 'string' ? Number(expiresIn) : expiresIn;

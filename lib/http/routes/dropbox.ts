@@ -8,7 +8,8 @@ import {
   readAvroPage,
 } from '../../avro/index.js';
 import { invalidRequest, unprocessable } from '../../errors.js';
-import { checkPath, dropbox } from '../../providers/dropbox/api.js';
+import { checkPath } from '../../providers/dropbox/api.js';
+import { dropbox } from '../../providers/dropbox/provider.js';
 import { bodyReadError } from '../../providers/http.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
@@ -60,8 +61,7 @@ export const dropboxRoutes = new Hono<AppEnv>();
 export const dropboxApi = new Api(dropboxRoutes);
 
 const client = (c: { get(k: 'services'): AppEnv['Variables']['services'] }, token: string) => {
-  const { endpoints } = c.get('services').config;
-  return dropbox(endpoints.dropbox.apiUrl, endpoints.dropbox.contentUrl!, token);
+  return dropbox.client(c.get('services').config.endpoints.dropbox, token);
 };
 
 dropboxApi.route(

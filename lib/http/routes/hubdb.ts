@@ -1,7 +1,8 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod/mini';
 import { invalidRequest } from '../../errors.js';
-import { hubdb } from '../../providers/hubspot/api.js';
+import type { hubdb } from '../../providers/hubspot/api.js';
+import { hubspot } from '../../providers/hubspot/provider.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
@@ -53,7 +54,7 @@ const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof
   return connections.withToken(
     tenantOf(c.get('principal')),
     id,
-    (token) => fn(hubdb(config.endpoints.hubspot.apiUrl, token)),
+    (token) => fn(hubspot.client(config.endpoints.hubspot, token)),
     { provider: 'hubspot' },
   );
 };

@@ -1,4 +1,3 @@
-import type { ProviderEndpoints } from '../../config.js';
 import { ProviderError } from '../../errors.js';
 import { fetchWithRetry, readJson, transientError } from '../http.js';
 import {
@@ -8,6 +7,7 @@ import {
   InvalidClientError,
   InvalidGrantError,
   type OAuthApp,
+  type ProviderEndpoints,
   type ProviderOAuth,
   tokenGrants,
   withPkce,

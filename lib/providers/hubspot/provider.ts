@@ -1,0 +1,21 @@
+import type { ProviderDeclaration } from '../types.js';
+import { hubdb } from './api.js';
+import { hubspotOAuth } from './oauth.js';
+
+/**
+ * HubSpot: OAuth public apps and private-app tokens; HubDB as the data API.
+ * https://developers.hubspot.com/docs/api/oauth-quickstart-guide
+ */
+export const hubspot = {
+  name: 'hubspot',
+  displayName: 'HubSpot',
+  envPrefix: 'HUBSPOT',
+  endpoints: { authUrl: 'https://app.hubspot.com/oauth/authorize', apiUrl: 'https://api.hubapi.com' },
+  defaultScopes: ['oauth', 'hubdb', 'crm.objects.owners.read'],
+  // HubSpot always issues a refresh token with a code.
+  requiresRefreshToken: false,
+  contentHost: false,
+  privateApps: true,
+  oauth: hubspotOAuth,
+  client: (endpoints, token) => hubdb(endpoints.apiUrl, token),
+} as const satisfies ProviderDeclaration<'hubspot', ReturnType<typeof hubdb>>;
