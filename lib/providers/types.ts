@@ -60,7 +60,7 @@ export interface AuthorizationRequest {
 
 /**
  * Everything provider-specific about OAuth, one implementation per provider folder. Each step is
- * a plain function over the provider's documented wire format (PROVIDERS.md).
+ * a plain function over the provider's documented wire format (docs/providers.md).
  */
 export interface ProviderOAuth {
   readonly name: string;

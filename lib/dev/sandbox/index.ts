@@ -15,7 +15,7 @@ export { BIG_AVRO_SCHEMA, bigAvroLayout } from './dropbox/big-avro.js';
 
 /**
  * Creates the built-in HubSpot and Dropbox simulators: one Hono app, in memory, that
- * follows the providers' wire formats (shared/PROVIDERS.md) for local development and
+ * follows the providers' wire formats (docs/providers.md) for local development and
  * tests. Mount it with `app.route('/sandbox', sandbox.app)` (keeps the full URL, so the
  * absolute links it builds are right) or serve it alone.
  *

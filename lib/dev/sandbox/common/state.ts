@@ -36,7 +36,7 @@ export const DEFAULT_DROPBOX_APP: SandboxApp = {
   name: 'Portico Demo',
 };
 
-/** Scopes a minted grant gets when none are asked for (Portico's defaults, API.md). */
+/** Scopes a minted grant gets when none are asked for (Portico's defaults, docs/api.md). */
 export const DEFAULT_SCOPES: Record<Provider, string[]> = {
   hubspot: ['oauth', 'hubdb', 'crm.objects.owners.read'],
   dropbox: ['account_info.read', 'files.metadata.read', 'files.content.read'],

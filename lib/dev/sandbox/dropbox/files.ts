@@ -158,47 +158,42 @@ export function dropboxFilesApi(state: SandboxState): Hono {
     });
   });
 
-  app.post('/2/files/list_folder', async (c) => {
-    const route = 'files/list_folder';
-    state.counters.of('dropbox').dataRequests++;
-    const caller = authenticate(c, state, route, 'files.metadata.read');
-    if (caller instanceof Response) return caller;
-    const args = await parseArgs(c, route, listFolderArgs);
-    if (args instanceof Response) return args;
-    const files = await state.dropboxFiles();
-    const lower = resolvePath(files, caller.identity.accountId, route, args.path, 'list');
+  /** An RPC route over validated arguments: counted, authenticated (`scope`), then `handle`d. */
+  const rpc = <T extends z.ZodType>(
+    route: string,
+    scope: string,
+    schema: T,
+    handle: (caller: DropboxCaller, args: z.infer<T>, files: DropboxFiles) => Promise<Response>,
+  ) =>
+    app.post(`/2/${route}`, async (c) => {
+      state.counters.of('dropbox').dataRequests++;
+      const caller = authenticate(c, state, route, scope);
+      if (caller instanceof Response) return caller;
+      const args = await parseArgs(c, route, schema);
+      if (args instanceof Response) return args;
+      return handle(caller, args, await state.dropboxFiles());
+    });
+
+  rpc('files/list_folder', 'files.metadata.read', listFolderArgs, async (caller, args, files) => {
+    const lower = resolvePath(files, caller.identity.accountId, 'files/list_folder', args.path, 'list');
     if (lower instanceof Response) return lower;
     if (files.entries.get(lower)?.kind === 'file') return pathError('not_folder');
     const cursor = { a: caller.identity.accountId, p: lower, r: args.recursive ?? false, o: 0 };
     return listPage(files, caller, { ...cursor, l: args.limit ?? DEFAULT_LIST_LIMIT });
   });
 
-  app.post('/2/files/list_folder/continue', async (c) => {
-    const route = 'files/list_folder/continue';
-    state.counters.of('dropbox').dataRequests++;
-    const caller = authenticate(c, state, route, 'files.metadata.read');
-    if (caller instanceof Response) return caller;
-    const args = await parseArgs(c, route, continueArgs);
-    if (args instanceof Response) return args;
+  rpc('files/list_folder/continue', 'files.metadata.read', continueArgs, async (caller, args, files) => {
     const cursor = decodeCursor(args.cursor);
-    if (!cursor) return badRequest(route, 'request body: cursor: Invalid cursor');
+    if (!cursor) return badRequest('files/list_folder/continue', 'request body: cursor: Invalid cursor');
     // A cursor of another account (or of a folder that is gone) must be restarted.
-    const files = await state.dropboxFiles();
     if (cursor.a !== caller.identity.accountId || (cursor.p !== '' && !files.entries.has(cursor.p))) {
       return resetCursor();
     }
     return listPage(files, caller, cursor);
   });
 
-  app.post('/2/files/get_metadata', async (c) => {
-    const route = 'files/get_metadata';
-    state.counters.of('dropbox').dataRequests++;
-    const caller = authenticate(c, state, route, 'files.metadata.read');
-    if (caller instanceof Response) return caller;
-    const args = await parseArgs(c, route, metadataArgs);
-    if (args instanceof Response) return args;
-    const files = await state.dropboxFiles();
-    const lower = resolvePath(files, caller.identity.accountId, route, args.path, 'read');
+  rpc('files/get_metadata', 'files.metadata.read', metadataArgs, async (caller, args, files) => {
+    const lower = resolvePath(files, caller.identity.accountId, 'files/get_metadata', args.path, 'read');
     if (lower instanceof Response) return lower;
     const entry = files.entries.get(lower);
     if (!entry) return pathError('not_found');

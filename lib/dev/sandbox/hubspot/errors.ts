@@ -1,7 +1,7 @@
 import { uuid } from '../common/oauth-store.js';
 
 /**
- * HubSpot's error bodies, as its API sends them (see PROVIDERS.md and the bodies quoted
+ * HubSpot's error bodies, as its API sends them (see docs/providers.md and the bodies quoted
  * in HubSpot/hubspot-api-nodejs issues): data routes answer `{status:"error", message,
  * correlationId, category, …}`, the token endpoint `{status:"BAD_…", message,
  * correlationId, error, error_description}`.

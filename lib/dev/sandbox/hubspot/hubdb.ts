@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxState } from '../common/state.js';
+import type { HubspotEnv } from './auth.js';
 import { hubspotJson, notFound, validationError } from './errors.js';
 import {
   encodeAfter,
@@ -11,7 +12,6 @@ import {
   selectProperties,
 } from './hubdb-query.js';
 import { type HubDb, type HubDbRow, type HubDbTable, rowJson, tableJson } from './hubdb-store.js';
-import type { HubspotEnv } from './index.js';
 
 type HubDbContext = Context<HubspotEnv>;
 
