@@ -9,7 +9,10 @@ export type { ProviderEndpoints } from './providers/types.js';
 export interface PlatformApp {
   clientId?: string;
   clientSecret?: string;
+  /** Required scopes, requested exactly as configured. */
   scopes: string[];
+  /** Scopes the user may decline (providers that have optional scopes; empty otherwise). */
+  optionalScopes: string[];
 }
 
 export interface Config {
@@ -63,11 +66,19 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
 
   const apps = {} as Record<ProviderName, PlatformApp>;
   for (const p of providerNames) {
-    const up = providers.get(p).envPrefix;
+    const { envPrefix: up, optionalScopes, defaultOptionalScopes } = providers.get(p);
+    const optional = parseScopes(`${up}_OPTIONAL_SCOPES`, str(`${up}_OPTIONAL_SCOPES`));
+    if (optional?.length && !optionalScopes) {
+      throw new ConfigError(
+        `${up}_OPTIONAL_SCOPES`,
+        `${providers.get(p).displayName} has no optional scopes`,
+      );
+    }
     apps[p] = {
       clientId: str(`${up}_CLIENT_ID`),
       clientSecret: str(`${up}_CLIENT_SECRET`),
       scopes: parseScopes(`${up}_SCOPES`, str(`${up}_SCOPES`)) ?? defaultScopes[p],
+      optionalScopes: optional ?? [...defaultOptionalScopes],
     };
     if (apps[p].clientId && !apps[p].clientSecret && runtime === 'local') {
       throw new ConfigError(`${up}_CLIENT_SECRET`, `is required when ${up}_CLIENT_ID is set`);

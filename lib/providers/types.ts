@@ -1,4 +1,5 @@
 import { invalidRequest, ProviderError } from '../errors.js';
+import type { RetryPolicy } from './http.js';
 
 /** Where a provider lives: its consent page, its API host and, for some, a separate content host. */
 export interface ProviderEndpoints {
@@ -24,11 +25,22 @@ export interface Grant {
   scopes: string[];
   /** The provider account the grant belongs to, when the token answer says (HubSpot hub_id, Dropbox account_id). */
   accountId?: string;
+  /** The whole account, when the provider identified the token while issuing it (HubSpot's introspection). */
+  account?: Account;
 }
 
 export interface Account {
   id: string;
   name?: string;
+  /** HubSpot's data centre (`na1`, `eu1`, …) from token introspection; absent when not reported. */
+  hublet?: string;
+  /**
+   * Dropbox team spaces: the root namespace every call must name in `Dropbox-API-Path-Root`,
+   * present only when it differs from the member's home namespace. The connection keeps it.
+   */
+  rootNamespaceId?: string;
+  /** Whether the account sees a team space (then {@link rootNamespaceId} is set). */
+  teamSpace?: boolean;
 }
 
 /** The token endpoint refused the grant itself (`invalid_grant`): for a refresh, the connection is dead. */
@@ -53,7 +65,10 @@ export class InvalidClientError extends ProviderError {
 export interface AuthorizationRequest {
   app: OAuthApp;
   redirectUri: string;
+  /** Exactly the app's required scopes (HubSpot refuses an install whose `scope` differs from the app's). */
   scopes: string[];
+  /** Scopes the user may decline; providers without optional scopes ignore them. */
+  optionalScopes?: string[];
   state: string;
   codeChallenge?: string;
 }
@@ -76,7 +91,11 @@ export interface ProviderOAuth {
   refresh(args: { app: OAuthApp; refreshToken: string }): Promise<Grant>;
   /** The account behind a fresh grant. */
   identify(grant: Grant): Promise<Account>;
-  /** Revokes a grant at the provider; a grant the provider already forgot counts as revoked. */
+  /**
+   * Revokes a grant at the provider. Resolves only when the provider confirmed it (or when the
+   * provider's own answer proves the grant is dead); anything else throws, so the caller counts
+   * it failed and retries.
+   */
   revoke(args: { app: OAuthApp; grant: { accessToken?: string; refreshToken?: string } }): Promise<void>;
   /** HubSpot private-app tokens: checks the token and answers its account. */
   verifyPrivateApp?(token: string): Promise<{ account: Account; scopes: string[] }>;
@@ -105,8 +124,12 @@ export interface ProviderDeclaration<Name extends string = string, Client = unkn
   readonly contentHost: boolean;
   /** Whether non-OAuth tokens (private apps) can be imported; then `oauth().verifyPrivateApp` exists. */
   readonly privateApps: boolean;
-  /** The OAuth implementation bound to (possibly overridden) endpoints. */
-  oauth(endpoints: ProviderEndpoints): ProviderOAuth;
+  /** Whether the provider has optional scopes (`<PREFIX>_OPTIONAL_SCOPES`, HubSpot's `optional_scope`). */
+  readonly optionalScopes: boolean;
+  /** Optional scopes the platform app asks for when `<PREFIX>_OPTIONAL_SCOPES` is unset. */
+  readonly defaultOptionalScopes: readonly string[];
+  /** The OAuth implementation bound to (possibly overridden) endpoints; `retry` overrides the provider calls' retry policy. */
+  oauth(endpoints: ProviderEndpoints, options?: { retry?: RetryPolicy }): ProviderOAuth;
   /** The provider's data client for one access token. */
   client(endpoints: ProviderEndpoints, token: string): Client;
 }

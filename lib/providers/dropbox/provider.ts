@@ -20,6 +20,8 @@ export const dropbox = {
   requiresRefreshToken: true,
   contentHost: true,
   privateApps: false,
+  optionalScopes: false,
+  defaultOptionalScopes: [],
   oauth: dropboxOAuth,
   client: (endpoints, token) =>
     dropboxClient(endpoints.apiUrl, endpoints.contentUrl ?? endpoints.apiUrl, token),

@@ -11,11 +11,14 @@ export const hubspot = {
   displayName: 'HubSpot',
   envPrefix: 'HUBSPOT',
   endpoints: { authUrl: 'https://app.hubspot.com/oauth/authorize', apiUrl: 'https://api.hubapi.com' },
-  defaultScopes: ['oauth', 'hubdb', 'crm.objects.owners.read'],
+  // Required scopes must equal the app's configured ones; the owners scope is optional so an install never fails on it.
+  defaultScopes: ['oauth', 'hubdb'],
   // HubSpot always issues a refresh token with a code.
   requiresRefreshToken: false,
   contentHost: false,
   privateApps: true,
+  optionalScopes: true,
+  defaultOptionalScopes: ['crm.objects.owners.read'],
   oauth: hubspotOAuth,
   client: (endpoints, token) => hubdb(endpoints.apiUrl, token),
 } as const satisfies ProviderDeclaration<'hubspot', ReturnType<typeof hubdb>>;

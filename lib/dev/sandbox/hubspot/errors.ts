@@ -132,7 +132,7 @@ const TOKEN_ERRORS: Record<TokenErrorStatus, { error: string; message: string }>
   BAD_GRANT_TYPE: { error: 'unsupported_grant_type', message: 'missing or unknown grant_type' },
 };
 
-/** 400 from `POST /oauth/v1/token`. */
+/** 400 from `POST /oauth/2026-03/token`. */
 export function tokenError(status: TokenErrorStatus, message?: string): Response {
   const known = TOKEN_ERRORS[status];
   const text = message ?? known.message;

@@ -9,7 +9,7 @@ import { hubspotAuthorize, hubspotOAuthApi } from './oauth.js';
 
 /**
  * The HubSpot simulator: `/oauth/authorize` (consent page) and `/api/*` (the
- * api.hubapi.com surface: OAuth v1, account info, HubDB v3).
+ * api.hubapi.com surface: OAuth, account info and HubDB, all 2026-03; v1 OAuth answers 404).
  */
 export function hubspotApp(state: SandboxState): Hono {
   const app = new Hono();
@@ -25,7 +25,7 @@ export function hubspotApp(state: SandboxState): Hono {
   const api = new Hono<HubspotEnv>();
   api.route('/', hubspotOAuthApi(state));
   api.use('/account-info/*', hubspotAuth(state));
-  api.get('/account-info/v3/details', (c) => {
+  api.get('/account-info/2026-03/details', (c) => {
     const { identity } = c.get('caller');
     return hubspotJson(200, {
       portalId: identity.hubId,
@@ -39,8 +39,9 @@ export function hubspotApp(state: SandboxState): Hono {
       dataHostingLocation: 'na1',
     });
   });
-  api.use('/cms/v3/hubdb/*', hubspotAuth(state, 'hubdb'));
-  api.route('/cms/v3/hubdb', hubdbRoutes(state));
+  // Only the date-versioned paths: v3 is unsupported from September 2027, so nothing may depend on it.
+  api.use('/cms/hubdb/2026-03/*', hubspotAuth(state, 'hubdb'));
+  api.route('/cms/hubdb/2026-03', hubdbRoutes(state));
   app.route('/api', api);
   return app;
 }
