@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { providerNames, providers } from '../../lib/providers/registry.js';
@@ -46,6 +46,19 @@ describe('the provider registry', () => {
     ]) {
       const code = readFileSync(`${root}/${file}`, 'utf8');
       for (const name of providerNames) expect(code, file).not.toMatch(new RegExp(`['"\`.]${name}\\b`));
+    }
+  });
+});
+
+describe('HubSpot API versions', () => {
+  it('nothing in lib/ calls a HubSpot v1 OAuth path, account-info v3 or HubDB v3', () => {
+    const files = readdirSync(`${root}/lib`, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.ts'),
+    );
+    expect(files.length).toBeGreaterThan(50);
+    for (const file of files) {
+      const code = readFileSync(`${root}/lib/${file}`, 'utf8');
+      expect(code, file).not.toMatch(/\/oauth\/v1\/|\/account-info\/v3\/|\/cms\/v3\//);
     }
   });
 });
