@@ -110,7 +110,8 @@ export function returnHeaders(res: Response): Headers {
 
 /**
  * Sends one proxied request. A body of known size up to 1 MiB is buffered, so 429/5xx can be
- * retried (with backoff honouring Retry-After); a larger or unsized body streams once. A 401
+ * retried (with backoff honouring Retry-After, except a limit the provider declares lasting); a
+ * larger or unsized body streams once. A 401
  * throws {@link TokenRejected} so the caller refreshes and retries once (buffered bodies only).
  */
 export async function proxyRequest(
@@ -118,11 +119,18 @@ export async function proxyRequest(
   method: string,
   headers: Headers,
   body: ArrayBuffer | ReadableStream<Uint8Array> | null,
+  provider: ProviderName,
 ): Promise<Response> {
   const replayable = !(body instanceof ReadableStream);
   const init: RequestInit & { duplex?: 'half' } = { method, headers, body: body ?? undefined };
   if (!replayable) init.duplex = 'half';
-  const { response } = await fetchWithRetry(target.toString(), init, replayable ? {} : { attempts: 1 });
+  // A provider's lasting limit (HubSpot's DAILY 429) goes back to the caller at once, unretried.
+  const final = providers.get(provider).lastingRateLimit;
+  const { response } = await fetchWithRetry(
+    target.toString(),
+    init,
+    replayable ? (final ? { final } : {}) : { attempts: 1 },
+  );
   if (response.status === 401 && replayable) {
     await response.body?.cancel().catch(() => {});
     throw new TokenRejected('the provider refused the access token');

@@ -128,6 +128,11 @@ export interface ProviderDeclaration<Name extends string = string, Client = unkn
   readonly optionalScopes: boolean;
   /** Optional scopes the platform app asks for when `<PREFIX>_OPTIONAL_SCOPES` is unset. */
   readonly defaultOptionalScopes: readonly string[];
+  /**
+   * Whether a 429 is a limit no retry within a request's budget clears (HubSpot's DAILY): then
+   * it is answered at once. Absent: every 429 is worth retrying.
+   */
+  readonly lastingRateLimit?: (response: Response) => Promise<boolean>;
   /** The OAuth implementation bound to (possibly overridden) endpoints; `retry` overrides the provider calls' retry policy. */
   oauth(endpoints: ProviderEndpoints, options?: { retry?: RetryPolicy }): ProviderOAuth;
   /** The provider's data client for one access token. */

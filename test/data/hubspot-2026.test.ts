@@ -196,13 +196,12 @@ describe('HubDB 2026-03', () => {
     for (const r of (await ok.json()).rows) expect(r.values.price).toBeGreaterThan(900);
   });
 
-  it("answers HubSpot's DAILY 429 at once with Retry-After, without retrying", async () => {
-    const before = s.sandbox.state.stats().hubspot.faultsInjected;
+  const daily = (count: number) =>
     s.sandbox.state.addFault({
       provider: 'hubspot',
       match: '/hubdb/2026-03/tables',
       status: 429,
-      count: 0,
+      count,
       body: JSON.stringify({
         status: 'error',
         message: 'You have reached your daily limit.',
@@ -211,6 +210,23 @@ describe('HubDB 2026-03', () => {
         policyName: 'DAILY',
       }),
     });
+
+  it('passes a DAILY 429 through the proxy at once, unretried', async () => {
+    const before = s.sandbox.state.stats().hubspot.faultsInjected;
+    daily(0);
+    try {
+      const res = await get(`/v1/connections/${hub}/proxy/cms/hubdb/2026-03/tables?limit=1`);
+      expect(res.status).toBe(429);
+      expect((await res.json()).policyName).toBe('DAILY');
+      expect(s.sandbox.state.stats().hubspot.faultsInjected - before).toBe(1);
+    } finally {
+      s.sandbox.state.clearFaults('hubspot');
+    }
+  });
+
+  it("answers HubSpot's DAILY 429 at once with Retry-After, without retrying", async () => {
+    const before = s.sandbox.state.stats().hubspot.faultsInjected;
+    daily(0);
     try {
       const res = await get(`/v1/connections/${hub}/hubdb/tables`);
       expect(res.status).toBe(429);

@@ -245,20 +245,11 @@ export function dropbox(
 export async function currentAccount(
   apiUrl: string,
   token: string,
-): Promise<{ account_id?: string; name?: { display_name?: string }; root_info?: unknown; status: number }> {
+): Promise<{ account_id?: string; name?: { display_name?: string }; root_info?: unknown }> {
   const { response } = await fetchWithRetry(`${apiUrl}/2/users/get_current_account`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
   });
-  if (response.status === 401) {
-    await response.body?.cancel().catch(() => {});
-    throw new TokenRejected('Dropbox refused the access token');
-  }
-  const transient = transientError(response, 'Dropbox');
-  if (transient) {
-    await response.body?.cancel().catch(() => {});
-    throw transient;
-  }
-  const body = ((await readJson(response)) ?? {}) as Record<string, unknown>;
-  return { ...body, status: response.status };
+  if (!response.ok) throw await dropboxError(response);
+  return ((await readJson(response)) ?? {}) as { root_info?: unknown };
 }

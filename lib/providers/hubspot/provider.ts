@@ -1,5 +1,5 @@
 import type { ProviderDeclaration } from '../types.js';
-import { hubdb } from './api.js';
+import { hubdb, isDailyLimit } from './api.js';
 import { hubspotOAuth } from './oauth.js';
 
 /**
@@ -19,6 +19,7 @@ export const hubspot = {
   privateApps: true,
   optionalScopes: true,
   defaultOptionalScopes: ['crm.objects.owners.read'],
+  lastingRateLimit: isDailyLimit,
   oauth: hubspotOAuth,
   client: (endpoints, token) => hubdb(endpoints.apiUrl, token),
 } as const satisfies ProviderDeclaration<'hubspot', ReturnType<typeof hubdb>>;
