@@ -28,6 +28,20 @@ export { BIG_AVRO_SCHEMA, bigAvroLayout } from './dropbox/big-avro.js';
  * | `/dropbox/content` | content.dropboxapi.com (`DROPBOX_CONTENT_URL`) |
  * | `/_control` | test controls: stats, faults, token expiry, apps, minting |
  *
+ * In-process controls on {@link SandboxState} besides those: `resetDropboxCursors()` (listing
+ * cursors answer `reset`) and `changeDropboxFile(path, bytes)` (a new revision).
+ *
+ * Fidelity. Confirmed by HubSpot's 2026-03 OpenAPI specs: the OAuth token, introspect and
+ * revoke paths and form fields; `hub_id`/`scopes` optional in token answers; the introspection
+ * fields (`hub_domain`, `signed_access_token.hublet`); the HubDB and account-info paths; the two
+ * rows answers (STREAMING with `paging.next.after`, RANDOM_ACCESS with an integer
+ * `paging.next.offset`). From Dropbox's API spec and docs: `root_info`, `Dropbox-API-Path-Root`,
+ * `is_downloadable`, 409 `unsupported_file` and `reset`. Guesses: the revoke success status (200
+ * `{}`) and its answer for unknown tokens, which HubDB tables page by offset (here `inventory`),
+ * the 400 for a token in a URL, the hublet `na1` for every portal, team-space membership (accounts
+ * named `team…`) and the exact 422 `invalid_root` body. v1 OAuth paths answer 404, as HubSpot's
+ * will after 2027-02-16; HubDB and account-info answer only on 2026-03 paths.
+ *
  * Never deployed: nothing here is hardened for untrusted traffic beyond what the
  * simulated providers themselves check.
  */

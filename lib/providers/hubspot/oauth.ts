@@ -188,8 +188,9 @@ export function hubspotOAuth(
     ...tokenGrants(post),
     async identify(grant): Promise<Account> {
       if (grant.account) return grant.account;
-      const details = await accountDetails(endpoints.apiUrl, grant.accessToken);
-      return { id: grant.accountId ?? details.id };
+      // Introspection failed at the exchange: the id from the token answer, else from account-info.
+      if (grant.accountId) return { id: grant.accountId };
+      return accountDetails(endpoints.apiUrl, grant.accessToken);
     },
     async revoke({ app, grant }) {
       if (!grant.refreshToken) return;
