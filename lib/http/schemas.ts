@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { errorCodes } from '../errors.js';
+import { providerNames } from '../providers/registry.js';
 
 /** Schemas shared by several routes; each feeds both validation and the OpenAPI document. */
 
@@ -24,7 +25,7 @@ export const ProblemSchema = z.object({
   requestId: z.optional(z.string()),
 });
 
-export const ProviderSchema = z.enum(['hubspot', 'dropbox']);
+export const ProviderSchema = z.enum(providerNames);
 
 const httpUrl = z.string().check(
   z.maxLength(2048),
