@@ -12,6 +12,7 @@ import { sha256Hex } from '../../ids.js';
 import { checkPath, downloadedVersion } from '../../providers/dropbox/api.js';
 import { dropbox } from '../../providers/dropbox/provider.js';
 import { bodyReadError } from '../../providers/http.js';
+import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
@@ -80,8 +81,24 @@ function fileTag(id: string): string {
 export const dropboxRoutes = new Hono<AppEnv>();
 export const dropboxApi = new Api(dropboxRoutes);
 
-const client = (c: { get(k: 'services'): AppEnv['Variables']['services'] }, token: string) => {
-  return dropbox.client(c.get('services').config.endpoints.dropbox, token);
+/**
+ * The Dropbox client for a connection's token. A team-space member's calls name the team's root
+ * namespace; when Dropbox refuses it, the client re-reads it and the connection keeps the new one.
+ */
+const client = (
+  c: { get(k: 'services'): AppEnv['Variables']['services'] },
+  token: string,
+  connection: ConnectionRecord,
+) => {
+  const { config, connections, log } = c.get('services');
+  return dropbox.client(config.endpoints.dropbox, token, {
+    rootNamespaceId: connection.rootNamespaceId,
+    onRootChange: (root) => {
+      connections
+        .setRootNamespace(connection.tenantId, connection.id, root)
+        .catch((err) => log.warn('could not record the Dropbox root namespace', { err }));
+    },
+  });
 };
 
 dropboxApi.route(
@@ -112,7 +129,12 @@ dropboxApi.route(
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token) => client(c, token).listFolder(path, query.recursive === 'true', query.cursor || undefined),
+        (token, connection) =>
+          client(c, token, connection).listFolder(
+            path,
+            query.recursive === 'true',
+            query.cursor || undefined,
+          ),
         { provider: 'dropbox' },
       );
     return c.json({ entries: out.entries, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
@@ -140,7 +162,7 @@ dropboxApi.route(
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token) => client(c, token).download(path),
+        (token, connection) => client(c, token, connection).download(path),
         {
           provider: 'dropbox',
         },
@@ -198,7 +220,7 @@ dropboxApi.route(
       const res = await connections.withToken(
         tenantId,
         params.id,
-        (token) => client(c, token).download(path),
+        (token, connection) => client(c, token, connection).download(path),
         {
           provider: 'dropbox',
         },
@@ -214,11 +236,11 @@ dropboxApi.route(
       const { page, rev } = await connections.withToken(
         tenantId,
         params.id,
-        async (token) => {
+        async (token, connection) => {
           // Every read of this page, and of the pages its cursor resumes, must see the same revision.
           let rev = resumed.rev;
           const open: ByteSource = async (offset) => {
-            const res = await client(c, token).download(path, { offset });
+            const res = await client(c, token, connection).download(path, { offset });
             const got = downloadedVersion(res);
             const mismatch =
               got && rev && (fileTag(got.id) !== rev.file ? 'file' : got.rev !== rev.rev ? 'rev' : undefined);
