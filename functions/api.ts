@@ -4,7 +4,7 @@ import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
 import { deferredApp, lambdaServices, secretsManager } from './runtime.js';
 
-// Wiring only (DESIGN.md, "Lambda"): clients are built once per container; the secrets are read
+// Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are read
 // and the app is built on the first request, then reused.
 const services = lambdaServices(new secretsManager.SecretsManagerClient({}));
 
