@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { handle } from 'hono/aws-lambda';
+import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
 import { deferredApp, lambdaServices, secretsManager } from './runtime.js';
+import { lambdaStreaming, limitAnswerSize } from './streaming.js';
 
-// Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are read
-// and the app is built on the first request, then reused.
+// Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are
+// read and the app is built on the first request, then reused.
 const services = lambdaServices(new secretsManager.SecretsManagerClient({}));
 
 // The admin console, browser SDK and API reference: `static.json`, written beside this bundle by
@@ -15,4 +16,13 @@ const content = staticContentFile(
   process.env.PORTICO_STATIC_CONTENT || fileURLToPath(new URL('./static.json', import.meta.url)),
 );
 
-export const handler = handle(deferredApp(async () => createApp(await services(), { content })));
+// Served by a function URL in RESPONSE_STREAM mode (infra/api.ts): every answer is written to
+// Lambda's response stream as the app produces it (the runtime's `awslambda.streamifyResponse`),
+// so a download or an NDJSON stream leaves the function with bounded memory, past the 6 MB of a
+// buffered answer, within lambdaStreaming's limits.
+export const handler = streamHandle(
+  limitAnswerSize(
+    deferredApp(async () => createApp(await services(), { content })),
+    lambdaStreaming.maxBytes,
+  ),
+);

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaStreaming, limitAnswerSize } from '../../functions/streaming.js';
+import { fixture } from './lambda-env.js';
+import { startStreamingRuntime } from './streaming-runtime.js';
+
+type Runtime = Awaited<ReturnType<typeof startStreamingRuntime>>;
+type Event = { rawPath: string; headers: Record<string, string>; requestContext: { http: { path: string } } };
+
+const MiB = 1024 * 1024;
+const chunkSize = 64 * 1024;
+// A chunk's bytes depend on its index, so a reordered, dropped or repeated chunk changes the hash.
+const chunkAt = (i: number) => new Uint8Array(chunkSize).fill(i % 251);
+
+const at = (path: string): Event => {
+  const event = fixture<Event>('function-url-healthz.json');
+  event.rawPath = path;
+  event.requestContext.http.path = path;
+  return event;
+};
+
+let runtime: Runtime;
+let produced = 0;
+let maxAhead = 0;
+let streamHandle: typeof import('hono/aws-lambda').streamHandle;
+
+/** An app whose `/download` makes `size` bytes only as they are asked for (a pull stream). */
+function download(size: number, options: { declareLength?: boolean; type?: string; line?: boolean } = {}) {
+  const app = new Hono();
+  app.get('/download', () => {
+    let i = 0;
+    produced = 0;
+    maxAhead = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (produced >= size) return controller.close();
+          const chunk = options.line
+            ? new TextEncoder().encode(`${JSON.stringify({ row: i++, pad: 'x'.repeat(100) })}\n`)
+            : chunkAt(i++);
+          produced += chunk.byteLength;
+          maxAhead = Math.max(maxAhead, produced - runtime.received());
+          controller.enqueue(chunk);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const headers: Record<string, string> = { 'content-type': options.type ?? 'application/octet-stream' };
+    if (options.declareLength) headers['content-length'] = String(size);
+    return new Response(body, { headers });
+  });
+  return app;
+}
+
+beforeAll(async () => {
+  runtime = await startStreamingRuntime({ progress: () => produced });
+  // hono's streamHandle calls awslambda.streamifyResponse when it is called: the global first.
+  ({ streamHandle } = await import('hono/aws-lambda'));
+});
+afterAll(() => runtime?.close());
+
+describe('the streaming handler through the Lambda runtime response stream', () => {
+  it('streams 50 MB with bounded memory, the first bytes out before the last are made', async () => {
+    const size = 50 * MiB;
+    const handler = streamHandle(
+      limitAnswerSize(download(size, { declareLength: true }), lambdaStreaming.maxBytes),
+    );
+    const before = process.memoryUsage();
+    let peak = 0;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peak = Math.max(peak, m.heapUsed + m.arrayBuffers - before.heapUsed - before.arrayBuffers);
+    }, 5);
+    const answer = await runtime.invoke(handler, at('/download')).finally(() => clearInterval(sampler));
+
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers['content-length']).toBe(String(size));
+    expect(answer.bodyBytes).toBe(size);
+    const expected = createHash('sha256');
+    for (let i = 0; i < size / chunkSize; i++) expected.update(chunkAt(i));
+    expect(answer.bodySha256).toBe(expected.digest('hex'));
+    // The first body byte reached the runtime when a few chunks had been made, not 50 MB.
+    expect(answer.progressAtFirstByte).toBeLessThan(4 * MiB);
+    // Backpressure end to end: the producer was never more than a few MiB ahead of the runtime.
+    expect(maxAhead).toBeLessThan(8 * MiB);
+    // A figure, with room for garbage not yet collected; buffering the answer would need 50 MB more.
+    expect(peak).toBeLessThan(48 * MiB);
+  }, 60_000);
+
+  it('refuses up front an answer that declares more than one stream carries, reading none of it', async () => {
+    const handler = streamHandle(
+      limitAnswerSize(download(300 * MiB, { declareLength: true }), lambdaStreaming.maxBytes),
+    );
+    const answer = await (async () => {
+      const runtimeWithBody = await startStreamingRuntime({ keepBody: true });
+      try {
+        return await runtimeWithBody.invoke(handler, at('/download'));
+      } finally {
+        await runtimeWithBody.close();
+      }
+    })();
+    expect(answer.statusCode).toBe(413);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    const problem = JSON.parse(answer.body!.toString('utf8'));
+    expect(problem).toMatchObject({
+      status: 413,
+      code: 'payload_too_large',
+      sizeBytes: 300 * MiB,
+      limitBytes: lambdaStreaming.maxBytes,
+    });
+    expect(problem.detail).toMatch(/cursor pages/);
+    expect(produced).toBe(0);
+  });
+
+  it('ends an NDJSON stream of unknown length within the limit with an error line, never a cut row', async () => {
+    const limit = MiB;
+    const handler = streamHandle(
+      limitAnswerSize(download(3 * MiB, { type: 'application/x-ndjson', line: true }), limit),
+    );
+    const withBody = await startStreamingRuntime({ keepBody: true });
+    try {
+      const answer = await withBody.invoke(handler, at('/download'));
+      expect(answer.statusCode).toBe(200);
+      expect(answer.bodyBytes).toBeLessThanOrEqual(limit);
+      const lines = answer.body!.toString('utf8').trimEnd().split('\n');
+      const rows = lines.slice(0, -1).map((l) => JSON.parse(l) as { row: number });
+      expect(rows.map((r) => r.row)).toEqual(rows.map((_, i) => i));
+      expect(rows.length).toBeGreaterThan(1000);
+      expect(JSON.parse(lines.at(-1)!).error.code).toBe('payload_too_large');
+      // It stopped pulling soon after the limit instead of reading the rest.
+      expect(produced).toBeLessThan(limit + 64 * 1024);
+    } finally {
+      await withBody.close();
+    }
+  });
+
+  it('passes an answer within the limit through unchanged', async () => {
+    const withBody = await startStreamingRuntime({ keepBody: true });
+    try {
+      const app = new Hono().get('/download', (c) => {
+        c.header('set-cookie', 'a=1; Path=/; HttpOnly');
+        return c.json({ ok: true }, 201);
+      });
+      const answer = await withBody.invoke(streamHandle(limitAnswerSize(app, 100)), at('/download'));
+      expect(answer.statusCode).toBe(201);
+      expect(answer.cookies).toEqual(['a=1; Path=/; HttpOnly']);
+      expect(JSON.parse(answer.body!.toString('utf8'))).toEqual({ ok: true });
+    } finally {
+      await withBody.close();
+    }
+  });
+});
