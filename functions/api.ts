@@ -2,12 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
-import { deferredApp, lambdaServices, secretsManager } from './runtime.js';
+import { deferredApp, lambdaServices, secretsManager, withFunctionUrl } from './runtime.js';
 import { lambdaStreaming, limitAnswerSize } from './streaming.js';
 
 // Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are
 // read and the app is built on the first request, then reused.
-const services = lambdaServices(new secretsManager.SecretsManagerClient({}));
+// The request the app is being built for: without a custom domain, its host is PUBLIC_URL.
+let building: Request | undefined;
+const services = lambdaServices(new secretsManager.SecretsManagerClient({}), {
+  env: () => withFunctionUrl(process.env, building),
+});
 
 // The admin console, browser SDK and API reference: `static.json`, written beside this bundle by
 // the CDK bundling step (infra/write-static.ts), read on the first request that serves from it.
@@ -22,7 +26,10 @@ const content = staticContentFile(
 // buffered answer, within lambdaStreaming's limits.
 export const handler = streamHandle(
   limitAnswerSize(
-    deferredApp(async () => createApp(await services(), { content })),
+    deferredApp(async (request) => {
+      building = request;
+      return createApp(await services(), { content });
+    }),
     lambdaStreaming.maxBytes,
   ),
 );

@@ -16,20 +16,12 @@ export function acknowledge(scope: IConstruct, rule: `AwsSolutions-${string}`, r
  * with its reason. Anything else cdk-nag reports stops the synth (infra/app.ts).
  */
 export function acknowledgeAcceptedFindings(parts: {
-  routes: IConstruct[];
   adminKey: IConstruct;
   providerSecrets: IConstruct;
   deadLetters: IConstruct;
   functions: IConstruct[];
+  distribution?: IConstruct;
 }): void {
-  for (const route of parts.routes) {
-    acknowledge(
-      route,
-      'AwsSolutions-APIG4',
-      'Authorization is enforced by the application on every route (admin key, admin JWT or tenant API key, docs/api.md "Authentication"); ' +
-        'the OAuth callback, connect links, /healthz and the docs must stay reachable without a bearer key.',
-    );
-  }
   acknowledge(
     parts.adminKey,
     'AwsSolutions-SMG4',
@@ -45,6 +37,24 @@ export function acknowledgeAcceptedFindings(parts: {
     'AwsSolutions-SQS3',
     'This queue is itself the dead-letter queue of the refresher (Lambda on-failure destination and EventBridge target DLQ).',
   );
+  if (parts.distribution) {
+    acknowledge(
+      parts.distribution,
+      'AwsSolutions-CFR3',
+      'No CloudFront access log: its standard log records query strings, where OAuth codes and state travel; ' +
+        'the API function logs every request (method, path, status, duration) without them.',
+    );
+    acknowledge(
+      parts.distribution,
+      'AwsSolutions-CFR1',
+      'The API serves SaaS users and OAuth providers wherever they are; a country restriction would break connections for tenants abroad.',
+    );
+    acknowledge(
+      parts.distribution,
+      'AwsSolutions-CFR2',
+      'No AWS WAF web ACL by default (a monthly cost every deployment would pay); the app authenticates and size-limits every request. Add a rate-based rule if needed (infra/README.md).',
+    );
+  }
   for (const fn of parts.functions) {
     acknowledge(
       fn,

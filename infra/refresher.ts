@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -36,7 +36,8 @@ export class ScheduledRefresher {
       description: 'Portico due-refresh sweep and webhook delivery (scheduled)',
       memorySize: 512,
       timeout: Duration.minutes(4),
-      environment: options.environment,
+      // The `Service` dimension of the metrics it publishes (lib/metrics.ts; infra/alarms.ts).
+      environment: { ...options.environment, METRICS_SERVICE: Stack.of(scope).stackName },
     });
     // The sweep reads the due index, then per connection: GetItem, the refresh lease and the
     // new credentials (UpdateItem), and the audit record / webhook outbox event (PutItem). The
