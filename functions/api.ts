@@ -3,7 +3,7 @@ import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
 import { deferredApp, lambdaServices, secretsManager, withFunctionUrl } from './runtime.js';
-import { lambdaStreaming, limitAnswerSize } from './streaming.js';
+import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming.js';
 
 // Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are
 // read and the app is built on the first request, then reused.
@@ -24,12 +24,15 @@ const content = staticContentFile(
 // Lambda's response stream as the app produces it (the runtime's `awslambda.streamifyResponse`),
 // so a download or an NDJSON stream leaves the function with bounded memory, past the 6 MB of a
 // buffered answer, within lambdaStreaming's limits.
+// Provider calls never outlive the invocation (boundByInvocation).
 export const handler = streamHandle(
-  limitAnswerSize(
-    deferredApp(async (request) => {
-      building = request;
-      return createApp(await services(), { content });
-    }),
-    lambdaStreaming.maxBytes,
+  boundByInvocation(
+    limitAnswerSize(
+      deferredApp(async (request) => {
+        building = request;
+        return createApp(await services(), { content });
+      }),
+      lambdaStreaming.maxBytes,
+    ),
   ),
 );

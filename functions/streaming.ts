@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { PorticoError } from '../lib/errors.js';
 import { problemResponse } from '../lib/http/problem.js';
+import { setInvocationDeadline } from '../lib/providers/http.js';
 
 /**
  * What one answer streamed by Lambda can carry (Lambda response streaming, "Response streaming
@@ -81,4 +82,27 @@ export function limitAnswerSize(app: Hono, maxBytes: number): Hono {
     return new Response(body, { status: res.status, headers: res.headers });
   });
   return limited;
+}
+
+/** Time kept, at the end of an invocation, to answer a problem instead of being cut off. */
+const answerReserveMs = 2_000;
+
+type LambdaContext = { getRemainingTimeInMillis?: () => number };
+
+/**
+ * `app`, with the provider calls of each request bounded by the end of its Lambda invocation:
+ * the remaining time comes from the Lambda context (`getRemainingTimeInMillis()`, which hono's
+ * `streamHandle` passes as `env.context`), less a reserve to answer in; lib/providers/http.ts
+ * then shrinks each call's budget to what is left, so a proxied call that follows a refresh
+ * gets only the rest. Without a Lambda context (a test, a local run) nothing is bounded.
+ */
+export function boundByInvocation(app: Hono, now: () => number = Date.now): Hono {
+  const bounded = new Hono();
+  bounded.all('*', (c) => {
+    const context = (c.env as { context?: LambdaContext } | undefined)?.context;
+    const remaining = context?.getRemainingTimeInMillis?.();
+    setInvocationDeadline(remaining === undefined ? undefined : now() + remaining - answerReserveMs);
+    return app.fetch(c.req.raw, c.env);
+  });
+  return bounded;
 }

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaStreaming, limitAnswerSize } from '../../functions/streaming.js';
+import { boundByInvocation, lambdaStreaming, limitAnswerSize } from '../../functions/streaming.js';
+import type { PorticoError } from '../../lib/errors.js';
+import { problemResponse } from '../../lib/http/problem.js';
+import { fetchWithRetry, setInvocationDeadline } from '../../lib/providers/http.js';
 import { fixture } from './lambda-env.js';
 import { startStreamingRuntime } from './streaming-runtime.js';
 
@@ -147,6 +153,77 @@ describe('the streaming handler through the Lambda runtime response stream', () 
       expect(answer.cookies).toEqual(['a=1; Path=/; HttpOnly']);
       expect(JSON.parse(answer.body!.toString('utf8'))).toEqual({ ok: true });
     } finally {
+      await withBody.close();
+    }
+  });
+});
+
+describe('provider calls bounded by the invocation', () => {
+  it('gives up on a provider when the invocation is about to end, answering problem JSON in time', async () => {
+    // A provider that takes the request and never answers until released.
+    const held: ServerResponse[] = [];
+    const provider = createServer((_req, res) => held.push(res));
+    provider.listen(0, '127.0.0.1');
+    await once(provider, 'listening');
+    const providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}/2/files/download`;
+    const app = new Hono().get('/call', async () => {
+      try {
+        const { response } = await fetchWithRetry(providerUrl, { method: 'POST' });
+        return new Response(response.body, { status: response.status });
+      } catch (err) {
+        return problemResponse(err as PorticoError);
+      }
+    });
+    const withBody = await startStreamingRuntime({ keepBody: true });
+    try {
+      // 2.3 s left in the invocation: 2 s kept to answer, so 0.3 s for the provider (instead of
+      // the 15 s per attempt and 20 s in all a call may otherwise take).
+      const answer = await withBody.invoke(streamHandle(boundByInvocation(app)), at('/call'), {
+        getRemainingTimeInMillis: () => 2_300,
+      });
+      expect(answer.statusCode).toBe(504);
+      expect(JSON.parse(answer.body!.toString('utf8'))).toMatchObject({ code: 'provider_unavailable' });
+      // The provider was asked and has still not answered: the call ended on the invocation's clock.
+      // One attempt, cut by the invocation's clock; unbounded, a second would follow the first's
+      // 15 s timeout (and this test's 10 s limit would end it first).
+      expect(held.length).toBe(1);
+      expect(held.every((res) => !res.headersSent)).toBe(true);
+      expect(answer).toBeDefined();
+    } finally {
+      setInvocationDeadline(undefined);
+      for (const res of held) res.destroy();
+      provider.closeAllConnections();
+      provider.close();
+      await withBody.close();
+    }
+  }, 10_000);
+
+  it("bounds nothing without a Lambda context, and lifts a previous invocation's bound", async () => {
+    // A provider that answers after 100 ms: too late for a bound already passed.
+    const provider = createServer((_req, res) => setTimeout(() => res.end('ok'), 100));
+    provider.listen(0, '127.0.0.1');
+    await once(provider, 'listening');
+    const providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}/`;
+    setInvocationDeadline(Date.now() - 1);
+    const app = new Hono().get('/call', async () => {
+      try {
+        const { response } = await fetchWithRetry(providerUrl, {});
+        return new Response(await response.text());
+      } catch (err) {
+        return problemResponse(err as PorticoError);
+      }
+    });
+    const withBody = await startStreamingRuntime({ keepBody: true });
+    try {
+      const answer = await withBody.invoke(streamHandle(boundByInvocation(app)), at('/call'), {
+        getRemainingTimeInMillis: undefined,
+      });
+      expect(answer.statusCode).toBe(200);
+      expect(answer.body!.toString('utf8')).toBe('ok');
+    } finally {
+      setInvocationDeadline(undefined);
+      provider.closeAllConnections();
+      provider.close();
       await withBody.close();
     }
   });
