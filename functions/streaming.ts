@@ -24,7 +24,7 @@ const tooLarge = (size: number, limit: number) =>
   new PorticoError(
     'payload_too_large',
     `This answer is ${size} bytes; one answer streamed by this deployment carries at most ${limit} bytes. ` +
-      'Read Avro data and HubDB rows in cursor pages (without Accept: application/x-ndjson).',
+      'Download a Dropbox file through a temporary link (`link=true`); read Avro data and HubDB rows in cursor pages (without Accept: application/x-ndjson).',
     { extra: { sizeBytes: size, limitBytes: limit } },
   );
 
