@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
-import { deferredApp, lambdaServices, secretsManager, withFunctionUrl } from './runtime.js';
+import { deferredApp, lambdaServices, once, secretsManager, withFunctionUrl } from './runtime.js';
 import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming.js';
 
 // Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are
@@ -20,17 +20,20 @@ const content = staticContentFile(
   process.env.PORTICO_STATIC_CONTENT || fileURLToPath(new URL('./static.json', import.meta.url)),
 );
 
+// Built once per container (a failure is retried by the next request), not once per request.
+const app = once(async () => createApp(await services(), { content }));
+
 // Served by a function URL in RESPONSE_STREAM mode (infra/api.ts): every answer is written to
 // Lambda's response stream as the app produces it (the runtime's `awslambda.streamifyResponse`),
 // so a download or an NDJSON stream leaves the function with bounded memory, past the 6 MB of a
-// buffered answer, within lambdaStreaming's limits.
-// Provider calls never outlive the invocation (boundByInvocation).
+// buffered answer, within lambdaStreaming's limits; provider calls never outlive the invocation
+// (boundByInvocation).
 export const handler = streamHandle(
   boundByInvocation(
     limitAnswerSize(
-      deferredApp(async (request) => {
+      deferredApp((request) => {
         building = request;
-        return createApp(await services(), { content });
+        return app();
       }),
       lambdaStreaming.maxBytes,
     ),
