@@ -260,6 +260,13 @@ describe('the API front: a function URL in response-streaming mode', () => {
       FunctionUrlAuthType: 'NONE',
       Principal: '*',
     });
+    // Public function URLs also need lambda:InvokeFunction, limited to calls through the URL.
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [api.id, 'Arn'] },
+      InvokedViaFunctionUrl: true,
+      Principal: '*',
+    });
     // No API Gateway in front: nothing buffers the answer, and no execute-api endpoint exists.
     expect(Object.keys(template.toJSON().Resources).length).toBeGreaterThan(10);
     for (const r of Object.values(template.toJSON().Resources) as Resource[]) {
