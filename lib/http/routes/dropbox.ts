@@ -147,16 +147,47 @@ dropboxApi.route(
     path: '/v1/connections/{id}/dropbox/content',
     tags: ['Dropbox'],
     summary: "Download a file's bytes",
-    description: 'Streamed as it downloads, with `Content-Length`.',
+    description:
+      'Streamed as it downloads, with `Content-Length`. With `link=true`, answers `{link, expiresAt, size}` instead: a Dropbox temporary link that opens the bytes without a token for four hours (for files larger than one answer may carry).',
     params: z.object({ id: PathId }),
-    query: z.object({ path: PathQuery }),
+    query: z.object({ path: PathQuery, link: z.optional(z.enum(['true', 'false'])) }),
     responses: {
-      200: { description: 'The bytes', schema: z.string(), contentType: 'application/octet-stream' },
+      200: {
+        description: 'The bytes (or, with `link=true`, a temporary link)',
+        schema: z.string(),
+        contentType: 'application/octet-stream',
+        also: {
+          'application/json': z.object({
+            link: z.string(),
+            expiresAt: z.string(),
+            size: z.optional(z.number()),
+          }),
+        },
+      },
     },
     errors: problems,
   },
   async (c, { params, query }) => {
     const path = checkPath(query.path, false);
+    if (query.link === 'true') {
+      const asked = Date.now();
+      const out = await c
+        .get('services')
+        .connections.withToken(
+          tenantOf(c.get('principal')),
+          params.id,
+          (token, connection) => client(c, token, connection).temporaryLink(path),
+          {
+            provider: 'dropbox',
+          },
+        );
+      const expiresAt = new Date(asked + 4 * 60 * 60 * 1000).toISOString();
+      c.header('cache-control', 'no-store');
+      return c.json(
+        { link: out.link, expiresAt, ...(out.size !== undefined ? { size: out.size } : {}) },
+        200,
+      );
+    }
     const res = await c
       .get('services')
       .connections.withToken(
