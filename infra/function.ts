@@ -26,7 +26,7 @@ export interface PorticoFunctionOptions {
 
 /**
  * One of Portico's functions, created in `scope` as `<id>Function` with `<id>Role` and
- * `<id>Logs`: Node.js 22 on ARM64, bundled offline by the project's esbuild with the settings
+ * `<id>Logs`: Node.js 24 on ARM64, bundled offline by the project's esbuild with the settings
  * of infra/bundling.ts, its own one-month log group, and a role that may write to that log
  * group and nothing else until the caller grants more (no AWS managed policy).
  */
@@ -54,7 +54,7 @@ export function porticoFunction(
     // Stack traces point into the TypeScript sources (the bundle ships index.mjs.map).
     environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
     handler: 'handler',
-    runtime: Runtime.NODEJS_22_X,
+    runtime: Runtime.NODEJS_24_X,
     architecture: Architecture.ARM_64,
     role,
     logGroup,

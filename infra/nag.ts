@@ -59,7 +59,7 @@ export function acknowledgeAcceptedFindings(parts: {
     acknowledge(
       fn,
       'AwsSolutions-L1',
-      'Pinned to Node.js 22 (docs/design.md): the bundle targets node22 and the bench figures are measured for it.',
+      'Pinned to Node.js 24 (docs/design.md): the bundle targets node24 and the bench figures are measured for it.',
     );
   }
 }

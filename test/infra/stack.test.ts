@@ -166,12 +166,12 @@ describe('key and table', () => {
 });
 
 describe('functions', () => {
-  it('runs both functions on Node.js 22, ARM64, with their own one-month log groups', () => {
+  it('runs both functions on Node.js 24, ARM64, with their own one-month log groups', () => {
     const fns = resources('AWS::Lambda::Function');
     expect(fns).toHaveLength(2);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
