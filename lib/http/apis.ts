@@ -1,6 +1,6 @@
 import { providerNames, providers } from '../providers/registry.js';
+import { webhookHeaders, webhookSpecs } from './events.js';
 import { openApiDocument } from './openapi.js';
-import { referenceCssHash, renderReference } from './reference.js';
 import { adminAuditApi, tenantAuditApi } from './routes/audit.js';
 import { connectApi } from './routes/connect.js';
 import { connectionsApi } from './routes/connections.js';
@@ -8,14 +8,18 @@ import { describedApi } from './routes/described.js';
 import { providerRoutes } from './routes/providers.js';
 import { tenantsApi } from './routes/tenants.js';
 import { ProblemSchema } from './schemas.js';
+import { sdkSample } from './sdk-samples.js';
+
+/** Where `npm start` listens by default; `GET /openapi.json` names the deployment's `PUBLIC_URL` instead. */
+export const defaultServer = 'http://localhost:8787';
 
 /**
- * The OpenAPI 3.1 document of the whole API (generated from the same declarations that validate
- * the routes), its rendered reference page, and that page's Content-Security-Policy. Served as
- * build-time content (`lib/ui/content.ts`): `GET /openapi.json` and `GET /docs`.
+ * The OpenAPI 3.1 document of the whole API, generated from the same declarations that validate
+ * the routes. Served as build-time content (`lib/http/ui/content.ts`): `GET /openapi.json`, and
+ * rendered on `GET /docs`.
  */
-export function apiReference(): { openapi: Record<string, unknown>; html: string; csp: string } {
-  const openapi = openApiDocument(
+export function apiDocument(): Record<string, unknown> {
+  return openApiDocument(
     [
       tenantsApi,
       adminAuditApi,
@@ -26,17 +30,43 @@ export function apiReference(): { openapi: Record<string, unknown>; html: string
       describedApi,
     ],
     {
-      title: 'Portico API',
-      version: '1.0.0',
-      description: `Self-hosted OAuth connection gateway for ${displayNames()}. Errors are \`application/problem+json\` with a stable \`code\`.`,
+      info: {
+        title: 'Portico API',
+        version: '1.0.0',
+        description: `Self-hosted OAuth connection gateway for ${displayNames()}. Errors are \`application/problem+json\` with a stable \`code\`. The typed backend SDK is \`@portico/node\` (packages/node).`,
+      },
+      server: defaultServer,
+      tags: [
+        { name: 'Admin', description: 'Tenants, their keys and OAuth apps (the admin key or an admin JWT).' },
+        { name: 'Audit', description: 'Every admin action and credential change, without secrets.' },
+        {
+          name: 'Connect',
+          description: 'Connecting an end user: connect sessions, headless exchange, import.',
+        },
+        { name: 'Connections', description: "A tenant's connections and their fresh access tokens." },
+        { name: 'HubDB', description: 'HubSpot HubDB tables and rows of a HubSpot connection.' },
+        {
+          name: 'Dropbox',
+          description: 'Files of a Dropbox connection, and Avro data files decoded to rows.',
+        },
+        { name: 'Proxy', description: "The provider's own API with the connection's credentials." },
+        {
+          name: 'Browser flow',
+          description: "The pages the end user's browser passes through (no bearer key).",
+        },
+        { name: 'Service', description: 'Health, the browser SDK and the admin console.' },
+        {
+          name: 'Webhooks',
+          description:
+            "Events POSTed to the tenant's `webhookUrl`, signed per Standard Webhooks with the tenant's secret; at least once, retried with backoff.",
+        },
+      ],
+      problem: ProblemSchema,
+      webhooks: webhookSpecs,
+      webhookHeaders,
+      sdkSample,
     },
-    ProblemSchema,
   );
-  return {
-    openapi,
-    html: renderReference(openapi),
-    csp: `default-src 'none'; style-src ${referenceCssHash}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-  };
 }
 
 /** "HubSpot and Dropbox" (or "A, B and C"), from the registry. */

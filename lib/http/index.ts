@@ -94,7 +94,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.route('/', oauthRoutes);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.route('/', docsRoutes(options.content));
+  app.route('/', docsRoutes(options.content, services.config.publicUrl));
 
   for (const m of options.mount ?? [])
     app.mount(m.path, m.app.fetch as (req: Request) => Response | Promise<Response>);

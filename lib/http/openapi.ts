@@ -26,8 +26,14 @@ export interface ResponseSpec {
   schema?: Schema;
   /** Default `application/json`. */
   contentType?: string;
-  /** More content types of the same status (e.g. NDJSON). */
+  /** More content types of the same status. */
   also?: Record<string, Schema | undefined>;
+  /**
+   * The schema of each line when the client asks for `Accept: application/x-ndjson`. Documented
+   * as the operation's `x-ndjson` extension, outside `content`: generated clients (openapi-fetch)
+   * type a response as the union of its content map, and a stream there would blur the JSON page.
+   */
+  ndjson?: Schema;
 }
 
 export interface RouteSpec<
@@ -36,12 +42,17 @@ export interface RouteSpec<
   B extends Schema | undefined,
 > {
   method: Method;
+  /** The operation's stable name in the OpenAPI document and generated clients (`listConnections`). */
+  operationId: string;
   /** OpenAPI-style path: `/v1/tenants/{tenantId}`. */
   path: string;
   tags: string[];
   summary: string;
   description?: string;
-  /** Who may call it; `none` for public routes. Default: a bearer key. */
+  /**
+   * Who may call it; `none` for public routes. Default: a bearer key, the admin's under
+   * `/v1/tenants` (where the app mounts the admin check) and a tenant's elsewhere.
+   */
   auth?: 'bearer' | 'none';
   params?: P;
   query?: Q;
@@ -130,7 +141,7 @@ export class Api {
     spec: RouteSpec<P, Q, B>,
     handler: (c: Context<AppEnv>, input: Input<P, Q, B>) => Response | Promise<Response>,
   ): this {
-    this.specs.push(spec as RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>);
+    this.declare(spec as RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>);
     const path = spec.path.replace(/\{(\w+)\}/g, ':$1');
     this.app.on(spec.method.toUpperCase(), path, async (c) => {
       const params = spec.params ? check(spec.params, c.req.param(), 'params') : undefined;
@@ -143,40 +154,203 @@ export class Api {
 
   /** Documents a route served elsewhere (plain Hono routes: the browser flow, the proxy). */
   describe(spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>): this {
-    this.specs.push(spec);
+    this.declare(spec);
     return this;
+  }
+
+  private declare(spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>) {
+    if (!/^[a-z][A-Za-z0-9]*$/.test(spec.operationId))
+      throw new Error(`operationId ${spec.operationId} is not lowerCamelCase`);
+    this.specs.push(spec);
   }
 }
 
-const jsonSchema = (schema: Schema, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+type Json = Record<string, unknown>;
 
-function strip(schema: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = schema;
-  return rest;
+/** A webhook event as the document lists it (`webhooks` section): its name, summary and payload. */
+export interface WebhookSpec {
+  event: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  payload: Schema;
 }
 
-/** Builds the OpenAPI 3.1 document of every declared route. */
-export function openApiDocument(
-  apis: Api[],
-  info: { title: string; version: string; description: string },
-  problem: Schema,
-): Record<string, unknown> {
+/** What the document says besides the routes: its info, tags, webhooks and code samples. */
+export interface DocumentSpec {
+  info: { title: string; version: string; description: string };
+  /** The base URL written into the build-time document; `GET /openapi.json` puts `PUBLIC_URL` there. */
+  server: string;
+  tags: Array<{ name: string; description: string }>;
+  problem: Schema;
+  webhooks: WebhookSpec[];
+  /** Headers every webhook delivery carries (Standard Webhooks). */
+  webhookHeaders: Array<{ name: string; description: string; example: string }>;
+  /** An `@portico/node` snippet for an operation, where the SDK has a method for it. */
+  sdkSample?: (operationId: string) => string | undefined;
+}
+
+const componentRef = (id: string) => `#/components/schemas/${id}`;
+
+/**
+ * Turns zod schemas into JSON Schema whose named parts (`named()` in ./schemas.ts) are hoisted into
+ * `components.schemas` and `$ref`'d, so each object of the contract is written once. A name whose
+ * input form differs from its output form (a default, a coercion) gets a second entry, `<Name>Input`.
+ */
+class Components {
+  readonly schemas: Record<string, Json> = {};
+
+  convert(schema: Schema, io: 'input' | 'output'): Json {
+    const js = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+    const { $schema: _drop, $defs, ...rest } = js as Json & { $defs?: Record<string, Json> };
+    const renamed = new Map<string, string>();
+    const rewrite = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(rewrite);
+      if (!node || typeof node !== 'object') return node;
+      const out: Json = {};
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) {
+          const id = v.slice('#/$defs/'.length);
+          out[k] = componentRef(renamed.get(id) ?? id);
+        } else out[k] = rewrite(v);
+      }
+      return out;
+    };
+    for (const [id, def] of Object.entries($defs ?? {})) {
+      const seen = this.schemas[id];
+      if (seen && !same(seen, rewrite(def))) renamed.set(id, `${id}Input`);
+    }
+    for (const [id, def] of Object.entries($defs ?? {})) {
+      const name = renamed.get(id) ?? id;
+      const written = rewrite(def) as Json;
+      if (this.schemas[name] && !same(this.schemas[name], written))
+        throw new Error(`two different schemas are both named ${name}`);
+      this.schemas[name] = written;
+    }
+    return rewrite(rest) as Json;
+  }
+
+  resolve(node: Json): Json {
+    const ref = node.$ref;
+    if (typeof ref === 'string' && ref.startsWith('#/components/schemas/'))
+      return this.resolve(this.schemas[ref.slice('#/components/schemas/'.length)] ?? {});
+    return node;
+  }
+
+  /**
+   * An example value of a schema: a declared example where there is one (every named object
+   * declares one), else one built from its parts (required properties and those with an example).
+   */
+  example(node: Json, depth = 0): unknown {
+    if (Array.isArray(node.examples) && node.examples.length) return node.examples[0];
+    if (node.const !== undefined) return node.const;
+    if (typeof node.$ref === 'string') return this.example(this.resolve(node), depth + 1);
+    if (depth > 8) return undefined;
+    if (Array.isArray(node.enum)) return node.enum[0];
+    for (const key of ['oneOf', 'anyOf'] as const) {
+      const options = node[key] as Json[] | undefined;
+      if (options?.length)
+        return this.example(options.find((o) => o.type !== 'null') ?? options[0], depth + 1);
+    }
+    const type = Array.isArray(node.type) ? node.type.find((t) => t !== 'null') : node.type;
+    switch (type) {
+      case 'object': {
+        const out: Json = {};
+        const required = new Set((node.required as string[] | undefined) ?? []);
+        for (const [name, prop] of Object.entries((node.properties as Record<string, Json>) ?? {})) {
+          const resolved = this.resolve(prop);
+          if (!required.has(name) && !(Array.isArray(resolved.examples) && resolved.examples.length))
+            continue;
+          const value = this.example(prop, depth + 1);
+          if (value !== undefined) out[name] = value;
+        }
+        return out;
+      }
+      case 'array': {
+        const item = node.items ? this.example(node.items as Json, depth + 1) : undefined;
+        return item === undefined ? [] : [item];
+      }
+      case 'string':
+        return node.format === 'date-time' ? '2026-12-01T09:30:00.000Z' : 'string';
+      case 'integer':
+      case 'number':
+        return typeof node.minimum === 'number' ? node.minimum : 1;
+      case 'boolean':
+        return true;
+      case 'null':
+        return null;
+      default:
+        return undefined;
+    }
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Admin routes are those the app puts behind the admin check (`lib/http/index.ts`). */
+const isAdminPath = (path: string) => path === '/v1/tenants' || path.startsWith('/v1/tenants/');
+
+function security(spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>) {
+  if (spec.auth === 'none') return [];
+  return isAdminPath(spec.path) ? [{ adminKey: [] }, { adminJwt: [] }] : [{ tenantKey: [] }];
+}
+
+/** A curl command for the operation: path parameters from their examples, the body from its example. */
+function curlSample(
+  spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>,
+  pathExamples: Record<string, unknown>,
+  body: unknown,
+): string {
+  const path = spec.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    String(pathExamples[name] ?? `<${name}>`),
+  );
+  const lines = [
+    `curl${spec.method === 'get' ? '' : ` -X ${spec.method.toUpperCase()}`} "$PORTICO_URL${path}"`,
+  ];
+  if (spec.auth !== 'none')
+    lines.push(
+      `-H "Authorization: Bearer ${isAdminPath(spec.path) ? '$PORTICO_ADMIN_KEY' : '$PORTICO_API_KEY'}"`,
+    );
+  if (body !== undefined) {
+    lines.push(`-H 'content-type: application/json'`);
+    lines.push(`-d '${JSON.stringify(body).replace(/'/g, `'\\''`)}'`);
+  }
+  return lines.join(' \\\n  ');
+}
+
+/**
+ * Builds the OpenAPI 3.1 document of every declared route: operations named by their
+ * `operationId`, objects of the contract as named components, examples for each request and main
+ * answer, a curl and an SDK sample per operation (`x-codeSamples`), NDJSON streams as `x-ndjson`,
+ * the webhooks with their payloads and headers, and a security scheme per kind of bearer key.
+ */
+export function openApiDocument(apis: Api[], spec: DocumentSpec): Json {
+  const components = new Components();
   const paths: Record<string, Record<string, unknown>> = {};
-  const problemSchema = strip(jsonSchema(problem, 'output'));
-  for (const spec of apis.flatMap((a) => a.specs)) {
+  const problemSchema = components.convert(spec.problem, 'output');
+  const problemRef = { $ref: componentRef('Problem') };
+  if (!components.schemas.Problem) components.schemas.Problem = problemSchema;
+  const operationIds = new Set<string>();
+  for (const route of apis.flatMap((a) => a.specs)) {
+    if (operationIds.has(route.operationId))
+      throw new Error(`operationId ${route.operationId} is used twice`);
+    operationIds.add(route.operationId);
     const parameters: unknown[] = [];
+    const pathExamples: Record<string, unknown> = {};
     for (const [where, schema] of [
-      ['path', spec.params],
-      ['query', spec.query],
+      ['path', route.params],
+      ['query', route.query],
     ] as const) {
       if (!schema) continue;
-      const js = jsonSchema(schema, 'input') as {
-        properties?: Record<string, Record<string, unknown>>;
+      const js = components.convert(schema, 'input') as {
+        properties?: Record<string, Json>;
         required?: string[];
       };
       for (const [name, prop] of Object.entries(js.properties ?? {})) {
         const { description, ...rest } = prop;
+        if (where === 'path' && Array.isArray(rest.examples)) pathExamples[name] = rest.examples[0];
         parameters.push({
           name,
           in: where,
@@ -186,51 +360,140 @@ export function openApiDocument(
         });
       }
     }
+    let ndjson: Json | undefined;
     const responses: Record<string, unknown> = {};
-    for (const [status, r] of Object.entries(spec.responses)) {
-      const content: Record<string, unknown> = {};
-      if (r.schema)
-        content[r.contentType ?? 'application/json'] = { schema: strip(jsonSchema(r.schema, 'output')) };
+    let mainExampleSet = false;
+    for (const [status, r] of Object.entries(route.responses)) {
+      const content: Record<string, Json> = {};
+      if (r.schema) {
+        const schema = components.convert(r.schema, 'output');
+        const type = r.contentType ?? 'application/json';
+        content[type] = { schema };
+        if (!mainExampleSet && status.startsWith('2') && type === 'application/json') {
+          content[type].example = components.example(schema);
+          mainExampleSet = true;
+        }
+      }
       for (const [type, s] of Object.entries(r.also ?? {}))
-        content[type] = s ? { schema: strip(jsonSchema(s, 'output')) } : {};
+        content[type] = s ? { schema: components.convert(s, 'output') } : {};
+      if (r.ndjson)
+        ndjson = {
+          mediaType: 'application/x-ndjson',
+          status: Number(status),
+          description: `With \`Accept: application/x-ndjson\`: one JSON value a line, each as \`line\` says; a failure after the stream began ends it with a line \`{"error": {"code", "detail"}}\`.`,
+          line: components.convert(r.ndjson, 'output'),
+        };
       responses[status] = { description: r.description, ...(Object.keys(content).length ? { content } : {}) };
     }
-    const auth = spec.auth !== 'none';
-    for (const status of [400, ...(auth ? [401, 403] : []), ...(spec.errors ?? [])]) {
+    const auth = route.auth !== 'none';
+    for (const status of [400, ...(auth ? [401, 403] : []), ...(route.errors ?? [])]) {
       responses[String(status)] ??= {
         description: errorText[status] ?? 'Error',
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+        content: { 'application/problem+json': { schema: problemRef } },
       };
     }
-    paths[spec.path] ??= {};
-    paths[spec.path][spec.method] = {
-      tags: spec.tags,
-      summary: spec.summary,
-      ...(spec.description ? { description: spec.description } : {}),
-      ...(auth ? { security: [{ bearer: [] }] } : {}),
-      ...(parameters.length ? { parameters } : {}),
-      ...(spec.body
+    let bodyExample: unknown;
+    let requestBody: Json | undefined;
+    if (route.body) {
+      const schema = components.convert(route.body, 'input');
+      bodyExample = components.example(schema);
+      requestBody = { required: true, content: { 'application/json': { schema, example: bodyExample } } };
+    }
+    const sdk = spec.sdkSample?.(route.operationId);
+    paths[route.path] ??= {};
+    paths[route.path][route.method] = {
+      operationId: route.operationId,
+      tags: route.tags,
+      summary: route.summary,
+      ...(route.description || ndjson
         ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: strip(jsonSchema(spec.body, 'input')) } },
-            },
+            description: [route.description, ndjson ? 'Streams NDJSON too: see `x-ndjson`.' : undefined]
+              .filter(Boolean)
+              .join(' '),
           }
         : {}),
+      security: security(route),
+      ...(parameters.length ? { parameters } : {}),
+      ...(requestBody ? { requestBody } : {}),
       responses,
+      ...(ndjson ? { 'x-ndjson': ndjson } : {}),
+      ...(route.path.startsWith('/v1/')
+        ? {
+            'x-codeSamples': [
+              { lang: 'Shell', label: 'curl', source: curlSample(route, pathExamples, bodyExample) },
+              ...(sdk ? [{ lang: 'JavaScript', label: '@portico/node', source: sdk }] : []),
+            ],
+          }
+        : {}),
     };
   }
+
+  const webhooks: Record<string, unknown> = {};
+  for (const hook of spec.webhooks) {
+    const schema = components.convert(hook.payload, 'output');
+    webhooks[hook.event] = {
+      post: {
+        operationId: hook.operationId,
+        tags: ['Webhooks'],
+        summary: hook.summary,
+        ...(hook.description ? { description: hook.description } : {}),
+        security: [],
+        parameters: spec.webhookHeaders.map((h) => ({
+          name: h.name,
+          in: 'header',
+          required: true,
+          description: h.description,
+          schema: { type: 'string' },
+          example: h.example,
+        })),
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema, example: components.example(schema) } },
+        },
+        responses: {
+          '200': { description: 'Received (any 2xx; anything else is retried with backoff)' },
+          '400': { description: 'The receiver refused the delivery (retried as any non-2xx answer)' },
+        },
+      },
+    };
+  }
+
+  const usedTags = new Set(
+    [
+      ...apis.flatMap((a) => a.specs.flatMap((s) => s.tags)),
+      ...(spec.webhooks.length ? ['Webhooks'] : []),
+    ].filter(Boolean),
+  );
+  const tags = spec.tags.filter((t) => usedTags.has(t.name));
+  for (const name of usedTags)
+    if (!tags.some((t) => t.name === name)) throw new Error(`tag ${name} has no description`);
+
   return {
     openapi: '3.1.0',
-    info: { ...info, license: { name: 'Apache-2.0' } },
+    info: { ...spec.info, license: { name: 'Apache 2.0', identifier: 'Apache-2.0' } },
+    servers: [{ url: spec.server }],
+    tags,
     paths,
+    webhooks,
     components: {
-      schemas: { Problem: problemSchema },
+      schemas: components.schemas,
       securitySchemes: {
-        bearer: {
+        adminKey: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An admin key or admin JWT for /v1/tenants…; a tenant API key (`ptk_…`) for the rest.',
+          description: 'The admin key (`ADMIN_API_KEY`, or in AWS the admin secret): tenant management.',
+        },
+        adminJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'An admin JWT from the configured identity provider (`ADMIN_JWT_ISSUER`, verified with its JWKS).',
+        },
+        tenantKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A tenant API key (`ptk_…`): everything under one tenant.',
         },
       },
     },

@@ -16,6 +16,23 @@ export function doc<S extends z.ZodMiniType>(
   return copy;
 }
 
+/**
+ * Names a schema as one object of the contract: the OpenAPI document writes it once under
+ * `components.schemas.<id>` and `$ref`s it everywhere it appears (generated clients get a named
+ * type). Registers the schema itself, so name it where it is defined and use that one instance.
+ */
+export function named<S extends z.ZodMiniType>(
+  schema: S,
+  id: string,
+  meta: { description?: string; example?: unknown } = {},
+): S {
+  const { example, ...rest } = meta;
+  z.globalRegistry.add(schema, { id, ...rest, ...(example !== undefined ? { examples: [example] } : {}) });
+  return schema;
+}
+
+const at = '2026-12-01T09:30:00.000Z';
+
 export const ProblemSchema = z.object({
   type: z.string(),
   title: z.string(),
@@ -23,6 +40,17 @@ export const ProblemSchema = z.object({
   detail: z.string(),
   code: z.enum(errorCodes),
   requestId: z.optional(z.string()),
+});
+named(ProblemSchema, 'Problem', {
+  description: 'Every error (`application/problem+json`); `code` is stable, `detail` is for people.',
+  example: {
+    type: 'https://portico.dev/problems/not_found',
+    title: 'Not Found',
+    status: 404,
+    detail: 'No connection conn_7w2k9x4m1q3e5r8t.',
+    code: 'not_found',
+    requestId: 'req_2b7c9d1e',
+  },
 });
 
 export const ProviderSchema = z.enum(providerNames);
@@ -42,15 +70,30 @@ const httpUrl = z.string().check(
 export const ReturnUrlSchema = doc(httpUrl, { example: 'https://app.example.com/integrations' });
 export const WebhookUrlSchema = doc(httpUrl, { example: 'https://app.example.com/hooks/portico' });
 
-export const TenantSchema = z.object({
-  id: doc(z.string(), { example: 'ten_8x2k4m9q1w3e5r7t' }),
-  name: z.string(),
-  status: z.enum(['active', 'revoked']),
-  returnUrls: z.array(z.string()),
-  webhookUrl: z.optional(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+export const TenantSchema = named(
+  z.object({
+    id: doc(z.string(), { example: 'ten_8x2k4m9q1w3e5r7t' }),
+    name: z.string(),
+    status: z.enum(['active', 'revoked']),
+    returnUrls: z.array(z.string()),
+    webhookUrl: z.optional(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+  'Tenant',
+  {
+    description: 'A customer of this Portico: its keys, apps, connections and webhook.',
+    example: {
+      id: 'ten_8x2k4m9q1w3e5r7t',
+      name: 'Acme',
+      status: 'active',
+      returnUrls: ['https://app.example.com/integrations'],
+      webhookUrl: 'https://app.example.com/hooks/portico',
+      createdAt: at,
+      updatedAt: at,
+    },
+  },
+);
 
 export const LimitQuery = doc(z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))), {
   description: 'Page size (1-1000, default 50).',
@@ -60,35 +103,59 @@ export const CursorQuery = doc(z.optional(z.string().check(z.maxLength(4096))), 
 });
 export const PageQuery = z.object({ limit: LimitQuery, cursor: CursorQuery });
 
+/** The cursor of the next page; absent on the last page. */
+export const NextCursor = doc(z.string(), {
+  description: 'Pass as `cursor` for the next page; absent on the last.',
+});
+
 /** A path id: long ids are refused before any lookup (ids of ours are 20-odd characters). */
 export const PathId = z.string().check(z.maxLength(64));
 
-export const ConnectionSchema = z.object({
-  id: doc(z.string(), { example: 'conn_7w2k9x4m1q3e5r8t' }),
-  provider: ProviderSchema,
-  endUserId: z.string(),
-  authScheme: z.enum(['oauth2', 'private_app']),
-  status: z.enum(['active', 'needs_reauth']),
-  account: z.object({
-    id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),
-    name: doc(z.optional(z.string()), {
-      description: "HubSpot: the account's domain (introspection's `hub_domain`); Dropbox: the display name",
+export const ConnectionSchema = named(
+  z.object({
+    id: doc(z.string(), { example: 'conn_7w2k9x4m1q3e5r8t' }),
+    provider: ProviderSchema,
+    endUserId: z.string(),
+    authScheme: z.enum(['oauth2', 'private_app']),
+    status: z.enum(['active', 'needs_reauth']),
+    account: z.object({
+      id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),
+      name: doc(z.optional(z.string()), {
+        description:
+          "HubSpot: the account's domain (introspection's `hub_domain`); Dropbox: the display name",
+      }),
+      hublet: doc(z.optional(z.string()), {
+        description: "HubSpot: the account's data centre (`na1`, `eu1`, …) when HubSpot reports it",
+      }),
+      teamSpace: doc(z.optional(z.boolean()), {
+        description:
+          'Dropbox: true when the account is a member of a team space; every call then names its root namespace (`Dropbox-API-Path-Root`)',
+      }),
     }),
-    hublet: doc(z.optional(z.string()), {
-      description: "HubSpot: the account's data centre (`na1`, `eu1`, …) when HubSpot reports it",
+    scopes: z.array(z.string()),
+    expiresAt: doc(z.nullable(z.string()), {
+      description: 'When the current access token expires (ISO-8601), or null',
     }),
-    teamSpace: doc(z.optional(z.boolean()), {
-      description:
-        'Dropbox: true when the account is a member of a team space; every call then names its root namespace (`Dropbox-API-Path-Root`)',
-    }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
   }),
-  scopes: z.array(z.string()),
-  expiresAt: doc(z.nullable(z.string()), {
-    description: 'When the current access token expires (ISO-8601), or null',
-  }),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+  'Connection',
+  {
+    description: "An end user's grant at a provider, kept encrypted and fresh (never contains a token).",
+    example: {
+      id: 'conn_7w2k9x4m1q3e5r8t',
+      provider: 'hubspot',
+      endUserId: 'user_42',
+      authScheme: 'oauth2',
+      status: 'active',
+      account: { id: '7654321', name: 'acme.hubspot.com', hublet: 'na1' },
+      scopes: ['oauth', 'hubdb'],
+      expiresAt: '2026-12-01T10:00:00.000Z',
+      createdAt: at,
+      updatedAt: at,
+    },
+  },
+);
 
 export const ConnectionIdParams = z.object({ id: PathId });
 
@@ -99,7 +166,7 @@ export const ConnectionListQuery = z.object({
   limit: LimitQuery,
   cursor: CursorQuery,
 });
-export const ConnectionPage = z.object({
-  connections: z.array(ConnectionSchema),
-  nextCursor: z.optional(z.string()),
-});
+export const ConnectionPage = named(
+  z.object({ connections: z.array(ConnectionSchema), nextCursor: z.optional(NextCursor) }),
+  'ConnectionPage',
+);

@@ -3,27 +3,46 @@ import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { doc, PageQuery, PathId } from '../schemas.js';
+import { doc, NextCursor, named, PageQuery, PathId } from '../schemas.js';
 
-const AuditEventSchema = z.object({
-  id: z.string(),
-  at: z.string(),
-  actor: doc(z.string(), {
-    description: '`admin-key`, `jwt:<sub>`, `key:<keyId>`, `system`, `provider` or `end-user:<id>`',
+const AuditEventSchema = named(
+  z.object({
+    id: z.string(),
+    at: z.string(),
+    actor: doc(z.string(), {
+      description: '`admin-key`, `jwt:<sub>`, `key:<keyId>`, `system`, `provider` or `end-user:<id>`',
+    }),
+    action: doc(z.string(), { example: 'connection.created' }),
+    tenantId: z.string(),
+    connectionId: z.optional(z.string()),
+    outcome: z.enum(['success', 'failure']),
+    detail: z.optional(z.string()),
   }),
-  action: doc(z.string(), { example: 'connection.created' }),
-  tenantId: z.string(),
-  connectionId: z.optional(z.string()),
-  outcome: z.enum(['success', 'failure']),
-  detail: z.optional(z.string()),
-});
-const AuditPage = z.object({ events: z.array(AuditEventSchema), nextCursor: z.optional(z.string()) });
+  'AuditEvent',
+  {
+    description: 'An admin action or credential change (never a secret).',
+    example: {
+      id: 'evt_3m8k2x9q1w4e6r7t',
+      at: '2026-12-01T09:30:00.000Z',
+      actor: 'key:key_5n2b8v1c',
+      action: 'connection.created',
+      tenantId: 'ten_8x2k4m9q1w3e5r7t',
+      connectionId: 'conn_7w2k9x4m1q3e5r8t',
+      outcome: 'success',
+    },
+  },
+);
+const AuditPage = named(
+  z.object({ events: z.array(AuditEventSchema), nextCursor: z.optional(NextCursor) }),
+  'AuditEventPage',
+);
 
 /** The admin's view of one tenant's audit trail (mounted behind the admin check). */
 export const adminAuditRoutes = new Hono<AppEnv>();
 export const adminAuditApi = new Api(adminAuditRoutes).route(
   {
     method: 'get',
+    operationId: 'listTenantAuditEvents',
     path: '/v1/tenants/{tenantId}/audit',
     tags: ['Admin'],
     summary: "A tenant's audit trail, newest first",
@@ -44,6 +63,7 @@ export const tenantAuditRoutes = new Hono<AppEnv>();
 export const tenantAuditApi = new Api(tenantAuditRoutes).route(
   {
     method: 'get',
+    operationId: 'listAuditEvents',
     path: '/v1/audit',
     tags: ['Audit'],
     summary: 'Your audit trail, newest first',

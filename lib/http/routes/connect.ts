@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { ConnectionSchema, doc, PathId, ProviderSchema, ReturnUrlSchema } from '../schemas.js';
+import { ConnectionSchema, doc, named, PathId, ProviderSchema, ReturnUrlSchema } from '../schemas.js';
 
 const EndUserId = doc(z.string().check(z.minLength(1), z.maxLength(256)), {
   description: 'Your id for the end user (opaque to Portico).',
@@ -24,7 +24,19 @@ const CreateSessionBody = z.strictObject({
     description: "Replace the app's default scopes for this session.",
   }),
 });
-const ConnectSessionSchema = z.object({ id: z.string(), connectUrl: z.string(), expiresAt: z.string() });
+const ConnectSessionSchema = named(
+  z.object({ id: z.string(), connectUrl: z.string(), expiresAt: z.string() }),
+  'ConnectSession',
+  {
+    description:
+      "Send the end user's browser to `connectUrl`; it expires after 15 minutes and completes once.",
+    example: {
+      id: 'cs_4k9x2m7q1w3e5r7t',
+      connectUrl: 'https://portico.example.com/connect/cs_4k9x2m7q1w3e5r7t?t=…',
+      expiresAt: '2026-12-01T09:45:00.000Z',
+    },
+  },
+);
 
 const ImportBody = z.strictObject({
   provider: ProviderSchema,
@@ -55,6 +67,7 @@ export const connectApi = new Api(connectRoutes);
 connectApi.route(
   {
     method: 'post',
+    operationId: 'createConnectSession',
     path: '/v1/connect-sessions',
     tags: ['Connect'],
     summary: 'Start connecting an end user',
@@ -73,6 +86,7 @@ connectApi.route(
 connectApi.route(
   {
     method: 'get',
+    operationId: 'getAuthorizationUrl',
     path: '/v1/connect-sessions/{id}/authorization-url',
     tags: ['Connect'],
     summary: 'Headless: the raw provider authorization URL',
@@ -83,7 +97,7 @@ connectApi.route(
     responses: {
       200: {
         description: 'The URL and its state',
-        schema: z.object({ authorizationUrl: z.string(), state: z.string() }),
+        schema: named(z.object({ authorizationUrl: z.string(), state: z.string() }), 'AuthorizationUrl'),
       },
     },
     errors: [404],
@@ -99,6 +113,7 @@ connectApi.route(
 connectApi.route(
   {
     method: 'post',
+    operationId: 'exchangeCode',
     path: '/v1/connect-sessions/{id}/exchange',
     tags: ['Connect'],
     summary: 'Headless: exchange a code obtained elsewhere',
@@ -122,6 +137,7 @@ connectApi.route(
 connectApi.route(
   {
     method: 'post',
+    operationId: 'importConnection',
     path: '/v1/connections',
     tags: ['Connect'],
     summary: 'Import a grant obtained elsewhere',

@@ -3,7 +3,13 @@ import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { ConnectionIdParams, ConnectionListQuery, ConnectionPage, ConnectionSchema } from '../schemas.js';
+import {
+  ConnectionIdParams,
+  ConnectionListQuery,
+  ConnectionPage,
+  ConnectionSchema,
+  named,
+} from '../schemas.js';
 
 export const connectionsRoutes = new Hono<AppEnv>();
 export const connectionsApi = new Api(connectionsRoutes);
@@ -11,6 +17,7 @@ export const connectionsApi = new Api(connectionsRoutes);
 connectionsApi.route(
   {
     method: 'get',
+    operationId: 'listConnections',
     path: '/v1/connections',
     tags: ['Connections'],
     summary: 'List connections',
@@ -28,6 +35,7 @@ connectionsApi.route(
 connectionsApi.route(
   {
     method: 'get',
+    operationId: 'getConnection',
     path: '/v1/connections/{id}',
     tags: ['Connections'],
     summary: 'Get a connection',
@@ -42,6 +50,7 @@ connectionsApi.route(
 connectionsApi.route(
   {
     method: 'delete',
+    operationId: 'deleteConnection',
     path: '/v1/connections/{id}',
     tags: ['Connections'],
     summary: 'Disconnect',
@@ -61,6 +70,7 @@ connectionsApi.route(
 connectionsApi.route(
   {
     method: 'post',
+    operationId: 'refreshConnection',
     path: '/v1/connections/{id}/refresh',
     tags: ['Connections'],
     summary: 'Refresh the access token now',
@@ -77,6 +87,7 @@ connectionsApi.route(
 connectionsApi.route(
   {
     method: 'get',
+    operationId: 'getAccessToken',
     path: '/v1/connections/{id}/token',
     tags: ['Connections'],
     summary: 'A fresh access token',
@@ -86,11 +97,21 @@ connectionsApi.route(
     responses: {
       200: {
         description: 'The token',
-        schema: z.object({
-          accessToken: z.string(),
-          tokenType: z.literal('bearer'),
-          expiresAt: z.nullable(z.string()),
-        }),
+        schema: named(
+          z.object({
+            accessToken: z.string(),
+            tokenType: z.literal('bearer'),
+            expiresAt: z.nullable(z.string()),
+          }),
+          'AccessToken',
+          {
+            example: {
+              accessToken: 'CJSP5qf1KhICAQEYs-gDIIGOBii1hQIyGQAf3xBKmlwHjX7OIpuIFEavB2-qYAGQsF4',
+              tokenType: 'bearer',
+              expiresAt: '2026-12-01T10:00:00.000Z',
+            },
+          },
+        ),
       },
     },
     errors: [404, 409, 429, 502, 503],

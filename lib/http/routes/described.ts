@@ -13,6 +13,7 @@ export const describedApi = new Api(new Hono<AppEnv>());
 describedApi
   .describe({
     method: 'get',
+    operationId: 'openConnectLink',
     path: '/connect/{sid}',
     tags: ['Browser flow'],
     summary: 'Open a connect link (the `connectUrl`)',
@@ -25,6 +26,7 @@ describedApi
   })
   .describe({
     method: 'get',
+    operationId: 'oauthCallback',
     path: '/oauth/callback',
     tags: ['Browser flow'],
     summary: 'Where the provider sends the browser back',
@@ -42,6 +44,7 @@ describedApi
 for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
   describedApi.describe({
     method,
+    operationId: `proxy${method[0].toUpperCase()}${method.slice(1)}`,
     path: '/v1/connections/{id}/proxy/{path}',
     tags: ['Proxy'],
     summary: "The provider's API with the connection's credentials",
@@ -56,6 +59,7 @@ for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
 describedApi
   .describe({
     method: 'get',
+    operationId: 'getHealth',
     path: '/healthz',
     tags: ['Service'],
     summary: 'Liveness',
@@ -64,6 +68,7 @@ describedApi
   })
   .describe({
     method: 'get',
+    operationId: 'getBrowserSdk',
     path: '/sdk/connect.js',
     tags: ['Service'],
     summary: 'The browser SDK (an ES module; types at /sdk/connect.d.ts)',
@@ -72,6 +77,7 @@ describedApi
   })
   .describe({
     method: 'get',
+    operationId: 'getAdminConsole',
     path: '/admin',
     tags: ['Service'],
     summary: 'The admin console (sign in with the admin key)',

@@ -17,23 +17,73 @@ import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
-import { doc, PathId } from '../schemas.js';
+import { doc, NextCursor, named, PathId } from '../schemas.js';
 
 const PathQuery = doc(z.string().check(z.maxLength(4096)), { example: '/data/users.avro' });
-const EntrySchema = z.object({
-  type: z.enum(['file', 'folder']),
-  id: z.string(),
-  name: z.string(),
-  path: z.string(),
-  size: z.optional(z.number()),
-  modifiedAt: z.optional(z.string()),
-  contentHash: doc(z.optional(z.string()), {
-    description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
+const EntrySchema = named(
+  z.object({
+    type: z.enum(['file', 'folder']),
+    id: z.string(),
+    name: z.string(),
+    path: z.string(),
+    size: z.optional(z.number()),
+    modifiedAt: z.optional(z.string()),
+    contentHash: doc(z.optional(z.string()), {
+      description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
+    }),
+    downloadable: doc(z.optional(z.literal(false)), {
+      description:
+        'Present (false) for files with no bytes of their own (Google Docs, Paper): downloading one answers 422.',
+    }),
   }),
-  downloadable: doc(z.optional(z.literal(false)), {
-    description:
-      'Present (false) for files with no bytes of their own (Google Docs, Paper): downloading one answers 422.',
+  'DropboxEntry',
+  {
+    description: 'A file or folder in the connected Dropbox.',
+    example: {
+      type: 'file',
+      id: 'id:a4ayc_80_OEAAAAAAAAAXw',
+      name: 'users.avro',
+      path: '/data/users.avro',
+      size: 1048576,
+      modifiedAt: '2026-12-01T09:30:00.000Z',
+      contentHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    },
+  },
+);
+const EntryPage = named(
+  z.object({ entries: z.array(EntrySchema), nextCursor: z.optional(NextCursor) }),
+  'DropboxEntryPage',
+);
+const TemporaryLink = named(
+  z.object({ link: z.string(), expiresAt: z.string(), size: z.optional(z.number()) }),
+  'DropboxTemporaryLink',
+);
+const AvroPage = named(
+  z.object({
+    schema: doc(z.unknown(), { description: "The file's Avro writer schema (JSON)" }),
+    rows: doc(z.array(z.unknown()), { description: 'Decoded rows (records as JSON objects)' }),
+    nextCursor: z.optional(NextCursor),
   }),
+  'AvroPage',
+  {
+    description: 'A page of rows decoded from an Avro object container file.',
+    example: {
+      schema: {
+        type: 'record',
+        name: 'User',
+        fields: [
+          { name: 'id', type: 'long' },
+          { name: 'name', type: 'string' },
+        ],
+      },
+      rows: [{ id: 1, name: 'Ada' }],
+      nextCursor: 'b:4:1024',
+    },
+  },
+);
+const AvroStreamLine = doc(z.unknown(), {
+  description:
+    'A line of the NDJSON stream: the first is `{"schema": …}`, then one decoded row a line; damage met mid-stream ends it with `{"error": {"code", "detail"}}`.',
 });
 const problems = [404, 409, 422, 429, 502, 503];
 
@@ -104,6 +154,7 @@ const client = (
 dropboxApi.route(
   {
     method: 'get',
+    operationId: 'listDropboxFiles',
     path: '/v1/connections/{id}/dropbox/files',
     tags: ['Dropbox'],
     summary: 'List a folder',
@@ -117,7 +168,7 @@ dropboxApi.route(
     responses: {
       200: {
         description: 'A page of entries',
-        schema: z.object({ entries: z.array(EntrySchema), nextCursor: z.optional(z.string()) }),
+        schema: EntryPage,
       },
     },
     errors: problems,
@@ -144,6 +195,7 @@ dropboxApi.route(
 dropboxApi.route(
   {
     method: 'get',
+    operationId: 'downloadDropboxFile',
     path: '/v1/connections/{id}/dropbox/content',
     tags: ['Dropbox'],
     summary: "Download a file's bytes",
@@ -157,11 +209,7 @@ dropboxApi.route(
         schema: z.string(),
         contentType: 'application/octet-stream',
         also: {
-          'application/json': z.object({
-            link: z.string(),
-            expiresAt: z.string(),
-            size: z.optional(z.number()),
-          }),
+          'application/json': TemporaryLink,
         },
       },
     },
@@ -213,6 +261,7 @@ dropboxApi.route(
 dropboxApi.route(
   {
     method: 'get',
+    operationId: 'readDropboxAvro',
     path: '/v1/connections/{id}/dropbox/avro',
     tags: ['Dropbox'],
     summary: 'Read an Avro data file as rows',
@@ -232,12 +281,8 @@ dropboxApi.route(
     responses: {
       200: {
         description: 'A page of rows (or an NDJSON stream of all rows)',
-        schema: z.object({
-          schema: z.unknown(),
-          rows: z.array(z.unknown()),
-          nextCursor: z.optional(z.string()),
-        }),
-        also: { 'application/x-ndjson': z.unknown() },
+        schema: AvroPage,
+        ndjson: AvroStreamLine,
       },
     },
     errors: problems,

@@ -7,27 +7,69 @@ import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
-import { doc, PathId } from '../schemas.js';
+import { doc, NextCursor, named, PathId } from '../schemas.js';
 
-const ColumnSchema = doc(z.object({ name: z.string(), label: z.string(), type: z.string() }), {
-  description:
-    'HubDB column types: TEXT, RICHTEXT, NUMBER, BOOLEAN (values 0/1 as HubSpot sends them), DATE and DATETIME (epoch milliseconds), SELECT and MULTISELECT (option objects `{id, name, type: "option"}`), URL, IMAGE (`{url, width, height}`), LOCATION (`{lat, long}`), CURRENCY, FOREIGN_ID, VIDEO. Cell values come out exactly as HubSpot sends them.',
-});
-const TableSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  label: z.string(),
-  rowCount: z.number(),
-  published: z.boolean(),
-  updatedAt: z.nullable(z.string()),
-  columns: z.array(ColumnSchema),
-});
-const RowSchema = z.object({
-  id: z.string(),
-  values: z.record(z.string(), z.unknown()),
-  createdAt: z.nullable(z.string()),
-  updatedAt: z.nullable(z.string()),
-});
+const ColumnSchema = named(
+  z.object({ name: z.string(), label: z.string(), type: z.string() }),
+  'HubdbColumn',
+  {
+    example: { name: 'price', label: 'Price', type: 'NUMBER' },
+    description:
+      'HubDB column types: TEXT, RICHTEXT, NUMBER, BOOLEAN (values 0/1 as HubSpot sends them), DATE and DATETIME (epoch milliseconds), SELECT and MULTISELECT (option objects `{id, name, type: "option"}`), URL, IMAGE (`{url, width, height}`), LOCATION (`{lat, long}`), CURRENCY, FOREIGN_ID, VIDEO. Cell values come out exactly as HubSpot sends them.',
+  },
+);
+const TableSchema = named(
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    label: z.string(),
+    rowCount: z.number(),
+    published: z.boolean(),
+    updatedAt: z.nullable(z.string()),
+    columns: z.array(ColumnSchema),
+  }),
+  'HubdbTable',
+  {
+    description: 'A HubDB table of the connected account.',
+    example: {
+      id: '5432100',
+      name: 'products',
+      label: 'Products',
+      rowCount: 2,
+      published: true,
+      updatedAt: '2026-12-01T09:30:00.000Z',
+      columns: [{ name: 'price', label: 'Price', type: 'NUMBER' }],
+    },
+  },
+);
+const RowSchema = named(
+  z.object({
+    id: z.string(),
+    values: doc(z.record(z.string(), z.unknown()), {
+      description: 'Cell values by column name, as HubSpot sends them',
+    }),
+    createdAt: z.nullable(z.string()),
+    updatedAt: z.nullable(z.string()),
+  }),
+  'HubdbRow',
+  {
+    description: 'A row of a HubDB table.',
+    example: {
+      id: '123456789',
+      values: { name: 'Blue shoe', price: 49 },
+      createdAt: '2026-12-01T09:30:00.000Z',
+      updatedAt: '2026-12-01T09:30:00.000Z',
+    },
+  },
+);
+const TablePage = named(
+  z.object({ tables: z.array(TableSchema), nextCursor: z.optional(NextCursor) }),
+  'HubdbTablePage',
+);
+const RowPage = named(
+  z.object({ rows: z.array(RowSchema), nextCursor: z.optional(NextCursor) }),
+  'HubdbRowPage',
+);
 
 const Table = doc(
   z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[A-Za-z0-9_-]+$/, 'a table id or name')),
@@ -40,7 +82,9 @@ const Cursor = z.optional(
   z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_=.-]*$/, 'a cursor from a previous page')),
 );
 const Limit = z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)));
-const Values = z.strictObject({ values: z.record(z.string().check(z.maxLength(200)), z.unknown()) });
+const Values = doc(z.strictObject({ values: z.record(z.string().check(z.maxLength(200)), z.unknown()) }), {
+  example: { values: { name: 'Blue shoe', price: 49 } },
+});
 const TableParams = z.object({ id: PathId, table: Table });
 const RowParams = z.object({ id: PathId, table: Table, rowId: RowId });
 const problems = [404, 409, 429, 502, 503];
@@ -62,6 +106,7 @@ const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof
 hubspotApi.route(
   {
     method: 'get',
+    operationId: 'listHubdbTables',
     path: '/v1/connections/{id}/hubdb/tables',
     tags: ['HubDB'],
     summary: 'List HubDB tables',
@@ -70,7 +115,7 @@ hubspotApi.route(
     responses: {
       200: {
         description: 'A page of tables',
-        schema: z.object({ tables: z.array(TableSchema), nextCursor: z.optional(z.string()) }),
+        schema: TablePage,
       },
     },
     errors: problems,
@@ -86,6 +131,7 @@ hubspotApi.route(
 hubspotApi.route(
   {
     method: 'get',
+    operationId: 'getHubdbTable',
     path: '/v1/connections/{id}/hubdb/tables/{table}',
     tags: ['HubDB'],
     summary: 'Get a HubDB table (by id or name)',
@@ -152,6 +198,7 @@ function rowQuery(url: string): { query: URLSearchParams; cursor?: string } {
 hubspotApi.route(
   {
     method: 'get',
+    operationId: 'getHubdbRows',
     path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
     tags: ['HubDB'],
     summary: 'List rows',
@@ -168,8 +215,8 @@ hubspotApi.route(
     responses: {
       200: {
         description: 'A page of rows (or an NDJSON stream of all rows)',
-        schema: z.object({ rows: z.array(RowSchema), nextCursor: z.optional(z.string()) }),
-        also: { 'application/x-ndjson': RowSchema },
+        schema: RowPage,
+        ndjson: RowSchema,
       },
     },
     errors: problems,
@@ -203,6 +250,7 @@ hubspotApi.route(
 hubspotApi.route(
   {
     method: 'get',
+    operationId: 'getHubdbRow',
     path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Get a row',
@@ -219,6 +267,7 @@ hubspotApi.route(
 hubspotApi.route(
   {
     method: 'post',
+    operationId: 'createHubdbRow',
     path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
     tags: ['HubDB'],
     summary: 'Add a draft row',
@@ -237,6 +286,7 @@ hubspotApi.route(
 hubspotApi.route(
   {
     method: 'patch',
+    operationId: 'updateHubdbRow',
     path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Update a draft row',
@@ -254,6 +304,7 @@ hubspotApi.route(
 hubspotApi.route(
   {
     method: 'delete',
+    operationId: 'deleteHubdbRow',
     path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Delete a draft row',
@@ -270,6 +321,7 @@ hubspotApi.route(
 hubspotApi.route(
   {
     method: 'post',
+    operationId: 'publishHubdbTable',
     path: '/v1/connections/{id}/hubdb/tables/{table}/publish',
     tags: ['HubDB'],
     summary: 'Publish the draft table',

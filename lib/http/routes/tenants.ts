@@ -11,6 +11,8 @@ import {
   ConnectionListQuery,
   ConnectionPage,
   doc,
+  NextCursor,
+  named,
   PageQuery,
   PathId,
   ProviderSchema,
@@ -44,12 +46,16 @@ const AppBody = z.strictObject({
       "Scopes the user may decline (HubSpot's `optional_scope`); `scopes` are then exactly the app's required scopes.",
   }),
 });
-const AppAnswer = z.object({
-  provider: ProviderSchema,
-  clientId: z.string(),
-  scopes: z.optional(z.array(z.string())),
-  optionalScopes: z.optional(z.array(z.string())),
-});
+const AppAnswer = named(
+  z.object({
+    provider: ProviderSchema,
+    clientId: z.string(),
+    scopes: z.optional(z.array(z.string())),
+    optionalScopes: z.optional(z.array(z.string())),
+  }),
+  'TenantApp',
+  { description: "A tenant's own OAuth app (its secret is never returned)." },
+);
 const AppParams = z.object({ tenantId: PathId, provider: ProviderSchema });
 const KeyParams = z.object({ tenantId: PathId, keyId: PathId });
 
@@ -59,6 +65,7 @@ export const tenantsApi = new Api(tenantsRoutes);
 tenantsApi.route(
   {
     method: 'post',
+    operationId: 'createTenant',
     path: '/v1/tenants',
     tags: ['Admin'],
     summary: 'Create a tenant',
@@ -68,12 +75,15 @@ tenantsApi.route(
     responses: {
       201: {
         description: 'Created',
-        schema: z.object({
-          tenant: TenantSchema,
-          apiKey: z.string(),
-          apiKeyId: z.string(),
-          webhookSecret: z.string(),
-        }),
+        schema: named(
+          z.object({
+            tenant: TenantSchema,
+            apiKey: doc(z.string(), { example: 'ptk_3v9x2k8m1q4w6e7r5t2y9u8i' }),
+            apiKeyId: doc(z.string(), { example: 'key_5n2b8v1c' }),
+            webhookSecret: doc(z.string(), { example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+          }),
+          'CreatedTenant',
+        ),
       },
     },
     errors: [413, 415],
@@ -89,6 +99,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'get',
+    operationId: 'listTenants',
     path: '/v1/tenants',
     tags: ['Admin'],
     summary: 'List tenants',
@@ -96,7 +107,10 @@ tenantsApi.route(
     responses: {
       200: {
         description: 'A page of tenants',
-        schema: z.object({ tenants: z.array(TenantSchema), nextCursor: z.optional(z.string()) }),
+        schema: named(
+          z.object({ tenants: z.array(TenantSchema), nextCursor: z.optional(NextCursor) }),
+          'TenantPage',
+        ),
       },
     },
   },
@@ -106,6 +120,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'get',
+    operationId: 'getTenant',
     path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Get a tenant',
@@ -119,6 +134,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'patch',
+    operationId: 'updateTenant',
     path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Update a tenant',
@@ -139,13 +155,17 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'post',
+    operationId: 'createTenantApiKey',
     path: '/v1/tenants/{tenantId}/api-keys',
     tags: ['Admin'],
     summary: 'Add a tenant API key',
     description: 'The key (`ptk_…`) is shown only in this answer; Portico keeps only its hash.',
     params: TenantIdParams,
     responses: {
-      201: { description: 'The new key', schema: z.object({ id: z.string(), apiKey: z.string() }) },
+      201: {
+        description: 'The new key',
+        schema: named(z.object({ id: z.string(), apiKey: z.string() }), 'TenantApiKey'),
+      },
     },
     errors: [404, 409],
   },
@@ -158,6 +178,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'delete',
+    operationId: 'deleteTenantApiKey',
     path: '/v1/tenants/{tenantId}/api-keys/{keyId}',
     tags: ['Admin'],
     summary: 'Delete a tenant API key',
@@ -175,6 +196,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'put',
+    operationId: 'putTenantApp',
     path: '/v1/tenants/{tenantId}/apps/{provider}',
     tags: ['Admin'],
     summary: "Use the tenant's own OAuth app",
@@ -204,6 +226,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'delete',
+    operationId: 'deleteTenantApp',
     path: '/v1/tenants/{tenantId}/apps/{provider}',
     tags: ['Admin'],
     summary: "Return to the platform's OAuth app",
@@ -223,6 +246,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'delete',
+    operationId: 'revokeTenant',
     path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Revoke a tenant',
@@ -232,11 +256,14 @@ tenantsApi.route(
     responses: {
       200: {
         description: 'Revoked',
-        schema: z.object({
-          tenantId: z.string(),
-          status: z.literal('revoked'),
-          connections: z.object({ revoked: z.number(), failed: z.number() }),
-        }),
+        schema: named(
+          z.object({
+            tenantId: z.string(),
+            status: z.literal('revoked'),
+            connections: z.object({ revoked: z.number(), failed: z.number() }),
+          }),
+          'TenantRevocation',
+        ),
       },
     },
     errors: [404],
@@ -255,13 +282,19 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'post',
+    operationId: 'rotateWebhookSecret',
     path: '/v1/tenants/{tenantId}/webhook-secret',
     tags: ['Admin'],
     summary: "Rotate the tenant's webhook signing secret",
     description:
       'The new secret (`whsec_…`) is shown only in this answer and signs every delivery from now on.',
     params: TenantIdParams,
-    responses: { 201: { description: 'The new secret', schema: z.object({ webhookSecret: z.string() }) } },
+    responses: {
+      201: {
+        description: 'The new secret',
+        schema: named(z.object({ webhookSecret: z.string() }), 'WebhookSecret'),
+      },
+    },
     errors: [404, 409],
   },
   async (c, { params }) => {
@@ -275,6 +308,7 @@ tenantsApi.route(
 tenantsApi.route(
   {
     method: 'get',
+    operationId: 'listTenantConnections',
     path: '/v1/tenants/{tenantId}/connections',
     tags: ['Admin'],
     summary: "List a tenant's connections",

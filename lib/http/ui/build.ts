@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { apiReference } from '../apis.js';
+import { apiDocument } from '../apis.js';
 import { AdminPage } from './admin/page.js';
 import { asset } from './assets.js';
 import {
@@ -12,6 +12,7 @@ import {
   type StaticContent,
   type StaticContentSource,
 } from './content.js';
+import { docsContent } from './docs/page.js';
 import { renderPage } from './layout.js';
 import { adminCss } from './styles.js';
 
@@ -87,7 +88,8 @@ export async function buildStaticContent(): Promise<StaticContent> {
   ]);
   const adminScriptAsset = asset(assetPaths.adminScript, js, adminScript);
   const adminStyles = asset(assetPaths.adminStyles, 'text/css; charset=utf-8', adminCss);
-  const { openapi, html, csp } = apiReference();
+  const openapi = apiDocument();
+  const docs = await docsContent();
   return {
     format: STATIC_CONTENT_FORMAT,
     adminPage: await renderPage(AdminPage({ stylesheet: adminStyles.url, script: adminScriptAsset.url })),
@@ -96,7 +98,7 @@ export async function buildStaticContent(): Promise<StaticContent> {
     sdkScript: asset(assetPaths.sdkScript, js, sdkScript),
     sdkTypes: asset(assetPaths.sdkTypes, 'application/typescript; charset=utf-8', sdkTypes),
     openapi: JSON.stringify(openapi),
-    docs: { html, csp },
+    docs,
   };
 }
 

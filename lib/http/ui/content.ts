@@ -21,11 +21,11 @@ export interface StaticContent {
   sdkTypes: Asset;
   /** `GET /openapi.json`, as sent. */
   openapi: string;
-  /** `GET /docs` and the Content-Security-Policy that lets its one stylesheet through. */
-  docs: { html: string; csp: string };
+  /** `GET /docs`, its Content-Security-Policy, its renderer (Scalar's standalone bundle) and the script that starts it. */
+  docs: { html: string; csp: string; script: Asset; boot: Asset };
 }
 
-export const STATIC_CONTENT_FORMAT = 1;
+export const STATIC_CONTENT_FORMAT = 2;
 
 /** Where each asset is served; the routes are registered before the content is loaded. */
 export const assetPaths = {
@@ -33,6 +33,8 @@ export const assetPaths = {
   adminStyles: '/admin/app.css',
   sdkScript: '/sdk/connect.js',
   sdkTypes: '/sdk/connect.d.ts',
+  docsScript: '/docs/scalar.js',
+  docsBoot: '/docs/boot.js',
 } as const;
 
 /** Answers the content; called per request, so it must cache. */
