@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // @portico/node (packages/node) is built from the OpenAPI document before any test imports it.
+    globalSetup: ['test/setup/build-sdk.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -367,15 +367,15 @@ export function openApiDocument(apis: Api[], spec: DocumentSpec): Json {
       const content: Record<string, Json> = {};
       if (r.schema) {
         const schema = components.convert(r.schema, 'output');
-        const type = r.contentType ?? 'application/json';
-        content[type] = { schema };
-        if (!mainExampleSet && status.startsWith('2') && type === 'application/json') {
-          content[type].example = components.example(schema);
-          mainExampleSet = true;
-        }
+        content[r.contentType ?? 'application/json'] = { schema };
       }
       for (const [type, s] of Object.entries(r.also ?? {}))
         content[type] = s ? { schema: components.convert(s, 'output') } : {};
+      const json = content['application/json'];
+      if (!mainExampleSet && status.startsWith('2') && json?.schema) {
+        json.example = components.example(json.schema as Json);
+        mainExampleSet = true;
+      }
       if (r.ndjson)
         ndjson = {
           mediaType: 'application/x-ndjson',
