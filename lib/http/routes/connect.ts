@@ -14,16 +14,21 @@ const Scope = z
   .check(z.regex(/^[\x21-\x7e]+$/, 'scope names are printable ASCII without spaces'), z.maxLength(200));
 const SessionParams = z.object({ id: doc(PathId, { example: 'cs_4k9x2m7q1w3e5r7t' }) });
 
-const CreateSessionBody = z.strictObject({
-  provider: ProviderSchema,
-  endUserId: EndUserId,
-  returnUrl: doc(z.optional(ReturnUrlSchema), {
-    description: "Where the browser goes afterwards; must be under one of the tenant's returnUrls.",
+const CreateSessionBody = doc(
+  z.strictObject({
+    provider: ProviderSchema,
+    endUserId: EndUserId,
+    returnUrl: doc(z.optional(ReturnUrlSchema), {
+      description: "Where the browser goes afterwards; must be under one of the tenant's returnUrls.",
+    }),
+    scopes: doc(z.optional(z.array(Scope).check(z.minLength(1), z.maxLength(100))), {
+      description: "Replace the app's default scopes for this session.",
+    }),
   }),
-  scopes: doc(z.optional(z.array(Scope).check(z.minLength(1), z.maxLength(100))), {
-    description: "Replace the app's default scopes for this session.",
-  }),
-});
+  {
+    example: { provider: 'hubspot', endUserId: 'user_42', returnUrl: 'https://app.example.com/integrations' },
+  },
+);
 const ConnectSessionSchema = named(
   z.object({ id: z.string(), connectUrl: z.string(), expiresAt: z.string() }),
   'ConnectSession',
@@ -38,28 +43,41 @@ const ConnectSessionSchema = named(
   },
 );
 
-const ImportBody = z.strictObject({
-  provider: ProviderSchema,
-  endUserId: EndUserId,
-  credentials: z.discriminatedUnion('type', [
-    z.strictObject({
-      type: z.literal('oauth2'),
-      refreshToken: z.string().check(z.minLength(1), z.maxLength(4096)),
-      accessToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
-      expiresAt: z.optional(z.iso.datetime()),
-    }),
-    z.strictObject({
-      type: z.literal('private_app'),
-      // The provider checks the token's shape and then the token itself (HubSpot: account-info).
-      token: doc(
-        z
-          .string()
-          .check(z.minLength(16), z.maxLength(512), z.regex(/^[\x21-\x7e]+$/, 'a token of printable ASCII')),
-        { description: 'A HubSpot private-app token (`pat-na1-…`, `pat-eu1-…`) or service key' },
-      ),
-    }),
-  ]),
-});
+const ImportBody = doc(
+  z.strictObject({
+    provider: ProviderSchema,
+    endUserId: EndUserId,
+    credentials: z.discriminatedUnion('type', [
+      z.strictObject({
+        type: z.literal('oauth2'),
+        refreshToken: z.string().check(z.minLength(1), z.maxLength(4096)),
+        accessToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+        expiresAt: z.optional(z.iso.datetime()),
+      }),
+      z.strictObject({
+        type: z.literal('private_app'),
+        // The provider checks the token's shape and then the token itself (HubSpot: account-info).
+        token: doc(
+          z
+            .string()
+            .check(
+              z.minLength(16),
+              z.maxLength(512),
+              z.regex(/^[\x21-\x7e]+$/, 'a token of printable ASCII'),
+            ),
+          { description: 'A HubSpot private-app token (`pat-na1-…`, `pat-eu1-…`) or service key' },
+        ),
+      }),
+    ]),
+  }),
+  {
+    example: {
+      provider: 'dropbox',
+      endUserId: 'user_42',
+      credentials: { type: 'oauth2', refreshToken: 'a-refresh-token-from-elsewhere' },
+    },
+  },
+);
 
 export const connectRoutes = new Hono<AppEnv>();
 export const connectApi = new Api(connectRoutes);

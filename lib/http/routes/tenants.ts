@@ -27,25 +27,46 @@ const Scope = z
   .string()
   .check(z.regex(/^[\x21-\x7e]+$/, 'scope names are printable ASCII without spaces'), z.maxLength(200));
 
-const CreateTenantBody = z.strictObject({
-  name: Name,
-  returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
-  webhookUrl: z.optional(WebhookUrlSchema),
-});
-const PatchTenantBody = z.strictObject({
-  name: z.optional(Name),
-  returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
-  webhookUrl: z.optional(z.nullable(WebhookUrlSchema)),
-});
-const AppBody = z.strictObject({
-  clientId: z.string().check(z.minLength(1), z.maxLength(500)),
-  clientSecret: z.string().check(z.minLength(1), z.maxLength(2000)),
-  scopes: z.optional(z.array(Scope).check(z.maxLength(100))),
-  optionalScopes: doc(z.optional(z.array(Scope).check(z.maxLength(100))), {
-    description:
-      "Scopes the user may decline (HubSpot's `optional_scope`); `scopes` are then exactly the app's required scopes.",
+const CreateTenantBody = doc(
+  z.strictObject({
+    name: Name,
+    returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
+    webhookUrl: z.optional(WebhookUrlSchema),
   }),
-});
+  {
+    example: {
+      name: 'Acme',
+      returnUrls: ['https://app.example.com/integrations'],
+      webhookUrl: 'https://app.example.com/hooks/portico',
+    },
+  },
+);
+const PatchTenantBody = doc(
+  z.strictObject({
+    name: z.optional(Name),
+    returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
+    webhookUrl: z.optional(z.nullable(WebhookUrlSchema)),
+  }),
+  { example: { name: 'Acme Inc.' } },
+);
+const AppBody = doc(
+  z.strictObject({
+    clientId: z.string().check(z.minLength(1), z.maxLength(500)),
+    clientSecret: z.string().check(z.minLength(1), z.maxLength(2000)),
+    scopes: z.optional(z.array(Scope).check(z.maxLength(100))),
+    optionalScopes: doc(z.optional(z.array(Scope).check(z.maxLength(100))), {
+      description:
+        "Scopes the user may decline (HubSpot's `optional_scope`); `scopes` are then exactly the app's required scopes.",
+    }),
+  }),
+  {
+    example: {
+      clientId: '5f0c3e2a-8d1b-4c6e-9a7f-2b4d6e8f0a1c',
+      clientSecret: 'your-app-secret',
+      scopes: ['oauth', 'hubdb'],
+    },
+  },
+);
 const AppAnswer = named(
   z.object({
     provider: ProviderSchema,
