@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { originHeaderName } from '../config.js';
 import { PorticoError } from '../errors.js';
+import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv } from './context.js';
@@ -45,6 +47,19 @@ export function createApp(services: Services, options: AppOptions) {
   const log = services.log;
 
   app.use('*', requestId({ headerName: 'x-request-id', limitLength: 64 }));
+  const { originSecret } = services.config;
+  if (originSecret) {
+    // Behind CloudFront: a request that went around the domain to the function URL is refused.
+    app.use('*', async (c, next) => {
+      if (!safeEqual(c.req.header(originHeaderName) ?? '', originSecret)) {
+        return problemResponse(
+          new PorticoError('forbidden', `Call this service at ${services.config.publicUrl}.`),
+          c.get('requestId'),
+        );
+      }
+      return next();
+    });
+  }
   app.use('*', async (c, next) => {
     c.set('services', services);
     const started = performance.now();
