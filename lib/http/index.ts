@@ -25,7 +25,7 @@ export interface AppOptions {
   /**
    * The admin console's, the browser SDK's and the API reference's build-time content: a
    * `static.json` beside the Lambda bundle (`staticContentFile`), built in process elsewhere
-   * (`builtStaticContent` from lib/ui/build.ts).
+   * (`builtStaticContent` from lib/http/ui/build.ts).
    */
   content: StaticContentSource;
   /** Extra sub-apps mounted before the not-found handler (the local sandbox and demo page). */
