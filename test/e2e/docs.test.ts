@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium)('API reference in a browser', () => {
 
   it('renders every tag and the operations, with curl and SDK samples', async () => {
     await page.waitForSelector('text=Portico API', { timeout: 30_000 });
-    const text = await page.evaluate(() => document.body.innerText);
+    const text = await page.evaluate(() => document.body.textContent ?? '');
     for (const tag of ['Connections', 'HubDB', 'Dropbox', 'Admin', 'Webhooks', 'Models'])
       expect(text).toContain(tag);
     // A link straight to one operation (the sidebar's own anchors).
