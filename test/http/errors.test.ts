@@ -107,10 +107,19 @@ describe('system routes', () => {
     expect(docs.status).toBe(200);
     const csp = docs.headers.get('content-security-policy')!;
     expect(csp).toContain("default-src 'none'");
-    // Its own policy (its stylesheet's hash), not the connect flow pages' one.
-    expect(csp).toMatch(/style-src 'sha256-/);
-    expect(csp).not.toContain('script-src');
-    expect(await docs.text()).toContain('/v1/tenants/{tenantId}/apps/{provider}');
+    // Its own policy (scripts from here only; the renderer's inline styles), not the connect flow pages' one.
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self' 'unsafe-inline'");
+    const html = await docs.text();
+    const scripts = [...html.matchAll(/<script src="([^"]+)"><\/script>/g)].map((m) => m[1]);
+    expect(scripts).toHaveLength(2);
+    expect(html).not.toMatch(/<script>/);
+    for (const src of scripts) {
+      const asset = await t.call('GET', src);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toContain('javascript');
+      expect(asset.headers.get('cache-control')).toContain('immutable');
+    }
   });
   it('sets request ids and secure headers', async () => {
     const res = await t.call('GET', '/healthz');
