@@ -144,11 +144,11 @@ export const ConnectionSchema = named(
     description: "An end user's grant at a provider, kept encrypted and fresh (never contains a token).",
     example: {
       id: 'conn_7w2k9x4m1q3e5r8t',
-      provider: 'hubspot',
+      provider: providerNames[0],
       endUserId: 'user_42',
       authScheme: 'oauth2',
       status: 'active',
-      account: { id: '7654321', name: 'acme.hubspot.com', hublet: 'na1' },
+      account: { id: '7654321', name: 'Acme' },
       scopes: ['oauth', 'hubdb'],
       expiresAt: '2026-12-01T10:00:00.000Z',
       createdAt: at,
