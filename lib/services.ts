@@ -6,6 +6,7 @@ import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { ConnectFlows, SigningKey } from './oauth/index.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
+import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
 import { readWrappedKey, tenantKey } from './store/items.js';
 import { grantApp, Tenants } from './tenants/index.js';
@@ -23,6 +24,7 @@ export interface Services {
   connections: Connections;
   flows: ConnectFlows;
   outbox: Outbox;
+  stats: Stats;
   log: Logger;
 }
 
@@ -63,6 +65,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const audit = new Audit(db);
   const tenants = new Tenants({ db, vault, audit });
   const providers = createProviders(config);
+  const stats = new Stats({ db, now: overrides.clock?.now });
   const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
   const connections = new Connections({
     db,
@@ -72,6 +75,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     grantApp: grantApp(config),
     log,
     events: overrides.events ?? outbox,
+    stats,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
     itemCacheMs: config.connectionCacheMs,
     now: overrides.clock?.now,
@@ -86,5 +90,5 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     config,
     signingKey: new SigningKey(db, vault, config.signingKey),
   });
-  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox };
+  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, stats };
 }

@@ -80,7 +80,12 @@ export function createApp(services: Services, options: AppOptions) {
   app.route('/', adminAuditRoutes);
 
   // Everything else under /v1 belongs to one tenant.
-  const tenantAuth = requireTenant(authenticate);
+  const tenantAuth = requireTenant(
+    authenticate,
+    undefined,
+    (path) =>
+      allowedMethods(app.routes, path).length > 0 || /^\/v1\/connections\/[^/]+\/proxy(\/|$)/.test(path),
+  );
   app.use('/v1/*', async (c, next) => {
     if (c.get('principal')) return next();
     return tenantAuth(c, next);
