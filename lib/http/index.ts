@@ -14,7 +14,9 @@ import { dropboxRoutes } from './routes/dropbox.js';
 import { hubspotRoutes } from './routes/hubdb.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
+import { adminStatsRoutes, statsRoutes } from './routes/stats.js';
 import { tenantsRoutes } from './routes/tenants.js';
+import { adminWebhookRoutes, tenantWebhookRoutes } from './routes/webhooks.js';
 import { securityHeaders } from './security.js';
 import { type StaticContentSource, uiRoutes } from './ui/index.js';
 
@@ -78,6 +80,15 @@ export function createApp(services: Services, options: AppOptions) {
   app.use('/v1/tenants/*', requireAdmin(authenticate));
   app.route('/', tenantsRoutes);
   app.route('/', adminAuditRoutes);
+  app.route('/', adminWebhookRoutes);
+  app.route('/', adminStatsRoutes);
+
+  // The stats route answers the admin too (every tenant's counters together).
+  app.use('/v1/stats', async (c, next) => {
+    const p = await authenticate(c.req.header('authorization'));
+    if (p?.kind === 'admin') c.set('principal', p);
+    await next();
+  });
 
   // Everything else under /v1 belongs to one tenant.
   const tenantAuth = requireTenant(
@@ -91,6 +102,8 @@ export function createApp(services: Services, options: AppOptions) {
     return tenantAuth(c, next);
   });
   app.route('/', tenantAuditRoutes);
+  app.route('/', tenantWebhookRoutes);
+  app.route('/', statsRoutes);
   app.route('/', connectRoutes);
   app.route('/', connectionsRoutes);
   app.route('/', hubspotRoutes);

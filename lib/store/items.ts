@@ -118,15 +118,21 @@ export function apiKeyRefItem(r: ApiKeyRefRecord): Item {
   };
 }
 
+export function readApiKeyRef(item: Item): Omit<ApiKeyRefRecord, 'tenantId'> {
+  const f = fields(item, 'API key reference');
+  return { id: f.string('id'), hash: f.string('hash'), createdAt: f.string('createdAt') };
+}
+
 export function readApiKeyHash(item: Item): string {
   return fields(item, 'API key reference').string('hash');
 }
 
 // ---- tenant app (TENANT#<tid> / APP#<provider>) -----------------------------------------------
 
+export const tenantAppPrefix = 'APP#';
 export const tenantAppKey = (tenantId: string, provider: string): Key => ({
   pk: tenantPk(tenantId),
-  sk: `APP#${provider}`,
+  sk: `${tenantAppPrefix}${provider}`,
 });
 
 export type TenantAppRecord = {
