@@ -90,8 +90,8 @@ export interface NewGrant {
  * its copy from the read cache; every change is audited and emitted as an event.
  */
 export class ConnectionStore {
-  /** When this process last wrote each connection's `lastUsedAt` (bounded). */
-  private readonly touched = new Map<string, number>();
+  /** Connections whose `lastUsedAt` this process is writing now. */
+  private readonly touching = new Set<string>();
   constructor(private readonly deps: ConnectionStoreDeps) {}
 
   /**
@@ -271,11 +271,10 @@ export class ConnectionStore {
     const now = this.deps.now();
     const cutoff = new Date(now - lastUsedGranularityMs).toISOString();
     if (c.lastUsedAt && c.lastUsedAt > cutoff) return;
+    // One write at a time per connection in this process; across processes the condition decides.
     const key = `${c.tenantId}/${c.id}`;
-    const last = this.touched.get(key) ?? 0;
-    if (now - last < lastUsedGranularityMs) return;
-    this.touched.set(key, now);
-    if (this.touched.size > 10_000) this.touched.delete(this.touched.keys().next().value as string);
+    if (this.touching.has(key)) return;
+    this.touching.add(key);
     const { pk, sk } = connKey(c.tenantId, c.id);
     try {
       await this.deps.db.update(
@@ -291,6 +290,8 @@ export class ConnectionStore {
       this.deps.cache.forget(c.tenantId, c.id);
     } catch {
       // Another process wrote it this minute, or the store is busy: lastUsedAt is coarse by design.
+    } finally {
+      this.touching.delete(key);
     }
   }
 
