@@ -104,6 +104,16 @@ export class Connections {
     return this.store.get(tenantId, id);
   }
 
+  /**
+   * Records the root namespace a Dropbox team-space member's calls must name, after the provider
+   * re-read it (a refused root). `undefined` removes it. No version bump: it races nothing.
+   */
+  async setRootNamespace(tenantId: string, id: string, rootNamespaceId: string | undefined): Promise<void> {
+    const current = await this.store.getItem(tenantId, id);
+    if (current.rootNamespaceId === rootNamespaceId) return;
+    await this.store.update(current, { rootNamespaceId });
+  }
+
   /** A page of the tenant's connections, each filter answered from an index (see `ConnectionStore.list`). */
   list(
     tenantId: string,

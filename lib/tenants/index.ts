@@ -38,6 +38,7 @@ export interface TenantApp {
   provider: ProviderName;
   clientId: string;
   scopes?: string[];
+  optionalScopes?: string[];
   updatedAt: string;
 }
 
@@ -272,7 +273,7 @@ export class Tenants {
   async setApp(
     tenantId: string,
     provider: ProviderName,
-    input: { clientId: string; clientSecret: string; scopes?: string[] },
+    input: { clientId: string; clientSecret: string; scopes?: string[]; optionalScopes?: string[] },
     actor: string,
   ): Promise<TenantApp> {
     await this.requireActive(tenantId);
@@ -285,6 +286,7 @@ export class Tenants {
           clientId: input.clientId,
           clientSecret,
           scopes: input.scopes,
+          optionalScopes: input.optionalScopes,
           updatedAt,
         }),
       );
@@ -292,6 +294,7 @@ export class Tenants {
         provider,
         clientId: input.clientId,
         ...(input.scopes ? { scopes: input.scopes } : {}),
+        ...(input.optionalScopes ? { optionalScopes: input.optionalScopes } : {}),
         updatedAt,
       };
     });
@@ -310,7 +313,9 @@ export class Tenants {
   async getApp(
     tenantId: string,
     provider: ProviderName,
-  ): Promise<{ clientId: string; clientSecret: string; scopes?: string[] } | undefined> {
+  ): Promise<
+    { clientId: string; clientSecret: string; scopes?: string[]; optionalScopes?: string[] } | undefined
+  > {
     const { pk, sk } = tenantAppKey(tenantId, provider);
     const item = await this.db.get(pk, sk);
     if (!item) return undefined;
@@ -319,6 +324,7 @@ export class Tenants {
       clientId: app.clientId,
       clientSecret: await this.vault.openString(tenantId, `app:${provider}`, app.clientSecret),
       scopes: app.scopes,
+      optionalScopes: app.optionalScopes,
     };
   }
 

@@ -113,11 +113,11 @@ function pathValue(name: string, method: string, template: string) {
     rowId: ['1', '99999999999'],
     keyId: ['key_00000000'],
     rest: [
-      'cms/v3/hubdb/tables',
-      'cms/v3/hubdb/tables/products/rows',
+      'cms/hubdb/2026-03/tables',
+      'cms/hubdb/2026-03/tables/products/rows',
       '2/files/list_folder',
       'content/2/files/download',
-      'account-info/v3/details',
+      'account-info/2026-03/details',
     ],
   };
   const other = [
@@ -376,7 +376,7 @@ async function checkAnswer(sent: Sent & { template: string }) {
 
   const proxied =
     sent.template.includes('/proxy/') && res.headers.get('content-type') !== 'application/problem+json';
-  if (proxied) return; // the provider's own answer, passed through unchanged (API.md, "Proxy")
+  if (proxied) return; // the provider's own answer, passed through unchanged (docs/api.md, "Proxy")
   expect(res.status, `${where} -> ${bodyText.slice(0, 300)}`).toBeLessThan(500);
   if (res.status < 400 || sent.method === 'HEAD') return;
   if (isBrowserRoute(sent.template) && (res.headers.get('content-type') ?? '').startsWith('text/html'))
