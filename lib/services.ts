@@ -4,13 +4,14 @@ import type { Config, ProviderName } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import { type Metrics, noMetrics } from './metrics.js';
 import { ConnectFlows, SigningKey } from './oauth/index.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
 import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
 import { readWrappedKey, tenantKey } from './store/items.js';
 import { grantApp, Tenants } from './tenants/index.js';
-import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
+import { countedKeyWrapper, type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import { Outbox } from './webhooks/index.js';
 
 /** Everything the routes, the Lambda functions and the local server need, built once per process. */
@@ -25,6 +26,8 @@ export interface Services {
   flows: ConnectFlows;
   outbox: Outbox;
   stats: Stats;
+  /** CloudWatch embedded-metric lines in Lambda (lib/metrics.ts); nothing locally. */
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -34,6 +37,8 @@ export interface ServiceOverrides {
   keyWrapper?: KeyWrapper;
   kmsClient?: KMSClient;
   events?: EventSink;
+  /** Where metrics go (the API function: batched EMF lines); default nowhere. */
+  metrics?: Metrics;
   /** Refresh lease length (tests shorten it). */
   leaseMs?: number;
   /** The connections' clock and wait between looks at a refresh lease (tests pass a virtual one). */
@@ -54,6 +59,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     else if (config.localMasterKey) wrapper = localKeyWrapper(config.localMasterKey);
     else throw new ConfigError('KMS_KEY_ID', 'is required when no LOCAL_MASTER_KEY is available');
   }
+  const metrics = overrides.metrics ?? noMetrics;
+  if (wrapper.kind === 'kms') wrapper = countedKeyWrapper(wrapper, () => metrics.count({ KmsCalls: 1 }));
   const vault = new Vault({
     wrapper,
     loadWrappedKey: async (tenantId) => {
@@ -76,6 +83,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     log,
     events: overrides.events ?? outbox,
     stats,
+    metrics,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
     itemCacheMs: config.connectionCacheMs,
     now: overrides.clock?.now,
@@ -90,5 +98,5 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     config,
     signingKey: new SigningKey(db, vault, config.signingKey),
   });
-  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, stats };
+  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, stats, metrics };
 }

@@ -2,6 +2,7 @@ import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
 import { codeOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { type Metrics, noMetrics } from '../metrics.js';
 import type { ProviderOAuth } from '../providers/index.js';
 import { noStats } from '../stats/index.js';
 import type { Db } from '../store/db.js';
@@ -31,6 +32,8 @@ export interface ConnectionsDeps {
   events?: EventSink;
   /** Counters and connection counts (lib/stats); default: none kept. */
   stats?: ConnectionStats;
+  /** Token reads, data calls, provider latency and errors, refreshes (lib/metrics.ts); default none. */
+  metrics?: Metrics;
   now?: () => number;
   /** How long a refresh lease is held before others may take over. Default 30 s. */
   leaseMs?: number;
@@ -51,18 +54,21 @@ export class Connections {
   private readonly store: ConnectionStore;
   private readonly refresher: TokenRefresher;
   private readonly stats: ConnectionStats;
+  private readonly metrics: Metrics;
 
   constructor(deps: ConnectionsDeps) {
     const now = deps.now ?? Date.now;
     this.events = deps.events ?? noEvents;
     this.cache = new RecentConnections(deps.itemCacheMs ?? 1000, now);
     this.stats = deps.stats ?? noStats;
+    this.metrics = deps.metrics ?? noMetrics;
     const shared = {
       audit: deps.audit,
       events: this.events,
       providers: deps.providers,
       grantApp: deps.grantApp,
       stats: deps.stats ?? noStats,
+      metrics: deps.metrics ?? noMetrics,
     };
     this.store = new ConnectionStore({ ...shared, db: deps.db, vault: deps.vault, cache: this.cache, now });
     this.refresher = new TokenRefresher({
@@ -135,6 +141,7 @@ export class Connections {
     if (options.force) return this.refresher.accessToken(c, options);
     // A token read by the tenant: counted, and it marks the connection used.
     this.stats.count(tenantId, 'tokenReads');
+    this.metrics.count({ TokenReads: 1 });
     const [token] = await Promise.all([this.refresher.accessToken(c, options), this.store.touch(c)]);
     return token;
   }

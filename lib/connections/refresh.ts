@@ -25,7 +25,7 @@ import { type ConnectionStore, type ConnectionStoreDeps, dueIndex, sameVersion }
 export interface TokenRefresherDeps
   extends Pick<
     ConnectionStoreDeps,
-    'audit' | 'events' | 'providers' | 'grantApp' | 'cache' | 'now' | 'stats'
+    'audit' | 'events' | 'providers' | 'grantApp' | 'cache' | 'now' | 'stats' | 'metrics'
   > {
   store: ConnectionStore;
   log: Logger;
@@ -179,6 +179,7 @@ export class TokenRefresher {
       const at = new Date(now()).toISOString();
       const failures = (c.refreshFailures ?? 0) + 1;
       this.deps.stats.count(tenantId, 'refreshFailures');
+      this.deps.metrics.count({ RefreshFailures: 1 });
       if (err instanceof InvalidGrantError) {
         const dead = await store.update(
           c,
@@ -268,6 +269,7 @@ export class TokenRefresher {
       ours,
     );
     this.deps.stats.count(tenantId, 'refreshes');
+    this.deps.metrics.count({ Refreshes: 1 });
     if ((c.refreshFailures ?? 0) >= refreshFailedAfter) {
       await this.deps.events
         .emit(tenantId, 'connection.recovered', { connection: toConnection(refreshed) })

@@ -3,6 +3,7 @@ import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
 import { invalidRequest, notFound, PorticoError, VaultError } from '../errors.js';
 import { isId, newId, sha256Hex } from '../ids.js';
+import type { Metrics } from '../metrics.js';
 import type { Account, ProviderOAuth } from '../providers/index.js';
 import type { Stats } from '../stats/index.js';
 import {
@@ -54,6 +55,7 @@ export interface ConnectionStoreDeps {
   grantApp: GrantApp;
   cache: RecentConnections;
   stats: ConnectionStats;
+  metrics: Metrics;
   now: () => number;
 }
 
