@@ -164,13 +164,25 @@ export class Connections {
   ): Promise<T> {
     const c = options.item ?? (await this.getItemForUse(tenantId, id));
     this.stats.count(tenantId, 'dataCalls');
+    this.metrics.count({ DataCalls: 1 });
     const touched = this.store.touch(c);
+    // Provider latency: each call of `fn` is one provider round trip (a retry after a 401 is a second).
+    const timed = async (token: string, connection: ConnectionRecord) => {
+      const started = performance.now();
+      try {
+        return await fn(token, connection);
+      } finally {
+        this.metrics.timing?.('ProviderLatency', [performance.now() - started]);
+      }
+    };
     try {
-      return await this.refresher.withToken(c, fn, options.provider);
+      return await this.refresher.withToken(c, timed, options.provider);
     } catch (err) {
       const code = codeOf(err);
-      if (code === 'provider_error' || code === 'provider_unavailable')
+      if (code === 'provider_error' || code === 'provider_unavailable') {
         this.stats.count(tenantId, 'providerErrors');
+        this.metrics.count({ ProviderErrors: 1 });
+      }
       throw err;
     } finally {
       await touched;
