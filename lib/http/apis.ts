@@ -6,7 +6,9 @@ import { connectApi } from './routes/connect.js';
 import { connectionsApi } from './routes/connections.js';
 import { describedApi } from './routes/described.js';
 import { providerRoutes } from './routes/providers.js';
+import { adminStatsApi, statsApi } from './routes/stats.js';
 import { tenantsApi } from './routes/tenants.js';
+import { adminWebhookApi, tenantWebhookApi } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
 import { sdkSample } from './sdk-samples.js';
 
@@ -24,6 +26,10 @@ export function apiDocument(): Record<string, unknown> {
       tenantsApi,
       adminAuditApi,
       tenantAuditApi,
+      adminWebhookApi,
+      tenantWebhookApi,
+      adminStatsApi,
+      statsApi,
       connectApi,
       connectionsApi,
       ...providerNames.map((p) => providerRoutes[p].api),
@@ -54,11 +60,12 @@ export function apiDocument(): Record<string, unknown> {
           name: 'Browser flow',
           description: "The pages the end user's browser passes through (no bearer key).",
         },
+        { name: 'Stats', description: 'Counts of refreshes, failures and data calls over time.' },
         { name: 'Service', description: 'Health, the browser SDK and the admin console.' },
         {
           name: 'Webhooks',
           description:
-            "Events POSTed to the tenant's `webhookUrl`, signed per Standard Webhooks with the tenant's secret; at least once, retried with backoff.",
+            "Events POSTed to the tenant's `webhookUrl`, signed per Standard Webhooks with the tenant's secret; at least once, retried with backoff. The deliveries are listed and retried here.",
         },
       ],
       problem: ProblemSchema,

@@ -49,6 +49,20 @@ const events = {
     summary: 'A connection was deleted (and revoked at the provider)',
     payload: connectionEvent('connection.deleted', 'ConnectionDeletedEvent', 'A deleted connection.'),
   },
+  'connection.refresh_failed': {
+    operationId: 'connectionRefreshFailed',
+    summary: 'A refresh failed for a transient reason (the grant is kept; Portico retries)',
+    payload: connectionEvent(
+      'connection.refresh_failed',
+      'ConnectionRefreshFailedEvent',
+      'A failed refresh; the connection carries `lastError` and `refreshFailures`.',
+    ),
+  },
+  'connection.recovered': {
+    operationId: 'connectionRecovered',
+    summary: 'A connection refreshed again after failures',
+    payload: connectionEvent('connection.recovered', 'ConnectionRecoveredEvent', 'A recovered connection.'),
+  },
   'tenant.revoked': {
     operationId: 'tenantRevoked',
     summary: 'The tenant was revoked',

@@ -179,6 +179,8 @@ describe('the OpenAPI document', () => {
         'connection.created',
         'connection.deleted',
         'connection.needs_reauth',
+        'connection.recovered',
+        'connection.refresh_failed',
         'connection.updated',
         'tenant.revoked',
       ].sort(),

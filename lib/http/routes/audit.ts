@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { doc, NextCursor, named, PageQuery, PathId } from '../schemas.js';
+import { AuditListQuery, doc, NextCursor, named, PathId } from '../schemas.js';
 
 const AuditEventSchema = named(
   z.object({
@@ -36,6 +36,8 @@ const AuditPage = named(
   z.object({ events: z.array(AuditEventSchema), nextCursor: z.optional(NextCursor) }),
   'AuditEventPage',
 );
+const auditFilters =
+  'Filters combine. `connectionId`, else `action`, else `outcome` picks the index read (so a filtered page costs what it returns); `since`/`until` bound it by time; a second filter narrows the first.';
 
 /** The admin's view of one tenant's audit trail (mounted behind the admin check). */
 export const adminAuditRoutes = new Hono<AppEnv>();
@@ -46,15 +48,16 @@ export const adminAuditApi = new Api(adminAuditRoutes).route(
     path: '/v1/tenants/{tenantId}/audit',
     tags: ['Admin'],
     summary: "A tenant's audit trail, newest first",
+    description: auditFilters,
     params: z.object({ tenantId: PathId }),
-    query: PageQuery,
+    query: AuditListQuery,
     responses: { 200: { description: 'A page of events', schema: AuditPage } },
     errors: [404],
   },
   async (c, { params, query }) => {
     const { tenants, audit } = c.get('services');
     await tenants.require(params.tenantId);
-    return c.json(await audit.list(params.tenantId, query.limit ?? 50, query.cursor), 200);
+    return c.json(await audit.list(params.tenantId, { ...query, limit: query.limit ?? 50 }), 200);
   },
 );
 
@@ -67,12 +70,15 @@ export const tenantAuditApi = new Api(tenantAuditRoutes).route(
     path: '/v1/audit',
     tags: ['Audit'],
     summary: 'Your audit trail, newest first',
-    query: PageQuery,
+    description: auditFilters,
+    query: AuditListQuery,
     responses: { 200: { description: 'A page of events', schema: AuditPage } },
   },
   async (c, { query }) =>
     c.json(
-      await c.get('services').audit.list(tenantOf(c.get('principal')), query.limit ?? 50, query.cursor),
+      await c
+        .get('services')
+        .audit.list(tenantOf(c.get('principal')), { ...query, limit: query.limit ?? 50 }),
       200,
     ),
 );
