@@ -63,7 +63,7 @@ function randomRows(schema: Schema, count: number, seed: number): Buffer[] {
   return Array.from({ length: count }, () => type.toBuffer(withoutProtoKeys(randomValue(type, random))));
 }
 
-const ADDRESS_V1 = {
+const ADDRESS_V1: Schema = {
   type: 'record',
   name: 'Address',
   fields: [
@@ -72,7 +72,7 @@ const ADDRESS_V1 = {
   ],
 };
 
-const V1 = {
+const V1: Schema = {
   type: 'record',
   name: 'Event',
   namespace: 'com.example',
@@ -124,7 +124,7 @@ const V2 = {
     { name: 'flags', type: { type: 'array', items: 'boolean' }, default: [true, false] },
     { name: 'nick', type: ['null', 'string'], default: null },
   ],
-};
+} as Schema & { fields: Array<{ name: string }> };
 
 describe('schema resolution, against avsc as the oracle', () => {
   it('reads evolved rows as avsc resolves them (promotions, defaults, aliases, enums, nested records)', () => {
@@ -142,7 +142,7 @@ describe('schema resolution, against avsc as the oracle', () => {
   });
 
   it('lays out fields in reader order when the writer wrote them in another', () => {
-    const writer = {
+    const writer: Schema = {
       type: 'record',
       name: 'R',
       fields: [
@@ -150,7 +150,7 @@ describe('schema resolution, against avsc as the oracle', () => {
         { name: 'a', type: 'int' },
       ],
     };
-    const reader = {
+    const reader: Schema = {
       type: 'record',
       name: 'R',
       fields: [
@@ -381,7 +381,7 @@ describe('projection', () => {
   });
 
   it('skips an unselected array by the byte size its block declares', () => {
-    const writer = {
+    const writer: Schema = {
       type: 'record',
       name: 'R',
       fields: [
@@ -403,7 +403,7 @@ describe('projection', () => {
   });
 
   it('refuses to walk a skipped array that declares more items than its bytes hold', () => {
-    const writer = {
+    const writer: Schema = {
       type: 'record',
       name: 'R',
       fields: [
@@ -415,7 +415,7 @@ describe('projection', () => {
     const decoder = compileProjection(parseSchema(writer), parseSchema(writer), new Map([['n', true]]));
     expect(decoder.decode(row, 0).offset).toBe(-1);
     // Items of no bytes are counted, not walked: a huge count of nulls is skipped at once.
-    const nulls = {
+    const nulls: Schema = {
       type: 'record',
       name: 'R',
       fields: [
@@ -429,8 +429,8 @@ describe('projection', () => {
   });
 
   it('charges defaults to the output budget, so empty writer rows cannot make wide rows from nothing', () => {
-    const writer = { type: 'record', name: 'R', fields: [] };
-    const reader = {
+    const writer: Schema = { type: 'record', name: 'R', fields: [] };
+    const reader: Schema = {
       type: 'record',
       name: 'R',
       fields: Array.from({ length: 2000 }, (_, i) => ({ name: `d${i}`, type: 'null', default: null })),
