@@ -14,6 +14,11 @@ export interface RetryPolicy {
   baseDelayMs?: number;
   /** Longest single wait we accept from Retry-After before giving up. Default 10 s. */
   maxWaitMs?: number;
+  /**
+   * Whether a 429/5xx answer will not clear within the budget (HubSpot's DAILY limit), so it is
+   * answered at once instead of retried. May read `response.clone()`.
+   */
+  final?: (response: Response) => boolean | Promise<boolean>;
 }
 
 export interface FetchResult {
@@ -68,6 +73,7 @@ export async function fetchWithRetry(
     try {
       const response = await timedFetch(url, init, headersMs, timeoutMs);
       if (!retryableStatus(response.status) || attempt >= attempts) return { response, attempts: attempt };
+      if (policy.final && (await policy.final(response))) return { response, attempts: attempt };
       wait = retryAfterMs(response);
       if (wait !== undefined && wait > maxWait) return { response, attempts: attempt };
       await response.body?.cancel().catch(() => {});

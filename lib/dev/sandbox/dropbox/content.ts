@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxState } from '../common/state.js';
 import { authenticate } from './auth.js';
-import { badRequest, headerSafeJson, pathError } from './errors.js';
+import { badRequest, dropboxJson, headerSafeJson, pathError } from './errors.js';
 import { resolvePath } from './files.js';
 import { entryMetadata, fileBody } from './tree.js';
 
@@ -85,11 +85,17 @@ export function dropboxContentApi(state: SandboxState): Hono {
     }
     const files = await state.dropboxFiles();
     const accountId = caller.identity.accountId;
-    const lower = resolvePath(files, accountId, route, parsed.data.path, 'read');
+    const lower = resolvePath(files, caller, route, parsed.data.path, 'read');
     if (lower instanceof Response) return lower;
     const entry = files.entries.get(lower);
     if (!entry) return pathError('not_found');
     if (entry.kind === 'folder') return pathError('not_file');
+    if (entry.downloadable === false) {
+      return dropboxJson(409, {
+        error_summary: 'unsupported_file/..',
+        error: { '.tag': 'unsupported_file' },
+      });
+    }
     const metadata = await entryMetadata(entry, accountId);
     if (parsed.data.rev !== undefined && parsed.data.rev !== metadata.rev) return pathError('not_found');
 
