@@ -100,7 +100,8 @@ export function parseFieldList(text: string, schema: SchemaNode): Selection {
   const selection = new Map<string, Selection | true>();
   let at = 0;
   const parts = text.split(',');
-  if (parts.length > MAX_FIELD_PATHS) throw new AvroQueryError(`more than ${MAX_FIELD_PATHS} fields`, 0);
+  if (parts.length > MAX_FIELD_PATHS)
+    throw new AvroQueryError(`more than ${MAX_FIELD_PATHS} fields`, 0, 'fields');
   for (const part of parts) {
     const path = part.trim();
     const start = at + part.indexOf(path);
@@ -108,10 +109,11 @@ export function parseFieldList(text: string, schema: SchemaNode): Selection {
       throw new AvroQueryError(
         `${JSON.stringify(path.slice(0, 60))} is not a field path such as a or a.b`,
         start,
+        'fields',
       );
     }
     const type = fieldType(schema, path.split('.'));
-    if (typeof type === 'string') throw new AvroQueryError(type, start);
+    if (typeof type === 'string') throw new AvroQueryError(type, start, 'fields');
     select(selection, path.split('.'));
     at += part.length + 1;
   }

@@ -52,10 +52,13 @@ export class AvroQueryError extends AvroError {
   override name = 'AvroQueryError';
   /** 0-based offset in the expression where the problem was found. */
   readonly position: number;
+  /** The query parameter the text came from. */
+  readonly parameter: 'where' | 'fields';
 
-  constructor(message: string, position: number) {
+  constructor(message: string, position: number, parameter: 'where' | 'fields' = 'where') {
     super(`${message} at position ${position + 1}`);
     this.position = position;
+    this.parameter = parameter;
   }
 }
 
