@@ -387,7 +387,7 @@ class TableScan {
     }
     // Resuming inside the file: the block must follow a sync marker of this very file.
     await headerReader.close();
-    if (start.offset < header.dataOffset + header.sync.length) {
+    if (start.offset < header.dataOffset) {
       throw new AvroCursorError('the cursor does not point at a block');
     }
     const reader = await openReader(query, file, start.offset - header.sync.length);

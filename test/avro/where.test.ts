@@ -78,7 +78,7 @@ const rowArbitrary = fc.record({
       nil: null,
     },
   ),
-  list: fc.constant([1, 2]),
+  list: fc.constant<number[]>([1, 2]),
 });
 
 describe('where= against an oracle', () => {

@@ -153,7 +153,7 @@ export class SandboxState {
     replaceFileBytes(await this.dropboxFiles(), path, data);
   }
 
-  /** Saves a new Dropbox file into an existing folder, as another client uploading it would. */
+  /** Saves a new Dropbox file (its folders made as needed), as another client uploading it would. */
   async addDropboxFile(path: string, data: Buffer): Promise<void> {
     addFileBytes(await this.dropboxFiles(), path, data);
   }

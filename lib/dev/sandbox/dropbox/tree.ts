@@ -282,13 +282,15 @@ export function replaceFileBytes(files: DropboxFiles, path: string, data: Buffer
   entry.version = (entry.version ?? 0) + 1;
 }
 
-/** Adds a file with these bytes to an existing folder (listed last in it). */
+/** Adds a file with these bytes (listed last in its folder, which is made if missing). */
 export function addFileBytes(files: DropboxFiles, path: string, data: Buffer): void {
   const lower = lowerPath(path);
-  const parent = files.children.get(parentOf(lower));
-  if (parent === undefined) throw new Error(`sandbox has no folder for ${path}`);
   if (files.entries.has(lower)) throw new Error(`sandbox already has ${path}`);
-  parent.push(lower);
+  const folderPath = path.slice(0, path.lastIndexOf('/'));
+  if (folderPath !== '' && !files.children.has(parentOf(lower))) {
+    addFileFolder(files, folderPath);
+  }
+  files.children.get(parentOf(lower))?.push(lower);
   files.entries.set(lower, {
     kind: 'file',
     path,
@@ -297,6 +299,15 @@ export function addFileBytes(files: DropboxFiles, path: string, data: Buffer): v
     modified: '2026-12-01T08:00:00Z',
     source: { kind: 'bytes', data },
   });
+}
+
+function addFileFolder(files: DropboxFiles, path: string): void {
+  const lower = lowerPath(path);
+  const parent = parentOf(lower);
+  if (parent !== '' && !files.children.has(parent)) addFileFolder(files, path.slice(0, path.lastIndexOf('/')));
+  files.children.get(parent)?.push(lower);
+  files.children.set(lower, []);
+  files.entries.set(lower, { kind: 'folder', path, name: path.slice(path.lastIndexOf('/') + 1) });
 }
 
 /** Whether a caller sees an entry: team-space entries only through the team root. */
