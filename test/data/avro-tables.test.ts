@@ -1,11 +1,7 @@
 import avro from 'avsc';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  EVOLVING_SCHEMAS,
-  EXPORT_EVENT_SCHEMA,
-  wideSchema,
-} from '../../lib/dev/sandbox/dropbox/avro-datasets.js';
+import { EVOLVING_SCHEMAS, wideSchema } from '../../lib/dev/sandbox/dropbox/avro-datasets.js';
 import { encodeContainer } from '../../lib/dev/sandbox/dropbox/avro-fixtures.js';
 import { lowerPath } from '../../lib/dev/sandbox/dropbox/tree.js';
 import { exprArbitrary, type Family, keeps, type OracleField, printExpr } from '../avro/where-oracle.js';
@@ -263,7 +259,9 @@ describe('one file', () => {
     const bytes = await fileBytes('/data/wide.avro');
     // Bytes come out as base64.
     const full = ((await avscRows(bytes)) as Row[]).map((r) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : v])),
+      Object.fromEntries(
+        Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : v]),
+      ),
     );
     const fields = ['id', 'c07', 'origin.city'];
     const rows = (

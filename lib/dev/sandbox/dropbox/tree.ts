@@ -304,7 +304,8 @@ export function addFileBytes(files: DropboxFiles, path: string, data: Buffer): v
 function addFileFolder(files: DropboxFiles, path: string): void {
   const lower = lowerPath(path);
   const parent = parentOf(lower);
-  if (parent !== '' && !files.children.has(parent)) addFileFolder(files, path.slice(0, path.lastIndexOf('/')));
+  if (parent !== '' && !files.children.has(parent))
+    addFileFolder(files, path.slice(0, path.lastIndexOf('/')));
   files.children.get(parent)?.push(lower);
   files.children.set(lower, []);
   files.entries.set(lower, { kind: 'folder', path, name: path.slice(path.lastIndexOf('/') + 1) });
