@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { originHeaderName } from '../config.js';
 import { PorticoError } from '../errors.js';
+import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv } from './context.js';
@@ -10,9 +12,8 @@ import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
 import { connectRoutes } from './routes/connect.js';
 import { connectionsRoutes } from './routes/connections.js';
 import { docsRoutes } from './routes/docs.js';
-import { dropboxRoutes } from './routes/dropbox.js';
-import { hubspotRoutes } from './routes/hubdb.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { providerRoutes } from './routes/providers.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { tenantsRoutes } from './routes/tenants.js';
 import { securityHeaders } from './security.js';
@@ -24,7 +25,7 @@ export interface AppOptions {
   /**
    * The admin console's, the browser SDK's and the API reference's build-time content: a
    * `static.json` beside the Lambda bundle (`staticContentFile`), built in process elsewhere
-   * (`builtStaticContent` from lib/ui/build.ts).
+   * (`builtStaticContent` from lib/http/ui/build.ts).
    */
   content: StaticContentSource;
   /** Extra sub-apps mounted before the not-found handler (the local sandbox and demo page). */
@@ -46,6 +47,19 @@ export function createApp(services: Services, options: AppOptions) {
   const log = services.log;
 
   app.use('*', requestId({ headerName: 'x-request-id', limitLength: 64 }));
+  const { originSecret } = services.config;
+  if (originSecret) {
+    // Behind CloudFront: a request that went around the domain to the function URL is refused.
+    app.use('*', async (c, next) => {
+      if (!safeEqual(c.req.header(originHeaderName) ?? '', originSecret)) {
+        return problemResponse(
+          new PorticoError('forbidden', `Call this service at ${services.config.publicUrl}.`),
+          c.get('requestId'),
+        );
+      }
+      return next();
+    });
+  }
   app.use('*', async (c, next) => {
     c.set('services', services);
     const started = performance.now();
@@ -88,8 +102,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.route('/', tenantAuditRoutes);
   app.route('/', connectRoutes);
   app.route('/', connectionsRoutes);
-  app.route('/', hubspotRoutes);
-  app.route('/', dropboxRoutes);
+  for (const { routes } of Object.values(providerRoutes)) app.route('/', routes);
   app.route('/', proxyRoutes);
 
   // The browser side of the web flow: no bearer key, protected by signed links, state and cookie.

@@ -143,4 +143,24 @@ describe('Dropbox team spaces', () => {
     expect(roots).toHaveLength(1);
     expect(roots[0]).toMatch(/^\d+$/);
   });
+
+  it('through Portico: a team-space connection shows teamSpace and lists the team folders', async () => {
+    const minted = s.sandbox.state.mint({ provider: 'dropbox', account: 'team-portico' });
+    const res = await s.api('POST', '/v1/connections', tenant.apiKey, {
+      provider: 'dropbox',
+      endUserId: 'team-member',
+      credentials: { type: 'oauth2', refreshToken: minted.refresh_token },
+    });
+    expect(res.status).toBe(201);
+    const conn = await res.json();
+    expect(conn.account).toMatchObject({ id: minted.account_id, teamSpace: true });
+    const root = await (await get(`/v1/connections/${conn.id}/dropbox/files?path=`)).json();
+    expect(root.entries.map((e: { name: string }) => e.name)).toContain('Team Shared');
+    const budget = await get(`/v1/connections/${conn.id}/dropbox/content?path=/Team%20Shared/budget.csv`);
+    expect(budget.status).toBe(200);
+    expect(await budget.text()).toContain('team,budget');
+    // A member without a team space is shown none, and its calls name no root.
+    const solo = await (await get(`/v1/connections/${drop}`)).json();
+    expect(solo.account).not.toHaveProperty('teamSpace');
+  });
 });

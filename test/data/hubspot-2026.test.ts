@@ -44,7 +44,8 @@ describe('HubSpot OAuth 2026-03', () => {
     expect(conn.account.id).toBe('1000002');
     expect(conn.account.name).toMatch(/^acme-1000002\./);
     expect(conn.account.name).not.toBe('app.hubspot.com');
-    expect(conn.scopes).toEqual(['oauth', 'hubdb']);
+    // The scopes introspection reports as granted: the required ones and the optional one the user allowed.
+    expect(conn.scopes).toEqual(['oauth', 'hubdb', 'crm.objects.owners.read']);
     const routes = Object.keys(s.sandbox.state.stats().hubspot.routes);
     expect(routes).toContain('POST /hubspot/api/oauth/2026-03/token');
     expect(routes).toContain('POST /hubspot/api/oauth/2026-03/token/introspect');
@@ -70,6 +71,38 @@ describe('HubSpot OAuth 2026-03', () => {
     );
     expect(url.searchParams.get('scope')).toBe('hubdb');
     expect(url.searchParams.get('optional_scope')).toBe('crm.objects.owners.read');
+  });
+
+  it("connect sessions ask for the platform app's optional scopes, and a tenant app's own", async () => {
+    const session = async (key: string) => {
+      const res = await s.api('POST', '/v1/connect-sessions', key, {
+        provider: 'hubspot',
+        endUserId: 'scoped',
+      });
+      const { id } = await res.json();
+      const out = await (await s.api('GET', `/v1/connect-sessions/${id}/authorization-url`, key)).json();
+      return new URL(out.authorizationUrl).searchParams;
+    };
+    const platform = await session(tenant.apiKey);
+    expect(platform.get('scope')).toBe('oauth hubdb');
+    expect(platform.get('optional_scope')).toBe('crm.objects.owners.read');
+
+    const own = await s.tenant();
+    const put = await s.api('PUT', `/v1/tenants/${own.id}/apps/hubspot`, s.adminKey, {
+      clientId: 'sandbox-hubspot-app',
+      clientSecret: 'sandbox-hubspot-secret',
+      scopes: ['hubdb'],
+      optionalScopes: ['crm.objects.contacts.read'],
+    });
+    expect(await put.json()).toEqual({
+      provider: 'hubspot',
+      clientId: 'sandbox-hubspot-app',
+      scopes: ['hubdb'],
+      optionalScopes: ['crm.objects.contacts.read'],
+    });
+    const tenantApp = await session(own.apiKey);
+    expect(tenantApp.get('scope')).toBe('hubdb');
+    expect(tenantApp.get('optional_scope')).toBe('crm.objects.contacts.read');
   });
 
   it('revokes by form post; a 404, a 500 or no answer is a failure, and the retry succeeds', async () => {
@@ -150,6 +183,13 @@ describe('HubSpot OAuth 2026-03', () => {
     });
     expect(imported.status).toBe(201);
     expect((await imported.json()).account.id).toBe('5151');
+    const service = await s.api('POST', '/v1/connections', tenant.apiKey, {
+      provider: 'hubspot',
+      endUserId: 'service-key',
+      credentials: { type: 'private_app', token: 'svc.key.0123456789abcdef0123456789' },
+    });
+    expect(service.status).toBe(201);
+    expect(await service.json()).toMatchObject({ authScheme: 'private_app', account: { id: '6161' } });
   });
 });
 

@@ -6,6 +6,7 @@ import {
   loadLambdaEnv,
   once,
   SecretUnavailableError,
+  withFunctionUrl,
 } from '../../functions/runtime.js';
 import { loadConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
@@ -34,6 +35,7 @@ beforeAll(async () => {
       DROPBOX_CLIENT_SECRET: '',
       SOMETHING_ELSE: 'ignored',
     }),
+    'arn:origin': 'cloudfront-only-0123456789abcdefghijklmnopqrstuv',
     'arn:not-json': 'hs-secret-pasted-raw',
     'arn:not-string': JSON.stringify({ HUBSPOT_CLIENT_SECRET: 42 }),
   });
@@ -144,5 +146,63 @@ describe('deferredApp', () => {
     expect(JSON.parse(body)).toMatchObject({ code: 'internal_error' });
     expect(body).not.toContain(adminKey);
     expect(body).not.toContain('PUBLIC_URL');
+  });
+});
+
+describe('behind CloudFront on a custom domain', () => {
+  it('refuses every request that does not carry the origin header only CloudFront sends', async () => {
+    const services = lambdaServices(client, { env: () => ({ ...baseEnv, ORIGIN_SECRET_ARN: 'arn:origin' }) });
+    const app = deferredApp(async () => createApp(await services(), { content: builtStaticContent }));
+    // Straight to the function URL: no header, or a guessed one.
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { 'x-portico-origin': 'guess-0123456789abcdefghijklmnopqrstuvwxyz' },
+    ];
+    for (const headers of attempts) {
+      const res = await app.fetch(new Request('https://api.portico.test/healthz', { headers }));
+      expect(res.status).toBe(403);
+      const problem = await res.json();
+      expect(problem).toMatchObject({ code: 'forbidden' });
+      expect(problem.detail).toContain('https://api.portico.test');
+    }
+    const through = await app.fetch(
+      new Request('https://api.portico.test/healthz', {
+        headers: { 'x-portico-origin': 'cloudfront-only-0123456789abcdefghijklmnopqrstuv' },
+      }),
+    );
+    expect(through.status).toBe(200);
+  });
+
+  it('refuses an origin secret too short to guard anything', () => {
+    expect(() => loadConfig({ ...baseEnv, ORIGIN_SECRET: 'short' }, 'lambda')).toThrow(ConfigError);
+  });
+});
+
+describe('withFunctionUrl', () => {
+  const env = { AWS_REGION: 'eu-west-1', PUBLIC_URL_FROM: 'function-url' };
+  const via = (host: string) => new Request(`https://${host}/healthz`);
+
+  it('takes PUBLIC_URL from the function URL host the request came through', () => {
+    const host = '4k7xq2mfe3nbwlgzdf5hr6tyuy0djiaw.lambda-url.eu-west-1.on.aws';
+    expect(withFunctionUrl(env, via(host)).PUBLIC_URL).toBe(`https://${host}`);
+  });
+
+  it('refuses any other host: another region, another service, a look-alike', () => {
+    for (const host of [
+      '4k7xq2mfe3nbwlgzdf5hr6tyuy0djiaw.lambda-url.us-east-1.on.aws',
+      'evil.example.com',
+      'evil.example.com.4k7x.lambda-url.eu-west-1.on.aws',
+      'x.lambda-url.eu-west-1.on.aws.evil.example.com',
+    ]) {
+      expect(() => withFunctionUrl(env, via(host)), host).toThrow(ConfigError);
+    }
+  });
+
+  it('keeps an explicit PUBLIC_URL, and does nothing unless the stack asks for it', () => {
+    const host = 'evil.example.com';
+    expect(withFunctionUrl({ ...env, PUBLIC_URL: 'https://connect.example.com' }, via(host)).PUBLIC_URL).toBe(
+      'https://connect.example.com',
+    );
+    expect(withFunctionUrl({ AWS_REGION: 'eu-west-1' }, via(host)).PUBLIC_URL).toBeUndefined();
   });
 });

@@ -20,6 +20,7 @@ import { sha256Hex } from '../../ids.js';
 import { checkPath, type DropboxEntry, downloadedVersion } from '../../providers/dropbox/api.js';
 import { dropbox } from '../../providers/dropbox/provider.js';
 import { bodyReadError } from '../../providers/http.js';
+import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
@@ -98,8 +99,24 @@ function fileTag(id: string): string {
 export const dropboxRoutes = new Hono<AppEnv>();
 export const dropboxApi = new Api(dropboxRoutes);
 
-const client = (c: { get(k: 'services'): AppEnv['Variables']['services'] }, token: string) => {
-  return dropbox.client(c.get('services').config.endpoints.dropbox, token);
+/**
+ * The Dropbox client for a connection's token. A team-space member's calls name the team's root
+ * namespace; when Dropbox refuses it, the client re-reads it and the connection keeps the new one.
+ */
+const client = (
+  c: { get(k: 'services'): AppEnv['Variables']['services'] },
+  token: string,
+  connection: ConnectionRecord,
+) => {
+  const { config, connections, log } = c.get('services');
+  return dropbox.client(config.endpoints.dropbox, token, {
+    rootNamespaceId: connection.rootNamespaceId,
+    onRootChange: (root) => {
+      connections
+        .setRootNamespace(connection.tenantId, connection.id, root)
+        .catch((err) => log.warn('could not record the Dropbox root namespace', { err }));
+    },
+  });
 };
 
 dropboxApi.route(
@@ -130,7 +147,12 @@ dropboxApi.route(
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token) => client(c, token).listFolder(path, query.recursive === 'true', query.cursor || undefined),
+        (token, connection) =>
+          client(c, token, connection).listFolder(
+            path,
+            query.recursive === 'true',
+            query.cursor || undefined,
+          ),
         { provider: 'dropbox' },
       );
     return c.json({ entries: out.entries, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
@@ -143,22 +165,53 @@ dropboxApi.route(
     path: '/v1/connections/{id}/dropbox/content',
     tags: ['Dropbox'],
     summary: "Download a file's bytes",
-    description: 'Streamed as it downloads, with `Content-Length`.',
+    description:
+      'Streamed as it downloads, with `Content-Length`. With `link=true`, answers `{link, expiresAt, size}` instead: a Dropbox temporary link that opens the bytes without a token for four hours (for files larger than one answer may carry).',
     params: z.object({ id: PathId }),
-    query: z.object({ path: PathQuery }),
+    query: z.object({ path: PathQuery, link: z.optional(z.enum(['true', 'false'])) }),
     responses: {
-      200: { description: 'The bytes', schema: z.string(), contentType: 'application/octet-stream' },
+      200: {
+        description: 'The bytes (or, with `link=true`, a temporary link)',
+        schema: z.string(),
+        contentType: 'application/octet-stream',
+        also: {
+          'application/json': z.object({
+            link: z.string(),
+            expiresAt: z.string(),
+            size: z.optional(z.number()),
+          }),
+        },
+      },
     },
     errors: problems,
   },
   async (c, { params, query }) => {
     const path = checkPath(query.path, false);
+    if (query.link === 'true') {
+      const asked = Date.now();
+      const out = await c
+        .get('services')
+        .connections.withToken(
+          tenantOf(c.get('principal')),
+          params.id,
+          (token, connection) => client(c, token, connection).temporaryLink(path),
+          {
+            provider: 'dropbox',
+          },
+        );
+      const expiresAt = new Date(asked + 4 * 60 * 60 * 1000).toISOString();
+      c.header('cache-control', 'no-store');
+      return c.json(
+        { link: out.link, expiresAt, ...(out.size !== undefined ? { size: out.size } : {}) },
+        200,
+      );
+    }
     const res = await c
       .get('services')
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token) => client(c, token).download(path),
+        (token, connection) => client(c, token, connection).download(path),
         {
           provider: 'dropbox',
         },
@@ -332,8 +385,8 @@ dropboxApi.route(
       const table = await connections.withToken(
         tenantId,
         params.id,
-        async (token) => {
-          const api = client(c, token);
+        async (token, connection) => {
+          const api = client(c, token, connection);
           if (asTable) return tableAnswer(api, await tableFiles(api, path, query.recursive === 'true'));
           const entry = await api.getMetadata(path);
           if (entry.type === 'folder') return tableAnswer(api, await tableFiles(api, path, false));
@@ -351,7 +404,7 @@ dropboxApi.route(
       const res = await connections.withToken(
         tenantId,
         params.id,
-        (token) => client(c, token).download(path),
+        (token, connection) => client(c, token, connection).download(path),
         {
           provider: 'dropbox',
         },
@@ -367,11 +420,11 @@ dropboxApi.route(
       const { page, rev } = await connections.withToken(
         tenantId,
         params.id,
-        async (token) => {
+        async (token, connection) => {
           // Every read of this page, and of the pages its cursor resumes, must see the same revision.
           let rev = resumed.rev;
           const open: ByteSource = async (offset) => {
-            const res = await client(c, token).download(path, { offset });
+            const res = await client(c, token, connection).download(path, { offset });
             const got = downloadedVersion(res);
             const mismatch =
               got && rev && (fileTag(got.id) !== rev.file ? 'file' : got.rev !== rev.rev ? 'rev' : undefined);
@@ -443,8 +496,8 @@ dropboxApi.route(
       const described = await c.get('services').connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        async (token) => {
-          const api = client(c, token);
+        async (token, connection) => {
+          const api = client(c, token, connection);
           const files = await tableFiles(api, path, query.recursive === 'true');
           return describeAvroTable({ files, open: tableSource(api) });
         },

@@ -226,6 +226,13 @@ export function dropbox(
     async getMetadata(path: string): Promise<DropboxEntry> {
       return toEntry(await rpc<RawEntry>('files/get_metadata', { path }));
     },
+    /** A link that opens the file's bytes without a token for four hours (`files/get_temporary_link`). */
+    async temporaryLink(path: string): Promise<{ link: string; size?: number }> {
+      const out = await rpc<{ link?: string; metadata?: RawEntry }>('files/get_temporary_link', { path });
+      if (typeof out?.link !== 'string')
+        throw new ProviderError('provider_error', 'Dropbox answered no link.');
+      return { link: out.link, size: out.metadata?.size };
+    },
     /**
      * Downloads a file (from `offset`, with a Range request). The answer's body is not read:
      * the caller streams it. 416 (offset at or past the end) answers an empty body.

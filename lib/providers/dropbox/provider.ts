@@ -23,6 +23,6 @@ export const dropbox = {
   optionalScopes: false,
   defaultOptionalScopes: [],
   oauth: dropboxOAuth,
-  client: (endpoints, token) =>
-    dropboxClient(endpoints.apiUrl, endpoints.contentUrl ?? endpoints.apiUrl, token),
+  client: (endpoints, token, options?: Parameters<typeof dropboxClient>[3]) =>
+    dropboxClient(endpoints.apiUrl, endpoints.contentUrl ?? endpoints.apiUrl, token, options),
 } as const satisfies ProviderDeclaration<'dropbox', ReturnType<typeof dropboxClient>>;

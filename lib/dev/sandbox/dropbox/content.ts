@@ -4,6 +4,7 @@ import type { SandboxState } from '../common/state.js';
 import { authenticate } from './auth.js';
 import { badRequest, dropboxJson, headerSafeJson, pathError } from './errors.js';
 import { resolvePath } from './files.js';
+import { openTemporaryLink } from './temporary-links.js';
 import { entryMetadata, fileBody } from './tree.js';
 
 /** Content types Dropbox accepts on content-download calls (which carry no body). */
@@ -119,5 +120,14 @@ export function dropboxContentApi(state: SandboxState): Hono {
 
   app.post('/2/files/download', download);
   app.get('/2/files/download', download);
+  // What files/get_temporary_link points at: the bytes, no token, until the link expires.
+  app.get('/temporary/:id', async (c) => {
+    const lower = openTemporaryLink(state, c.req.param('id'));
+    const entry = lower === undefined ? undefined : (await state.dropboxFiles()).entries.get(lower);
+    if (!entry || entry.kind === 'folder') return new Response('Not Found', { status: 404 });
+    return new Response(fileBody(entry, 0, entry.size), {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(entry.size) },
+    });
+  });
   return app;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SandboxState } from '../common/state.js';
 import { authenticate, type DropboxCaller, namespacesOf, rpcArgs } from './auth.js';
 import { badRequest, dropboxJson, pathError, resetCursor } from './errors.js';
+import { issueTemporaryLink } from './temporary-links.js';
 import { type DropboxFiles, entryMetadata, findById, listEntries, lowerPath, visibleTo } from './tree.js';
 
 /** Path patterns from the Dropbox API spec (files namespace). */
@@ -247,6 +248,30 @@ export function dropboxFilesApi(state: SandboxState): Hono {
     const entry = files.entries.get(lower);
     if (!entry) return pathError('not_found');
     return dropboxJson(200, await entryMetadata(entry, caller.identity.accountId));
+  });
+
+  // A link on the content host that opens the file without a token, for four hours.
+  app.post('/2/files/get_temporary_link', async (c) => {
+    const route = 'files/get_temporary_link';
+    state.counters.of('dropbox').dataRequests++;
+    const caller = authenticate(c, state, route, 'files.content.read');
+    if (caller instanceof Response) return caller;
+    const args = await parseArgs(c, route, z.object({ path: z.string() }));
+    if (args instanceof Response) return args;
+    const files = await state.dropboxFiles();
+    const lower = resolvePath(files, caller, route, args.path, 'read');
+    if (lower instanceof Response) return lower;
+    const entry = files.entries.get(lower);
+    if (!entry) return pathError('not_found');
+    if (entry.kind === 'folder') return pathError('not_file');
+    const id = issueTemporaryLink(state, lower);
+    const link = new URL(
+      c.req.url.replace(/\/api\/2\/files\/get_temporary_link$/, `/content/temporary/${id}`),
+    );
+    return dropboxJson(200, {
+      metadata: await entryMetadata(entry, caller.identity.accountId),
+      link: link.href,
+    });
   });
 
   return app;
