@@ -268,13 +268,11 @@ export async function avroDatasets(options: { wideRows?: number } = {}): Promise
       }),
     },
   );
-  files.push({
-    path: '/data/wide.avro',
-    data: await encodeContainer(wideSchema(), wideRecords(options.wideRows ?? WIDE_ROWS), {
-      codec: 'null',
-      blockSize: 64 * 1024,
-      label: 'wide',
-    }),
-  });
+  files.push({ path: '/data/wide.avro', data: await wideAvroFile(options.wideRows ?? WIDE_ROWS) });
   return files;
+}
+
+/** The bytes of `/data/wide.avro` with `rows` rows (the same every time for the same count). */
+export function wideAvroFile(rows: number): Promise<Buffer> {
+  return encodeContainer(wideSchema(), wideRecords(rows), { codec: 'null', blockSize: 64 * 1024, label: 'wide' });
 }
