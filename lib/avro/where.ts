@@ -50,13 +50,13 @@ export const WHERE_LIMITS = Object.freeze({
 /** A `where` expression that does not parse, does not fit the table's schema, or is over a limit (maps to `400`). */
 export class AvroQueryError extends AvroError {
   override name = 'AvroQueryError';
-  /** 0-based offset in the expression where the problem was found. */
+  /** Where in the text the problem was found: the offset of its first character, from 0. */
   readonly position: number;
   /** The query parameter the text came from. */
   readonly parameter: 'where' | 'fields';
 
   constructor(message: string, position: number, parameter: 'where' | 'fields' = 'where') {
-    super(`${message} at position ${position + 1}`);
+    super(`${message} (at offset ${position})`);
     this.position = position;
     this.parameter = parameter;
   }

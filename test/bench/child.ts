@@ -28,6 +28,8 @@ if (mode === 'dynamo') {
     ...(wideRows > 0 ? { wideAvroRows: wideRows } : {}),
     ...(folderFiles > 0 && folderBytes > 0 ? { avroFolder: { files: folderFiles, bytes: folderBytes } } : {}),
   });
+  // Build the files now (a large wide.avro takes seconds), not on the first request, which would time out.
+  await sandbox.state.dropboxFiles();
   url = sandbox.url;
   close = sandbox.close;
 } else {

@@ -3,7 +3,7 @@
  * baseline from the same run, printed as one table and written to bench/RESULTS.md.
  *
  * Environment: `BENCH_QUICK=1` (small sizes, short durations: a smoke run), `BENCH_AVRO_MB`
- * (default 500; also the size of figure 9's folder), `BENCH_WIDE_ROWS` (default 200,000),
+ * (default 500; also the size of figure 9's folder), `BENCH_WIDE_ROWS` (default 100,000),
  * `BENCH_FOLDER_FILES` (default 1,000), `BENCH_LOAD_SECONDS` (default 30), `BENCH_ONLY=1,5` (only those figures),
  * `BENCH_PROFILE_DIR=dir` (the Portico processes write V8 CPU profiles there). Everything runs
  * on this machine against 127.0.0.1; every loop is bounded in count and time.

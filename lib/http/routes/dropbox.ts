@@ -388,6 +388,8 @@ dropboxApi.route(
         async (token, connection) => {
           const api = client(c, token, connection);
           if (asTable) return tableAnswer(api, await tableFiles(api, path, query.recursive === 'true'));
+          // A `rev:` path names a file's revision, never a folder.
+          if (path.startsWith('rev:')) return undefined;
           const entry = await api.getMetadata(path);
           if (entry.type === 'folder') return tableAnswer(api, await tableFiles(api, path, false));
           return undefined;

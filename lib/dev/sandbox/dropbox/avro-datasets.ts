@@ -274,5 +274,9 @@ export async function avroDatasets(options: { wideRows?: number } = {}): Promise
 
 /** The bytes of `/data/wide.avro` with `rows` rows (the same every time for the same count). */
 export function wideAvroFile(rows: number): Promise<Buffer> {
-  return encodeContainer(wideSchema(), wideRecords(rows), { codec: 'null', blockSize: 64 * 1024, label: 'wide' });
+  return encodeContainer(wideSchema(), wideRecords(rows), {
+    codec: 'null',
+    blockSize: 64 * 1024,
+    label: 'wide',
+  });
 }
