@@ -38,6 +38,7 @@ const EntrySchema = z.object({
   contentHash: doc(z.optional(z.string()), {
     description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
   }),
+  rev: doc(z.optional(z.string()), { description: "A file's revision: a new one every time it is saved" }),
   downloadable: doc(z.optional(z.literal(false)), {
     description:
       'Present (false) for files with no bytes of their own (Google Docs, Paper): downloading one answers 422.',
