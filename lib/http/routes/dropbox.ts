@@ -76,7 +76,10 @@ function avroError(err: unknown): unknown {
     });
   }
   if (err instanceof AvroTableMismatch) {
-    return new PorticoError('invalid_request', err.message, { status: 422, extra: { file: err.file } });
+    return new PorticoError('invalid_request', err.message, {
+      reason: 'unprocessable',
+      extra: { file: err.file },
+    });
   }
   if (err instanceof AvroTableChanged) return conflict(`${err.message}; start again without a cursor.`);
   return err;
