@@ -293,7 +293,8 @@ class Components {
           if (!required.has(name) && !(Array.isArray(resolved.examples) && resolved.examples.length))
             continue;
           const value = this.example(prop, depth + 1);
-          if (value !== undefined) out[name] = value;
+          // A required value of any type (`{}`, e.g. an Avro schema) still needs one to be valid.
+          if (value !== undefined || required.has(name)) out[name] = value ?? {};
         }
         return out;
       }
