@@ -61,7 +61,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     },
   });
   const audit = new Audit(db);
-  const tenants = new Tenants({ db, vault, audit });
+  const tenants = new Tenants({ db, vault, audit, keyCacheMs: config.connectionCacheMs });
   const providers = createProviders(config);
   const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
   const connections = new Connections({

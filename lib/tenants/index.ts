@@ -20,6 +20,7 @@ import {
   tenantKey,
 } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
+import { KeyChecks } from './key-checks.js';
 import { ensureSystemKey, systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
@@ -44,6 +45,12 @@ export interface TenantsDeps {
   /** Every write of a tenant, its keys and its apps is recorded here, with the actor who made it. */
   audit: Audit;
   now?: () => Date;
+  /**
+   * How long this process may reuse a successful API-key check (`CONNECTION_CACHE_MS`). Keys
+   * deleted through this process stop at once; deleted elsewhere, within this time. Default 0:
+   * every request reads the key's item.
+   */
+  keyCacheMs?: number;
 }
 
 function toTenant(t: TenantRecord): Tenant {
@@ -68,12 +75,14 @@ export class Tenants {
   private readonly vault: Vault;
   private readonly audit: Audit;
   private readonly now: () => Date;
+  private readonly keyChecks: KeyChecks;
 
   constructor(deps: TenantsDeps) {
     this.db = deps.db;
     this.vault = deps.vault;
     this.audit = deps.audit;
     this.now = deps.now ?? (() => new Date());
+    this.keyChecks = new KeyChecks(deps.keyCacheMs ?? 0, () => this.now().getTime());
   }
 
   /** Runs a write, then records it in the tenant's audit trail (a failed write records nothing). */
@@ -191,6 +200,8 @@ export class Tenants {
   /** Writes tenant attributes (under an optional condition); answers the stored tenant. */
   async updateTenant(tenantId: string, changes: TenantChanges, condition?: Condition): Promise<TenantRecord> {
     const { pk, sk } = tenantKey(tenantId);
+    // A tenant leaving `active` (revocation) has its keys deleted next: none may be reused meanwhile.
+    if (changes.status !== undefined && changes.status !== 'active') this.keyChecks.stopTenant(tenantId);
     return readTenant(await this.db.update(pk, sk, changes, condition));
   }
 
@@ -219,22 +230,31 @@ export class Tenants {
     const ref = await this.db.get(refKey.pk, refKey.sk);
     if (!ref) throw notFound('API key');
     await this.audited(tenantId, actor, 'api_key.deleted', async () => {
-      const lookup = apiKeyKey(readApiKeyHash(ref));
+      const hash = readApiKeyHash(ref);
+      const lookup = apiKeyKey(hash);
       await this.db.delete(lookup.pk, lookup.sk);
+      this.keyChecks.forget(hash);
       await this.db.delete(refKey.pk, refKey.sk);
     });
   }
 
   /**
-   * The tenant and key a bearer key belongs to, or `undefined`. One strongly consistent GetItem:
-   * a key deleted a moment ago in another process must not work, nor a new one fail.
+   * The tenant and key a bearer key belongs to, or `undefined`. A strongly consistent GetItem,
+   * whose success this process reuses for `keyCacheMs` (`CONNECTION_CACHE_MS`): a new key works
+   * at once (failures are never reused), a key deleted or a tenant revoked through this process
+   * stops at once, and through another process within `keyCacheMs`.
    */
   async authenticate(apiKey: string): Promise<{ tenantId: string; keyId: string } | undefined> {
     if (!apiKey.startsWith('ptk_') || apiKey.length > 200) return undefined;
-    const { pk, sk } = apiKeyKey(sha256Hex(apiKey));
+    const hash = sha256Hex(apiKey);
+    const seen = this.keyChecks.get(hash);
+    if (seen) return seen;
+    const epoch = this.keyChecks.epoch;
+    const { pk, sk } = apiKeyKey(hash);
     const item = await this.db.get(pk, sk);
     if (!item) return undefined;
     const { tenantId, keyId } = readApiKey(item);
+    this.keyChecks.offer(hash, { tenantId, keyId }, epoch);
     return { tenantId, keyId };
   }
 
