@@ -13,8 +13,10 @@ export async function routeCpu(
   headers: Record<string, string>,
   clients: number,
   seconds: number,
+  afterWarmUp?: () => void,
 ): Promise<{ requests: number; rps: number; cpuMs: number; errors: number }> {
   await cannon(url, headers, clients, 1);
+  afterWarmUp?.();
   const before = procCpuMs(pid);
   const r = await cannon(url, headers, clients, seconds);
   const used = procCpuMs(pid) - before;

@@ -29,6 +29,7 @@ for (const name of chosen) {
   if (!route) throw new Error(`unknown route ${name}; one of ${Object.keys(routes).join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), `portico-profile-${name}-`));
   process.env.BENCH_PROFILE_DIR = dir;
+  process.env.BENCH_PROFILE_ON_SIGNAL = '1';
   const setup = await startPorticoSetup({ separateStore: true });
   try {
     const base = `${setup.portico.url}/v1/connections/${setup.hubspot.id}`;
@@ -38,6 +39,8 @@ for (const name of chosen) {
       { authorization: `Bearer ${setup.tenant.apiKey}` },
       32,
       seconds,
+      // The profile covers the measured requests only, not start-up or the warm-up.
+      () => setup.portico.child.kill('SIGUSR2'),
     );
     console.log(
       `${name}: ${Math.round(x.rps)} req/s, Portico CPU ${x.cpuMs.toFixed(3)} ms a request (profiler on), ${x.errors} errors`,
