@@ -57,8 +57,8 @@ ${packages.map((p) => `load(${JSON.stringify(p)});`).join('\n')}
 /**
  * Bundles `functions/api.ts` exactly as the CDK stack does (infra/bundling.ts: ESM, minified,
  * node22, `@aws-sdk/*` external) and a bare Hono handler the same way, into a temp dir, then
- * times each bundle's cold module init: `runs` fresh `node --enable-source-maps` processes
- * (as the stack sets it) each importing the bundle once, interleaved, median taken. The
+ * times each bundle's cold module init: `runs` fresh `node` processes (with the stack's
+ * options: no `--enable-source-maps`, see infra/function.ts) each importing the bundle once, interleaved, median taken. The
  * externals resolve from this repository's node_modules, as they would from the runtime's.
  */
 export async function measureBundles(options: MeasureOptions = {}): Promise<BundleFigures> {
@@ -149,7 +149,10 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
 }
 
 // argv: the bundle's URL, then packages to load (untimed) before importing it.
+// The Lambda runtime's \`awslambda\` global (a streaming handler calls streamifyResponse at import),
+// defined outside the timing as the runtime defines it before loading the handler.
 const probe = `
+globalThis.awslambda ??= { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };
 import { createRequire } from 'node:module';
 const load = createRequire(process.argv[1]);
 for (const p of process.argv.slice(2)) load(p);
@@ -162,7 +165,7 @@ process.stdout.write(String(performance.now() - started));
 function importTime(file: string, preload: string[] = []): number {
   const res = spawnSync(
     process.execPath,
-    ['--enable-source-maps', '--input-type=module', '-e', probe, pathToFileURL(file).href, ...preload],
+    ['--input-type=module', '-e', probe, pathToFileURL(file).href, ...preload],
     {
       encoding: 'utf8',
       env: {
