@@ -2,14 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
-import { deferredApp, lambdaServices, once, secretsManager, withFunctionUrl } from './runtime.js';
+import { deferredApp, lambdaServices, once, secretsClient, withFunctionUrl } from './runtime.js';
 import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming.js';
 
 // Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are
 // read and the app is built on the first request, then reused.
 // The request the app is being built for: without a custom domain, its host is PUBLIC_URL.
 let building: Request | undefined;
-const services = lambdaServices(new secretsManager.SecretsManagerClient({}), {
+const services = lambdaServices(secretsClient(), {
   env: () => withFunctionUrl(process.env, building),
 });
 
