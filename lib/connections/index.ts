@@ -81,16 +81,12 @@ export class Connections {
 
   /**
    * The item for hot read paths: a copy this process read in the last `itemCacheMs` (default 1 s),
-   * else a fresh read. Writes of this process drop the copy; another process's writes show
-   * within that second. Never used for a token within its refresh window (the refresh path
+   * else a fresh read (shared by the callers that ask while it is under way). Writes of this
+   * process drop the copy; another process's writes show within that second. Never used for a token within its refresh window (the refresh path
    * always reads the store), so a cached copy never hides a refresh.
    */
-  async getItemForUse(tenantId: string, id: string): Promise<ConnectionRecord> {
-    const hit = this.cache.get(tenantId, id);
-    if (hit) return hit;
-    const record = await this.store.getItem(tenantId, id);
-    this.cache.offer(record);
-    return record;
+  getItemForUse(tenantId: string, id: string): Promise<ConnectionRecord> {
+    return this.cache.read(tenantId, id, () => this.store.getItem(tenantId, id));
   }
 
   get(tenantId: string, id: string): Promise<Connection> {
