@@ -242,20 +242,17 @@ export class Tenants {
    * The tenant and key a bearer key belongs to, or `undefined`. A strongly consistent GetItem,
    * whose success this process reuses for `keyCacheMs` (`CONNECTION_CACHE_MS`): a new key works
    * at once (failures are never reused), a key deleted or a tenant revoked through this process
-   * stops at once, and through another process within `keyCacheMs`.
+   * stops at once, and through another process within `keyCacheMs`. Concurrent checks of one
+   * key share one read.
    */
   async authenticate(apiKey: string): Promise<{ tenantId: string; keyId: string } | undefined> {
     if (!apiKey.startsWith('ptk_') || apiKey.length > 200) return undefined;
     const hash = sha256Hex(apiKey);
-    const seen = this.keyChecks.get(hash);
-    if (seen) return seen;
-    const epoch = this.keyChecks.epoch;
-    const { pk, sk } = apiKeyKey(hash);
-    const item = await this.db.get(pk, sk);
-    if (!item) return undefined;
-    const { tenantId, keyId } = readApiKey(item);
-    this.keyChecks.offer(hash, { tenantId, keyId }, epoch);
-    return { tenantId, keyId };
+    return this.keyChecks.check(hash, async () => {
+      const { pk, sk } = apiKeyKey(hash);
+      const item = await this.db.get(pk, sk);
+      return item ? readApiKey(item) : undefined;
+    });
   }
 
   /** Sets an active tenant's own OAuth app for a provider; the client secret is sealed. */

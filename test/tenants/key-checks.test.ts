@@ -73,6 +73,16 @@ describe('API-key checks reused for CONNECTION_CACHE_MS', () => {
     expect(a.lookups.n - seen).toBe(2);
   });
 
+  it('concurrent checks of one key share one read', async () => {
+    const { a, tick } = await twoProcesses();
+    const { apiKey } = await a.tenants.create({ name: 'Keys' }, 'test');
+    tick(cacheMs);
+    const before = a.lookups.n;
+    const all = await Promise.all(Array.from({ length: 20 }, () => a.tenants.authenticate(apiKey)));
+    expect(all.every((p) => p !== undefined)).toBe(true);
+    expect(a.lookups.n - before).toBe(1);
+  });
+
   it('a key deleted through this process stops here at once', async () => {
     const { a } = await twoProcesses();
     const { tenant } = await a.tenants.create({ name: 'Keys' }, 'test');
