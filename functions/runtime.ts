@@ -146,7 +146,6 @@ export function deferredApp(build: (request: Request) => Promise<FetchApp>): Hon
         err instanceof ConfigError
           ? new PorticoError('internal_error', 'The service is misconfigured; the operator has been told.')
           : new PorticoError('provider_unavailable', 'The service is starting; try again.', {
-              status: 503,
               retryAfter: 1,
             });
       return problemResponse(fault);

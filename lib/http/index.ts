@@ -125,7 +125,7 @@ export function createApp(services: Services, options: AppOptions) {
           'invalid_request',
           `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`,
           {
-            status: 405,
+            reason: 'method_not_allowed',
           },
         ),
         c.get('requestId'),
