@@ -63,7 +63,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: ratio(f.apiInitMs / f.bareSdkInitMs),
       target: '<= 1.2x',
       pass: f.apiInitMs / f.bareSdkInitMs <= 1.2,
-      note: `median of ${quick ? 3 : 7} fresh node processes each, interleaved, run as the stack runs them (no --enable-source-maps: infra/function.ts); the baseline loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's); against the bare handler alone it is ${ratio(f.apiInitMs / f.bareInitMs)}`,
+      note: `CPU time of the import (user + system, all threads: less disturbed by other work on the machine than wall time), median of ${quick ? 3 : 7} fresh node processes each, interleaved, run as the stack runs them (no --enable-source-maps: infra/function.ts); the baseline loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's); against the bare handler alone it is ${ratio(f.apiInitMs / f.bareInitMs)}`,
     },
     {
       figure: 1,
