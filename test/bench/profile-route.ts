@@ -2,7 +2,8 @@
  * `npx tsx test/bench/profile-route.ts [token|rows|proxy ...]`: one Portico process (store and
  * sandbox in their own processes) per route, 32 clients on that route alone for
  * `BENCH_CPU_SECONDS` (default 10), with the CPU profiler on; prints the Portico CPU a request
- * and the profile's self time by function (test/bench/profile-summary.mjs). The evidence behind
+ * and the profile's self time by function (test/bench/profile-summary.mjs).
+ * `BENCH_PORTICO_LOG_LEVEL=info` runs Portico with its request log on (default `silent`). The evidence behind
  * figure 8's levers: what a request of each route spends its CPU on.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -30,7 +31,11 @@ for (const name of chosen) {
   const dir = mkdtempSync(join(tmpdir(), `portico-profile-${name}-`));
   process.env.BENCH_PROFILE_DIR = dir;
   process.env.BENCH_PROFILE_ON_SIGNAL = '1';
-  const setup = await startPorticoSetup({ separateStore: true });
+  const logLevel = process.env.BENCH_PORTICO_LOG_LEVEL;
+  const setup = await startPorticoSetup({
+    separateStore: true,
+    ...(logLevel ? { env: { LOG_LEVEL: logLevel } } : {}),
+  });
   try {
     const base = `${setup.portico.url}/v1/connections/${setup.hubspot.id}`;
     const x = await routeCpu(

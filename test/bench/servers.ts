@@ -153,7 +153,8 @@ export async function startBundledPortico(env: Record<string, string>): Promise<
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bundled Portico: no URL after 30 s: ${err}`)), 30_000);
     child.stdout!.on('data', (d) => {
-      out += d;
+      // Bounded: with LOG_LEVEL=info the request log flows through here.
+      out = (out + d).slice(-8000);
       const m = /running at (http:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
