@@ -4,12 +4,14 @@ import type { Config, ProviderName } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import { type Metrics, noMetrics } from './metrics.js';
 import { ConnectFlows, SigningKey } from './oauth/index.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
+import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
 import { readWrappedKey, tenantKey } from './store/items.js';
 import { grantApp, Tenants } from './tenants/index.js';
-import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
+import { countedKeyWrapper, type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import { Outbox } from './webhooks/index.js';
 
 /** Everything the routes, the Lambda functions and the local server need, built once per process. */
@@ -23,6 +25,9 @@ export interface Services {
   connections: Connections;
   flows: ConnectFlows;
   outbox: Outbox;
+  stats: Stats;
+  /** CloudWatch embedded-metric lines in Lambda (lib/metrics.ts); nothing locally. */
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -32,6 +37,8 @@ export interface ServiceOverrides {
   keyWrapper?: KeyWrapper;
   kmsClient?: KMSClient;
   events?: EventSink;
+  /** Where metrics go (the API function: batched EMF lines); default nowhere. */
+  metrics?: Metrics;
   /** Refresh lease length (tests shorten it). */
   leaseMs?: number;
   /** The connections' clock and wait between looks at a refresh lease (tests pass a virtual one). */
@@ -52,6 +59,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     else if (config.localMasterKey) wrapper = localKeyWrapper(config.localMasterKey);
     else throw new ConfigError('KMS_KEY_ID', 'is required when no LOCAL_MASTER_KEY is available');
   }
+  const metrics = overrides.metrics ?? noMetrics;
+  if (wrapper.kind === 'kms') wrapper = countedKeyWrapper(wrapper, () => metrics.count({ KmsCalls: 1 }));
   const vault = new Vault({
     wrapper,
     loadWrappedKey: async (tenantId) => {
@@ -63,6 +72,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const audit = new Audit(db);
   const tenants = new Tenants({ db, vault, audit, keyCacheMs: config.connectionCacheMs });
   const providers = createProviders(config);
+  const stats = new Stats({ db, now: overrides.clock?.now });
   const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
   const connections = new Connections({
     db,
@@ -72,6 +82,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     grantApp: grantApp(config),
     log,
     events: overrides.events ?? outbox,
+    stats,
+    metrics,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
     itemCacheMs: config.connectionCacheMs,
     now: overrides.clock?.now,
@@ -86,5 +98,5 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     config,
     signingKey: new SigningKey(db, vault, config.signingKey),
   });
-  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox };
+  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, stats, metrics };
 }

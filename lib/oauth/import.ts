@@ -67,6 +67,7 @@ export async function importConnection(
     ),
     scopes: grant.scopes,
     expiresAt: grant.expiresAt,
+    refreshedAt: new Date().toISOString(),
   });
   return connection;
 }

@@ -54,14 +54,20 @@ describe('revoking a tenant', () => {
     expect(inPartition.map((i) => i.sk)).toEqual(['META']);
     expect(inPartition[0].wrappedKey).toBeUndefined();
     expect(inPartition[0].status).toBe('revoked');
-    // Nothing sealed under the tenant is left anywhere (only the audit trail and outbox mention it).
+    // Nothing sealed under the tenant is left anywhere (only the audit trail, the outbox and the
+    // counters mention it; its connection counts are back to zero).
     expect(left.filter((i) => 'credentials' in i || 'clientSecret' in i)).toEqual([]);
     expect(
       left.every(
         (i) =>
-          i.pk === `TENANT#${t.id}` || String(i.pk).startsWith('AUDIT#') || String(i.pk).startsWith('OUTBOX'),
+          i.pk === `TENANT#${t.id}` ||
+          String(i.pk).startsWith('AUDIT#') ||
+          String(i.pk).startsWith('OUTBOX') ||
+          i.pk === `STATS#${t.id}`,
       ),
     ).toBe(true);
+    const counts = left.find((i) => i.pk === `STATS#${t.id}` && i.sk === 'CONNECTIONS') ?? {};
+    expect(Object.entries(counts).filter(([k, v]) => k.includes('.') && v !== 0)).toEqual([]);
 
     const again = await s.api('DELETE', `/v1/tenants/${t.id}`, s.adminKey);
     expect(await again.json()).toEqual(answer);
