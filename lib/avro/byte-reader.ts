@@ -94,6 +94,22 @@ export class ByteReader {
     return Number.POSITIVE_INFINITY;
   }
 
+  /** Passes over `n` bytes without holding them; false when the source ends first. */
+  async skip(n: number): Promise<boolean> {
+    const ready = Math.min(n, this.#buf.length - this.#pos);
+    this.#pos += ready;
+    let left = n - ready;
+    while (left > 0) {
+      const chunk = await this.#nextChunk();
+      if (chunk === undefined) return false;
+      this.#bufOffset += this.#buf.length;
+      this.#buf = chunk;
+      this.#pos = Math.min(left, chunk.length);
+      left -= this.#pos;
+    }
+    return true;
+  }
+
   /** Stops the source early (its iterator's `return()`); harmless after it ended. */
   async close(): Promise<void> {
     this.#buf = EMPTY;

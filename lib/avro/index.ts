@@ -65,8 +65,26 @@ import { AvroRowStream, type AvroStreamEvent } from './row-stream.js';
 
 export type { AvroHeader } from './container.js';
 export { AvroCursorError, AvroError, AvroFormatError } from './errors.js';
+export { AvroSchemaMismatch } from './projection.js';
 export type { JsonValue } from './row-decoder.js';
 export type { AvroStreamEvent } from './row-stream.js';
+export {
+  AvroTableChanged,
+  type AvroTableDescription,
+  type AvroTableEvent,
+  type AvroTableFile,
+  type AvroTableFileDescription,
+  AvroTableMismatch,
+  type AvroTablePage,
+  type AvroTableQuery,
+  describeAvroTable,
+  listingFingerprint,
+  PAGE_SCAN_LIMITS,
+  readAvroTablePage,
+  streamAvroTable,
+  type TableByteSource,
+} from './table.js';
+export { AvroQueryError, WHERE_LIMITS } from './where.js';
 
 /**
  * The file's bytes from `offset` (inclusive) to its end; an offset at or past the end yields no bytes

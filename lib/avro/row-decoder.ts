@@ -66,23 +66,23 @@ const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A cursor at `pos` (an object literal: one allocation, one shape, no field initializers). */
-function cursorAt(buf: Buffer, pos: number, meter: ValueMeter | undefined): Cursor {
+export function cursorAt(buf: Buffer, pos: number, meter: ValueMeter | undefined): Cursor {
   const budget = meter?.budget ?? VALUES_ALLOWANCE + VALUES_PER_BYTE * (buf.length - pos);
   return { buf, pos, budget: Math.min(budget, MAX_ROW_VALUES) };
 }
 
 /** Takes what the row at `c` made (it began with `start` values to spend) off the meter. */
-function settle(meter: ValueMeter | undefined, start: number, c: Cursor): void {
+export function settle(meter: ValueMeter | undefined, start: number, c: Cursor): void {
   if (meter !== undefined) meter.budget -= start - c.budget;
 }
 
 /** Charges `values` against the row's budget. */
-function charge(c: Cursor, values: number): void {
+export function charge(c: Cursor, values: number): void {
   c.budget -= values;
   if (c.budget < 0) throw overBudget();
 }
 
-function overBudget(): Error {
+export function overBudget(): Error {
   return new Error('the row makes more values than its bytes can carry');
 }
 
@@ -93,7 +93,7 @@ type Utf8Buffer = Buffer & { utf8Slice(start: number, end: number): string };
  * Reads a zigzag varint as a number (ints, lengths, counts, indices). Past 28 bits it goes on in
  * float arithmetic, so an over-long varint yields a large number rather than wrapping around.
  */
-function readVarint(c: Cursor): number {
+export function readVarint(c: Cursor): number {
   const buf = c.buf;
   let pos = c.pos;
   let b = buf[pos++];
@@ -125,7 +125,7 @@ function readVarint(c: Cursor): number {
   return (n >> 1) ^ -(n & 1);
 }
 
-function skipVarint(c: Cursor): void {
+export function skipVarint(c: Cursor): void {
   const buf = c.buf;
   let pos = c.pos;
   while (buf[pos++] & 0x80) {
@@ -135,7 +135,7 @@ function skipVarint(c: Cursor): void {
 }
 
 /** Reads a zigzag varint long exactly: a number when it is a safe integer, else a bigint. */
-function readExactLong(c: Cursor): number | bigint {
+export function readExactLong(c: Cursor): number | bigint {
   const buf = c.buf;
   const start = c.pos;
   let pos = start;
@@ -162,18 +162,18 @@ function readExactLong(c: Cursor): number | bigint {
   return value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT ? Number(value) : value;
 }
 
-function longToJson(value: number | bigint): number | string {
+export function longToJson(value: number | bigint): number | string {
   return typeof value === 'number' ? value : value.toString();
 }
 
 /** Marks the row as running past the end of the buffer. */
-function overrun(c: Cursor): void {
+export function overrun(c: Cursor): void {
   c.pos = c.buf.length + 1;
 }
 
 const readNull: Reader = () => null;
 
-function readBoolean(c: Cursor): boolean {
+export function readBoolean(c: Cursor): boolean {
   // Any non-zero byte is true.
   return !!c.buf[c.pos++];
 }
@@ -186,20 +186,20 @@ function readFinite(value: number): number | string {
   return Number.isFinite(value) ? value : String(value);
 }
 
-function readFloat(c: Cursor): number | string {
+export function readFloat(c: Cursor): number | string {
   const pos = c.pos;
   c.pos = pos + 4;
   return c.pos > c.buf.length ? 0 : readFinite(c.buf.readFloatLE(pos));
 }
 
-function readDouble(c: Cursor): number | string {
+export function readDouble(c: Cursor): number | string {
   const pos = c.pos;
   c.pos = pos + 8;
   return c.pos > c.buf.length ? 0 : readFinite(c.buf.readDoubleLE(pos));
 }
 
 /** Claims `size` bytes at the cursor: answers where they start, or -1 (the row marked overrun). */
-function take(c: Cursor, size: number): number {
+export function take(c: Cursor, size: number): number {
   const start = c.pos;
   const end = start + size;
   if (!(size >= 0) || end > c.buf.length) {
@@ -211,14 +211,14 @@ function take(c: Cursor, size: number): number {
 }
 
 /** Reads a length-prefixed UTF-8 string; invalid sequences become U+FFFD. */
-function readString(c: Cursor): string {
+export function readString(c: Cursor): string {
   const length = readVarint(c);
   const start = take(c, length);
   return start < 0 ? '' : (c.buf as Utf8Buffer).utf8Slice(start, start + length);
 }
 
 /** Reads `size` raw bytes as base64, or marks the row overrun. */
-function readBase64(c: Cursor, size: number): string {
+export function readBase64(c: Cursor, size: number): string {
   const start = take(c, size);
   return start < 0 ? '' : c.buf.toString('base64', start, start + size);
 }
@@ -231,7 +231,7 @@ function readBytes(c: Cursor): string {
  * Reads an array or map block's item count, charging `weight` values an item: more items than
  * the row's budget can pay for are refused before any is read.
  */
-function readItemCount(c: Cursor, weight: number): number {
+export function readItemCount(c: Cursor, weight: number): number {
   let n = readVarint(c);
   if (n < 0) {
     n = -n;
@@ -395,7 +395,7 @@ function fieldsReader(names: readonly string[], readers: readonly Reader[]): Fie
  * it has). A field named `__proto__` is defined as an own property: assigning it would set the
  * prototype instead.
  */
-function recordReader(names: readonly string[], readers: readonly Reader[]): Reader {
+export function recordReader(names: readonly string[], readers: readonly Reader[]): Reader {
   const count = names.length;
   if (names.includes('__proto__')) {
     return (c) => {
@@ -511,8 +511,18 @@ class Compiler {
   }
 }
 
-function isStackOverflow(error: unknown): boolean {
+export function isStackOverflow(error: unknown): boolean {
   return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
+/**
+ * The reader of one writer type and the JSON values it makes before its unions, arrays and maps
+ * add theirs (what to {@link charge} before calling it), for decoders that read part of a row.
+ */
+export function compileReader(node: SchemaNode): { read: Reader; weight: number; recursive: boolean } {
+  const compiler = new Compiler();
+  const read = compiler.compile(node);
+  return { read, weight: compiler.rowWeight(node), recursive: compiler.recursive };
 }
 
 function compileRowDecoder(root: SchemaNode): RowDecoder {

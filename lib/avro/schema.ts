@@ -43,12 +43,17 @@ export interface FixedNode {
   readonly kind: 'fixed';
   readonly name: string | undefined;
   readonly size: number;
+  /** Other fullnames the type answers to when a writer schema is resolved against it. */
+  readonly aliases?: readonly string[];
 }
 
 export interface EnumNode {
   readonly kind: 'enum';
   readonly name: string | undefined;
   readonly symbols: readonly string[];
+  readonly aliases?: readonly string[];
+  /** The symbol a reader uses for a writer's symbol it does not know. */
+  readonly default?: string;
 }
 
 export interface ArrayNode {
@@ -69,6 +74,10 @@ export interface UnionNode {
 export interface FieldNode {
   readonly name: string;
   readonly type: SchemaNode;
+  /** Other names the field answers to when a writer schema is resolved against it. */
+  readonly aliases?: readonly string[];
+  /** The field's `default` as the schema wrote it (JSON), when it has one. */
+  readonly default?: { readonly json: unknown };
 }
 
 export interface RecordNode {
@@ -76,6 +85,7 @@ export interface RecordNode {
   /** `record` or `error` (they only differ in how an anonymous one is named in a union). */
   readonly type: 'record' | 'error';
   readonly name: string | undefined;
+  readonly aliases?: readonly string[];
   /** Filled once the fields are parsed; the node is registered first so that they can refer to it. */
   readonly fields: FieldNode[];
   /** Whether a value of this record can contain another one through a reference back to it. */
@@ -232,11 +242,8 @@ class Parser {
         return this.#record(schema, type, namespace, depth);
       case 'enum':
         return this.#enum(schema, namespace);
-      case 'fixed': {
-        const { name, size } = this.#fixedParts(schema, namespace);
-        const node: FixedNode = { kind: 'fixed', name, size };
-        return this.#register(node);
-      }
+      case 'fixed':
+        return this.#register<FixedNode>({ kind: 'fixed', ...this.#fixedParts(schema, namespace) });
       case 'array': {
         const items = own(schema, 'items');
         if (items === undefined) throw new Error('an array has no items');
@@ -302,6 +309,13 @@ class Parser {
     return qualify(name, namespace);
   }
 
+  /** The fullnames of a named type's `aliases` (checked by {@link Parser.#name}). */
+  #aliases(schema: SchemaObject, namespace: string): string[] | undefined {
+    const aliases = own(schema, 'aliases');
+    if (!Array.isArray(aliases) || aliases.length === 0) return undefined;
+    return aliases.map((alias) => qualify(alias as string, namespace));
+  }
+
   #register<T extends NamedNode>(node: T): T {
     if (node.name === undefined) return node;
     if (this.#names.has(node.name)) throw new Error(`duplicate type name: ${show(node.name)}`);
@@ -309,17 +323,23 @@ class Parser {
     return node;
   }
 
-  #fixedParts(schema: SchemaObject, namespace: string): { name: string | undefined; size: number } {
-    const name = this.#name(schema, namespaceAttribute(schema) ?? namespace);
+  #fixedParts(
+    schema: SchemaObject,
+    namespace: string,
+  ): { name: string | undefined; size: number; aliases?: string[] } {
+    const space = namespaceAttribute(schema) ?? namespace;
+    const name = this.#name(schema, space);
     const size = own(schema, 'size');
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || size > 0x7fffffff) {
       throw new Error(`invalid ${name ?? 'fixed'} size: ${show(size)}`);
     }
-    return { name, size };
+    const aliases = this.#aliases(schema, space);
+    return aliases === undefined ? { name, size } : { name, size, aliases };
   }
 
   #enum(schema: SchemaObject, namespace: string): EnumNode {
-    const name = this.#name(schema, namespaceAttribute(schema) ?? namespace);
+    const space = namespaceAttribute(schema) ?? namespace;
+    const name = this.#name(schema, space);
     const label = name ?? 'enum';
     const symbols = own(schema, 'symbols');
     if (!Array.isArray(symbols)) throw new Error(`invalid ${label} symbols: ${show(symbols)}`);
@@ -336,7 +356,14 @@ class Parser {
     if (fallback !== undefined && (typeof fallback !== 'string' || !seen.has(fallback))) {
       throw new Error(`invalid ${label} default: ${show(fallback)}`);
     }
-    return this.#register({ kind: 'enum', name, symbols: [...(symbols as string[])] });
+    const aliases = this.#aliases(schema, space);
+    return this.#register<EnumNode>({
+      kind: 'enum',
+      name,
+      symbols: [...(symbols as string[])],
+      ...(aliases === undefined ? {} : { aliases }),
+      ...(fallback === undefined ? {} : { default: fallback as string }),
+    });
   }
 
   #record(schema: SchemaObject, type: 'record' | 'error', outer: string, depth: number): RecordNode {
@@ -352,7 +379,15 @@ class Parser {
     if (this.#fields > MAX_SCHEMA_FIELDS) {
       throw new Error(`the schema declares more than ${MAX_SCHEMA_FIELDS} record fields`);
     }
-    const node = this.#register<RecordNode>({ kind: 'record', type, name, fields: [], recursive: false });
+    const aliases = this.#aliases(schema, namespace);
+    const node = this.#register<RecordNode>({
+      kind: 'record',
+      type,
+      name,
+      ...(aliases === undefined ? {} : { aliases }),
+      fields: [],
+      recursive: false,
+    });
     const seen = new Set<string>();
     for (const field of fields) {
       if (!isSchemaObject(field)) throw new Error(`invalid field: ${show(field)}`);
@@ -367,12 +402,24 @@ class Parser {
         throw new Error(`invalid order: ${show(order)}`);
       }
       if (!Object.hasOwn(field, 'type')) throw new Error(`field ${show(fieldName)} has no type`);
+      const aliases = own(field, 'aliases');
+      if (aliases !== undefined && aliases !== null) {
+        if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string' && NAME_PATTERN.test(a))) {
+          throw new Error(`invalid aliases of field ${show(fieldName)}`);
+        }
+      }
     }
     this.#open.add(node);
     const deepestOutside = this.#deepest;
     this.#deepest = depth;
     for (const field of fields as SchemaObject[]) {
-      node.fields.push({ name: field.name as string, type: this.parse(field.type, namespace, depth + 1) });
+      const aliases = own(field, 'aliases');
+      node.fields.push({
+        name: field.name as string,
+        type: this.parse(field.type, namespace, depth + 1),
+        ...(Array.isArray(aliases) && aliases.length > 0 ? { aliases: aliases as string[] } : {}),
+        ...(Object.hasOwn(field, 'default') ? { default: { json: field.default } } : {}),
+      });
     }
     this.#heights.set(node, this.#deepest - depth);
     this.#deepest = Math.max(deepestOutside, this.#deepest);

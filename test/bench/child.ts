@@ -1,7 +1,9 @@
 /**
  * A helper process for the benchmarks, so load generator and servers do not share one event loop:
  * `tsx test/bench/child.ts dynamo` serves an embedded DynamoDB (in memory), `... sandbox` the
- * provider sandbox (`BENCH_AVRO_BYTES` sets the size of /data/big.avro). Prints one line
+ * provider sandbox (`BENCH_AVRO_BYTES` sets the size of /data/big.avro, `BENCH_WIDE_ROWS` the rows
+ * of /data/wide.avro, `BENCH_FOLDER_FILES` and `BENCH_FOLDER_BYTES` the files of /bench/folder and
+ * the size of each). Prints one line
  * `ready <url>` and runs until it is sent SIGTERM or its parent goes away.
  */
 import { startEmbeddedDynamo } from '../../lib/dev/local/dynamo.js';
@@ -18,7 +20,16 @@ if (mode === 'dynamo') {
   close = dynamo.close;
 } else if (mode === 'sandbox') {
   const bytes = Number(process.env.BENCH_AVRO_BYTES ?? 0);
-  const sandbox = await startSandbox(bytes > 0 ? { bigAvroBytes: bytes } : {});
+  const wideRows = Number(process.env.BENCH_WIDE_ROWS ?? 0);
+  const folderFiles = Number(process.env.BENCH_FOLDER_FILES ?? 0);
+  const folderBytes = Number(process.env.BENCH_FOLDER_BYTES ?? 0);
+  const sandbox = await startSandbox({
+    ...(bytes > 0 ? { bigAvroBytes: bytes } : {}),
+    ...(wideRows > 0 ? { wideAvroRows: wideRows } : {}),
+    ...(folderFiles > 0 && folderBytes > 0 ? { avroFolder: { files: folderFiles, bytes: folderBytes } } : {}),
+  });
+  // Build the files now (a large wide.avro takes seconds), not on the first request, which would time out.
+  await sandbox.state.dropboxFiles();
   url = sandbox.url;
   close = sandbox.close;
 } else {

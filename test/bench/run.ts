@@ -3,7 +3,8 @@
  * baseline from the same run, printed as one table and written to bench/RESULTS.md.
  *
  * Environment: `BENCH_QUICK=1` (small sizes, short durations: a smoke run), `BENCH_AVRO_MB`
- * (default 500), `BENCH_LOAD_SECONDS` (default 30), `BENCH_ONLY=1,5` (only those figures),
+ * (default 500; also the size of figure 9's folder), `BENCH_WIDE_ROWS` (default 100,000),
+ * `BENCH_FOLDER_FILES` (default 1,000), `BENCH_LOAD_SECONDS` (default 30), `BENCH_ONLY=1,5` (only those figures),
  * `BENCH_PROFILE_DIR=dir` (the Portico processes write V8 CPU profiles there). Everything runs
  * on this machine against 127.0.0.1; every loop is bounded in count and time.
  */
@@ -12,7 +13,7 @@ process.env.LOG_LEVEL ??= 'silent';
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { avroFigures } from './avro.js';
+import { avroFigures, avroTableFigures } from './avro.js';
 import { largestContributors, measureBundles } from './bundle.js';
 import { loadFigures } from './load.js';
 import { proxyFigures } from './proxy.js';
@@ -110,6 +111,12 @@ const plan: Figure[] = [
   },
   { figures: [6], title: 'Avro NDJSON streaming and peak RSS', limitMs: 600_000, run: avroFigures },
   { figures: [7], title: 'due-refresh sweep', limitMs: 600_000, run: sweepFigures },
+  {
+    figures: [9],
+    title: 'Avro datasets: projection, filter, folder',
+    limitMs: 900_000,
+    run: avroTableFigures,
+  },
 ];
 
 const only = (process.env.BENCH_ONLY ?? '')

@@ -38,6 +38,8 @@ export async function startPorticoSetup(
   options: {
     avroBytes?: number;
     env?: Record<string, string>;
+    /** Environment of the sandbox process (`BENCH_WIDE_ROWS`, `BENCH_FOLDER_FILES`, `BENCH_FOLDER_BYTES`: see child.ts). */
+    sandboxEnv?: Record<string, string>;
     /** Run the esbuild bundle with node, as `npm start` does (default), or the TypeScript through tsx (false). */
     bundled?: boolean;
     /** The embedded DynamoDB in its own process (DYNAMODB_ENDPOINT) instead of inside the server. */
@@ -45,10 +47,10 @@ export async function startPorticoSetup(
   } = {},
 ): Promise<PorticoSetup> {
   const store = options.separateStore ? await startChild('dynamo') : undefined;
-  const sandbox = await startChild(
-    'sandbox',
-    options.avroBytes ? { BENCH_AVRO_BYTES: String(options.avroBytes) } : {},
-  ).catch(async (err) => {
+  const sandbox = await startChild('sandbox', {
+    ...(options.avroBytes ? { BENCH_AVRO_BYTES: String(options.avroBytes) } : {}),
+    ...options.sandboxEnv,
+  }).catch(async (err) => {
     await store?.stop();
     throw err;
   });

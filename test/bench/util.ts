@@ -18,7 +18,7 @@ export function envNumber(name: string, full: number, quickValue = full): number
 
 /** One figure of the results table. */
 export interface Row {
-  /** Which figure (1-8) it belongs to. */
+  /** Which figure (1-9) it belongs to. */
   figure: number;
   name: string;
   value: string;

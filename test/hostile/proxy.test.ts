@@ -251,9 +251,10 @@ describe('Dropbox arguments', () => {
             if (arg === null) continue;
             // ASCII-only JSON, control characters escaped, and exactly the path asked for.
             expect(arg, where).toMatch(/^[\x20-\x7e]*$/);
-            expect((JSON.parse(arg) as { path: string }).path.replace(/\/$/, ''), where).toBe(
-              p.replace(/[\ud800-\udfff]/g, '\ufffd').replace(/\/$/, ''),
-            );
+            const got = (JSON.parse(arg) as { path: string }).path.replace(/\/$/, '');
+            // A folder read as an Avro table downloads its files by the ids its listing named.
+            if (route === 'avro' && /^id:[A-Za-z0-9_-]+$/.test(got)) continue;
+            expect(got, where).toBe(p.replace(/[\ud800-\udfff]/g, '\ufffd').replace(/\/$/, ''));
           }
         },
       ),

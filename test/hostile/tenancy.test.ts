@@ -90,7 +90,9 @@ describe("another tenant's ids", () => {
             .replace('{table}', 'products')
             .replace('{rowId}', '1')
             .concat(
-              route.template.endsWith('/dropbox/content') || route.template.endsWith('/avro')
+              route.template.endsWith('/dropbox/content') ||
+                route.template.endsWith('/avro') ||
+                route.template.endsWith('/avro/schema')
                 ? '?path=/a'
                 : '',
             );

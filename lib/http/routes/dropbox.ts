@@ -3,13 +3,21 @@ import * as z from 'zod/mini';
 import {
   AvroCursorError,
   AvroFormatError,
+  AvroQueryError,
+  AvroTableChanged,
+  type AvroTableFile,
+  AvroTableMismatch,
   type ByteSource,
   decodeAvro,
+  describeAvroTable,
   readAvroPage,
+  readAvroTablePage,
+  streamAvroTable,
+  type TableByteSource,
 } from '../../avro/index.js';
-import { conflict, invalidRequest, unprocessable } from '../../errors.js';
+import { conflict, invalidRequest, PorticoError, unprocessable } from '../../errors.js';
 import { sha256Hex } from '../../ids.js';
-import { checkPath, downloadedVersion } from '../../providers/dropbox/api.js';
+import { checkPath, type DropboxEntry, downloadedVersion } from '../../providers/dropbox/api.js';
 import { dropbox } from '../../providers/dropbox/provider.js';
 import { bodyReadError } from '../../providers/http.js';
 import type { ConnectionRecord } from '../../store/items.js';
@@ -30,6 +38,7 @@ const EntrySchema = z.object({
   contentHash: doc(z.optional(z.string()), {
     description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
   }),
+  rev: doc(z.optional(z.string()), { description: "A file's revision: a new one every time it is saved" }),
   downloadable: doc(z.optional(z.literal(false)), {
     description:
       'Present (false) for files with no bytes of their own (Google Docs, Paper): downloading one answers 422.',
@@ -60,6 +69,19 @@ async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
 function avroError(err: unknown): unknown {
   if (err instanceof AvroFormatError) return unprocessable(`Not a readable Avro file: ${err.message}`);
   if (err instanceof AvroCursorError) return invalidRequest(`The cursor is not valid: ${err.message}`);
+  if (err instanceof AvroQueryError) {
+    return invalidRequest(`${err.parameter}: ${err.message}`, {
+      parameter: err.parameter,
+      position: err.position,
+    });
+  }
+  if (err instanceof AvroTableMismatch) {
+    return new PorticoError('invalid_request', err.message, {
+      reason: 'unprocessable',
+      extra: { file: err.file },
+    });
+  }
+  if (err instanceof AvroTableChanged) return conflict(`${err.message}; start again without a cursor.`);
   return err;
 }
 
@@ -210,22 +232,105 @@ dropboxApi.route(
   },
 );
 
+type DropboxClient = ReturnType<typeof client>;
+
+/** Most Avro files one table may hold: listing more would take longer than a request should. */
+const MAX_TABLE_FILES = 20_000;
+
+const isAvroFile = (entry: DropboxEntry) =>
+  entry.type === 'file' && entry.downloadable !== false && /\.avro$/i.test(entry.name);
+
+/** The folder part of a path, lower-cased as Dropbox compares paths. */
+const folderOf = (path: string) => path.slice(0, path.lastIndexOf('/')).toLowerCase();
+
+/**
+ * The files of a table: the one file `path` names, or the `.avro` files in the folder (and its
+ * subfolders with `recursive`), by folder then name. Listed once per request, whatever the number
+ * of files or pages read.
+ */
+async function tableFiles(api: DropboxClient, path: string, recursive: boolean): Promise<AvroTableFile[]> {
+  const entry = await api.getMetadata(path);
+  const table = (e: DropboxEntry): AvroTableFile => ({
+    id: e.id,
+    rev: e.rev ?? '',
+    path: e.path,
+    ...(e.size === undefined ? {} : { size: e.size }),
+  });
+  if (entry.type === 'file') return [table(entry)];
+  const found: DropboxEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.listFolder(path, recursive, cursor);
+    for (const e of page.entries) if (isAvroFile(e)) found.push(e);
+    if (found.length > MAX_TABLE_FILES) {
+      throw unprocessable(`The folder holds more than ${MAX_TABLE_FILES} Avro files: read a subfolder.`);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  const order = (a: DropboxEntry, b: DropboxEntry) => {
+    const fa = folderOf(a.path);
+    const fb = folderOf(b.path);
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  };
+  return found.sort(order).map(table);
+}
+
+/**
+ * Downloads of a table's files, by id, each checked to be the revision the listing named: a file
+ * saved since answers 409 instead of mixing versions.
+ */
+function tableSource(api: DropboxClient): TableByteSource {
+  return async (file, offset) => {
+    const res = await api.download(file.id, { offset });
+    const got = downloadedVersion(res);
+    if (got !== undefined && file.rev !== '' && got.rev !== file.rev) {
+      await res.body?.cancel().catch(() => {});
+      throw new AvroTableChanged(`${file.path} changed while it was read`);
+    }
+    return bodyChunks(res);
+  };
+}
+
+/** Whether a cursor is a table cursor (JSON with `v: 2`) rather than a single file's. */
+function isTableCursor(cursor: string | undefined): boolean {
+  if (!cursor || !/^[A-Za-z0-9_-]+$/.test(cursor)) return false;
+  try {
+    return (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown }).v === 2;
+  } catch {
+    return false;
+  }
+}
+
+const TABLE_DESCRIPTION = [
+  '`path` names an Avro object container file or a folder: a folder reads every `.avro` file in it (`recursive=true`: and in its subfolders) as one table, ordered by folder then name.',
+  "Files whose writer schemas are the same as the last file's, or resolve to it by Avro's schema-resolution rules (added fields with defaults, promoted numbers int→long→float→double, string↔bytes, unions, enum symbols, renamed fields by alias), form the table with that schema; the first file that does not fit answers `422` with its path in `file`.",
+  '`fields=a,b.c` returns only those fields (dot paths into nested records); the others are skipped in the bytes without being decoded.',
+  "`where=` keeps the rows an expression holds for: comparisons `=`, `!=`, `<`, `<=`, `>`, `>=`, `in (…)`, `like` (`%` for any run of characters), `is null`, `is not null`, `and`, `or`, `not`, parentheses; strings in single quotes (`country = 'DE'`), field names bare or in double quotes, numbers, `true`, `false`. A comparison with a null value is unknown and keeps no row. A mistake answers `400 invalid_request` with the `parameter` and `position`.",
+  'Example: `?path=/exports/events/2026-11&recursive=true&fields=event_id,user_id,amount&where=country%20%3D%20%27DE%27`.',
+  'Paged: `{schema, rows, scanned, nextCursor?}` (`limit` 1-1000, default 100): `scanned` counts the rows read for the page, kept or not; a page also ends after 200,000 rows read or 64 files opened, so a selective filter can answer few rows and a cursor. A cursor names the file (id and revision), block and row it resumes at; if a file was added, removed or changed since, it answers `409 conflict`.',
+  'With `Accept: application/x-ndjson`: the first line is `{"schema": …}`, then one row a line; damage met mid-stream ends it with `{"error": {"code": "invalid_request", "detail": …}}`.',
+  'Values: `long` beyond ±(2^53−1) as decimal strings; `bytes`/`fixed` as base64; enums as symbols; unions as the plain value; timestamps as ISO-8601, `date` as YYYY-MM-DD, `decimal` as a decimal string.',
+  'A file that is not Avro, or is truncated or corrupt, answers `422 invalid_request` (in paged mode, on the page that reaches the damage).',
+].join(' ');
+
+const TableQuery = {
+  recursive: z.optional(z.enum(['true', 'false'])),
+  fields: doc(z.optional(z.string().check(z.maxLength(4096))), { example: 'event_id,user_id,device.os' }),
+  where: doc(z.optional(z.string().check(z.maxLength(4096))), { example: "country = 'DE' and amount > 10" }),
+};
+
 dropboxApi.route(
   {
     method: 'get',
     path: '/v1/connections/{id}/dropbox/avro',
     tags: ['Dropbox'],
-    summary: 'Read an Avro data file as rows',
-    description: [
-      'Decodes an Avro object container file (codecs `null`, `deflate`, `snappy`) while it downloads, in bounded memory.',
-      'Paged: `{schema, rows, nextCursor?}` (`limit` 1-1000, default 100); a cursor resumes at a block with a ranged download.',
-      'With `Accept: application/x-ndjson`: the first line is `{"schema": …}`, then one row a line; damage met mid-stream ends it with `{"error": {"code": "invalid_request", "detail": …}}`.',
-      'Values: `long` beyond ±(2^53−1) as decimal strings; `bytes`/`fixed` as base64; enums as symbols; unions as the plain value; timestamps as ISO-8601, `date` as YYYY-MM-DD, `decimal` as a decimal string.',
-      'A file that is not Avro, or is truncated or corrupt, answers `422 invalid_request` (in paged mode, on the page that reaches the damage).',
-    ].join(' '),
+    summary: 'Read an Avro file, or a folder of them as one table, as rows',
+    description: TABLE_DESCRIPTION,
     params: z.object({ id: PathId }),
     query: z.object({
       path: PathQuery,
+      ...TableQuery,
       limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))),
       cursor: z.optional(z.string().check(z.maxLength(2048))),
     }),
@@ -235,19 +340,73 @@ dropboxApi.route(
         schema: z.object({
           schema: z.unknown(),
           rows: z.array(z.unknown()),
+          scanned: z.number(),
           nextCursor: z.optional(z.string()),
         }),
         also: { 'application/x-ndjson': z.unknown() },
       },
     },
-    errors: problems,
+    errors: [400, ...problems],
   },
   async (c, { params, query }) => {
     const { connections, log } = c.get('services');
     const path = checkPath(query.path, false);
     const tenantId = tenantOf(c.get('principal'));
+    const cursor = query.cursor || undefined;
+    const asTable =
+      query.fields !== undefined ||
+      query.where !== undefined ||
+      query.recursive !== undefined ||
+      isTableCursor(cursor);
+    const ndjson = wantsNdjson(c.req.header('accept'));
 
-    if (wantsNdjson(c.req.header('accept'))) {
+    const tableAnswer = async (api: DropboxClient, files: AvroTableFile[]) => {
+      const tableQuery = {
+        files,
+        open: tableSource(api),
+        ...(query.fields === undefined ? {} : { fields: query.fields }),
+        ...(query.where === undefined ? {} : { where: query.where }),
+      };
+      if (ndjson) {
+        return ndjsonResponse(streamAvroTable(tableQuery), log, c.get('requestId'), {
+          map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
+          mapError: avroError,
+        });
+      }
+      const page = await readAvroTablePage({ ...tableQuery, limit: query.limit ?? 100, cursor });
+      return c.json(
+        {
+          schema: page.schema,
+          rows: page.rows,
+          scanned: page.scanned,
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        },
+        200,
+      );
+    };
+
+    try {
+      const table = await connections.withToken(
+        tenantId,
+        params.id,
+        async (token, connection) => {
+          const api = client(c, token, connection);
+          if (asTable) return tableAnswer(api, await tableFiles(api, path, query.recursive === 'true'));
+          // A `rev:` path names a file's revision, never a folder.
+          if (path.startsWith('rev:')) return undefined;
+          const entry = await api.getMetadata(path);
+          if (entry.type === 'folder') return tableAnswer(api, await tableFiles(api, path, false));
+          return undefined;
+        },
+        { provider: 'dropbox' },
+      );
+      if (table !== undefined) return table;
+    } catch (err) {
+      throw avroError(err);
+    }
+
+    // One file, read as before this route knew tables.
+    if (ndjson) {
       const res = await connections.withToken(
         tenantId,
         params.id,
@@ -262,7 +421,7 @@ dropboxApi.route(
       });
     }
 
-    const resumed = pinnedCursor(query.cursor || undefined);
+    const resumed = pinnedCursor(cursor);
     try {
       const { page, rev } = await connections.withToken(
         tenantId,
@@ -291,7 +450,66 @@ dropboxApi.route(
       );
       const nextCursor =
         page.nextCursor && (rev ? `${rev.file}.${rev.rev}.${page.nextCursor}` : page.nextCursor);
-      return c.json({ schema: page.schema, rows: page.rows, ...(nextCursor ? { nextCursor } : {}) }, 200);
+      return c.json(
+        {
+          schema: page.schema,
+          rows: page.rows,
+          scanned: page.rows.length,
+          ...(nextCursor ? { nextCursor } : {}),
+        },
+        200,
+      );
+    } catch (err) {
+      throw avroError(err);
+    }
+  },
+);
+
+dropboxApi.route(
+  {
+    method: 'get',
+    path: '/v1/connections/{id}/dropbox/avro/schema',
+    tags: ['Dropbox'],
+    summary: 'The schema of an Avro file or folder table, and its files',
+    description: [
+      "The table's schema (the last file's writer schema, which every file must resolve to: see `GET …/dropbox/avro`) and its files in table order, each with `rows` counted from its blocks' headers without decoding a row.",
+      "Counting passes over the files' bytes (256 MiB in all at most); files past that have no `rows`. A file that does not fit answers `422` naming it in `file`.",
+    ].join(' '),
+    params: z.object({ id: PathId }),
+    query: z.object({ path: PathQuery, recursive: TableQuery.recursive }),
+    responses: {
+      200: {
+        description: 'The schema and the files',
+        schema: z.object({
+          schema: z.unknown(),
+          files: z.array(
+            z.object({
+              path: z.string(),
+              id: z.string(),
+              rev: z.string(),
+              size: z.optional(z.number()),
+              rows: z.optional(z.number()),
+            }),
+          ),
+        }),
+      },
+    },
+    errors: problems,
+  },
+  async (c, { params, query }) => {
+    const path = checkPath(query.path, false);
+    try {
+      const described = await c.get('services').connections.withToken(
+        tenantOf(c.get('principal')),
+        params.id,
+        async (token, connection) => {
+          const api = client(c, token, connection);
+          const files = await tableFiles(api, path, query.recursive === 'true');
+          return describeAvroTable({ files, open: tableSource(api) });
+        },
+        { provider: 'dropbox' },
+      );
+      return c.json(described, 200);
     } catch (err) {
       throw avroError(err);
     }

@@ -24,6 +24,8 @@ export interface DropboxEntry {
   contentHash?: string;
   /** Present (false) for files Dropbox cannot download: Google Docs, Paper and the like. */
   downloadable?: false;
+  /** The revision of a file's content: a new one every time the file is saved. */
+  rev?: string;
 }
 
 interface RawEntry {
@@ -36,6 +38,7 @@ interface RawEntry {
   server_modified?: string;
   content_hash?: string;
   is_downloadable?: boolean;
+  rev?: string;
 }
 
 /**
@@ -76,6 +79,7 @@ export const toEntry = (e: RawEntry): DropboxEntry => ({
         ...(e.server_modified ? { modifiedAt: e.server_modified } : {}),
         ...(e.content_hash ? { contentHash: e.content_hash } : {}),
         ...(e.is_downloadable === false ? { downloadable: false as const } : {}),
+        ...(typeof e.rev === 'string' ? { rev: e.rev } : {}),
       }
     : {}),
 });
@@ -217,6 +221,10 @@ export function dropbox(
           .map(toEntry),
         nextCursor: page.has_more ? page.cursor : undefined,
       };
+    },
+    /** An entry's metadata (`files/get_metadata`): whether a path is a file or a folder, its id and revision. */
+    async getMetadata(path: string): Promise<DropboxEntry> {
+      return toEntry(await rpc<RawEntry>('files/get_metadata', { path }));
     },
     /** A link that opens the file's bytes without a token for four hours (`files/get_temporary_link`). */
     async temporaryLink(path: string): Promise<{ link: string; size?: number }> {

@@ -1,4 +1,4 @@
-import { type DropboxFiles, loadDropboxFiles, replaceFileBytes } from '../dropbox/tree.js';
+import { addFileBytes, type DropboxFiles, loadDropboxFiles, replaceFileBytes } from '../dropbox/tree.js';
 import { type HubDb, seedHubDb } from '../hubspot/hubdb-store.js';
 import { type Fault, type FaultSpec, FaultStore } from './faults.js';
 import { dropboxIdentity, hubspotIdentity, hubspotIdentityForHub, normaliseAccount } from './identity.js';
@@ -18,6 +18,10 @@ export interface SandboxOptions {
   dropboxTokenTtl?: number;
   /** Size in bytes of the generated `/data/big.avro` (streamed, never held in memory). Default 50 MiB. */
   bigAvroBytes?: number;
+  /** Rows of `/data/wide.avro` (40 fields). Default 3000. */
+  wideAvroRows?: number;
+  /** `/bench/folder`: that many generated Avro files of `bytes` each (for the folder benchmark). */
+  avroFolder?: { files: number; bytes: number };
   /** Millisecond clock, default `Date.now`. */
   now?: () => number;
 }
@@ -67,6 +71,7 @@ export const HUBSPOT_BURST_LIMIT = 110;
 export class SandboxState {
   readonly now: () => number;
   readonly bigAvroBytes: number;
+  readonly #datasets: { wideRows?: number; avroFolder?: { files: number; bytes: number } };
   readonly hubspot: OAuthStore;
   readonly dropbox: OAuthStore;
   readonly faults = new FaultStore();
@@ -78,6 +83,7 @@ export class SandboxState {
   constructor(options: SandboxOptions = {}) {
     this.now = options.now ?? Date.now;
     this.bigAvroBytes = options.bigAvroBytes ?? 50 * 1024 * 1024;
+    this.#datasets = { wideRows: options.wideAvroRows, avroFolder: options.avroFolder };
     this.hubspot = new OAuthStore(
       'hubspot',
       { accessToken: () => `CJ${randomToken(72)}`, refreshToken: () => `na1-${uuid()}`, code: () => uuid() },
@@ -127,7 +133,7 @@ export class SandboxState {
 
   /** The seeded Dropbox file tree (shared by every account; ids differ per account). */
   dropboxFiles(): Promise<DropboxFiles> {
-    this.files ??= loadDropboxFiles(this.bigAvroBytes);
+    this.files ??= loadDropboxFiles(this.bigAvroBytes, this.#datasets);
     return this.files;
   }
 
@@ -145,6 +151,11 @@ export class SandboxState {
   /** Saves new bytes over a Dropbox file (a new `rev`), as another client would. */
   async changeDropboxFile(path: string, data: Buffer): Promise<void> {
     replaceFileBytes(await this.dropboxFiles(), path, data);
+  }
+
+  /** Saves a new Dropbox file (its folders made as needed), as another client uploading it would. */
+  async addDropboxFile(path: string, data: Buffer): Promise<void> {
+    addFileBytes(await this.dropboxFiles(), path, data);
   }
 
   /** Counters per provider. */

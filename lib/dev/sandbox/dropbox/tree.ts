@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { avroDatasets } from './avro-datasets.js';
 import { avroFixtures } from './avro-fixtures.js';
 import { type BigAvroLayout, bigAvroContentHash, bigAvroLayout, bigAvroStream } from './big-avro.js';
 import { contentHash } from './content-hash.js';
@@ -61,9 +62,14 @@ function csv(rows: string[][]): Buffer {
 /**
  * Builds the tree every Dropbox account sees: `/Reports` (CSV), `/Données/résumé.txt`
  * (non-ASCII names), `/data` (Avro files, including the generated `big.avro` of
- * `bigAvroBytes`), `/Archive` (250 small files, so listing pages) and `/README.txt`.
+ * `bigAvroBytes`, and the wide `wide.avro`), `/exports` (Avro datasets read as tables: see
+ * `avro-datasets.ts`), `/Archive` (250 small files, so listing pages) and `/README.txt`. With
+ * `options.avroFolder`, `/bench/folder` holds that many generated Avro files of that size each.
  */
-export async function loadDropboxFiles(bigAvroBytes: number): Promise<DropboxFiles> {
+export async function loadDropboxFiles(
+  bigAvroBytes: number,
+  options: { wideRows?: number; avroFolder?: { files: number; bytes: number } } = {},
+): Promise<DropboxFiles> {
   const avro = await avroFixtures();
   const files: DropboxFiles = { entries: new Map(), children: new Map([['', []]]) };
   const add = (entry: DropboxEntry) => {
@@ -151,6 +157,34 @@ export async function loadDropboxFiles(bigAvroBytes: number): Promise<DropboxFil
     modified: MODIFIED[2] as string,
     source: { kind: 'generated', layout },
   });
+  const folders = new Set(files.entries.keys());
+  const within = (path: string) => {
+    const parent = path.slice(0, path.lastIndexOf('/'));
+    if (parent === '' || folders.has(lowerPath(parent))) return;
+    within(parent);
+    folder(parent);
+    folders.add(lowerPath(parent));
+  };
+  for (const dataset of await avroDatasets({ wideRows: options.wideRows })) {
+    within(dataset.path);
+    file(dataset.path, dataset.data, MODIFIED[2]);
+  }
+  if (options.avroFolder !== undefined) {
+    const { files: count, bytes } = options.avroFolder;
+    const part = bigAvroLayout(bytes);
+    within('/bench/folder/x');
+    for (let i = 1; i <= count; i++) {
+      const path = `/bench/folder/part-${String(i).padStart(5, '0')}.avro`;
+      add({
+        kind: 'file',
+        path,
+        name: path.slice(path.lastIndexOf('/') + 1),
+        size: part.size,
+        modified: MODIFIED[2] as string,
+        source: { kind: 'generated', layout: part },
+      });
+    }
+  }
   folder('/Archive');
   for (let i = 1; i <= 250; i++) {
     const n = String(i).padStart(3, '0');
@@ -246,6 +280,35 @@ export function replaceFileBytes(files: DropboxFiles, path: string, data: Buffer
   entry.source = { kind: 'bytes', data };
   entry.size = data.length;
   entry.version = (entry.version ?? 0) + 1;
+}
+
+/** Adds a file with these bytes (listed last in its folder, which is made if missing). */
+export function addFileBytes(files: DropboxFiles, path: string, data: Buffer): void {
+  const lower = lowerPath(path);
+  if (files.entries.has(lower)) throw new Error(`sandbox already has ${path}`);
+  const folderPath = path.slice(0, path.lastIndexOf('/'));
+  if (folderPath !== '' && !files.children.has(parentOf(lower))) {
+    addFileFolder(files, folderPath);
+  }
+  files.children.get(parentOf(lower))?.push(lower);
+  files.entries.set(lower, {
+    kind: 'file',
+    path,
+    name: path.slice(path.lastIndexOf('/') + 1),
+    size: data.length,
+    modified: '2026-12-01T08:00:00Z',
+    source: { kind: 'bytes', data },
+  });
+}
+
+function addFileFolder(files: DropboxFiles, path: string): void {
+  const lower = lowerPath(path);
+  const parent = parentOf(lower);
+  if (parent !== '' && !files.children.has(parent))
+    addFileFolder(files, path.slice(0, path.lastIndexOf('/')));
+  files.children.get(parent)?.push(lower);
+  files.children.set(lower, []);
+  files.entries.set(lower, { kind: 'folder', path, name: path.slice(path.lastIndexOf('/') + 1) });
 }
 
 /** Whether a caller sees an entry: team-space entries only through the team root. */

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AvroTableFile,
+  PAGE_SCAN_LIMITS,
+  readAvroTablePage,
+  type TableByteSource,
+} from '../../lib/avro/index.js';
+import { encodeFile, type Schema } from './fixtures.js';
+
+const SCHEMA: Schema = { type: 'record', name: 'R', fields: [{ name: 'n', type: 'int' }] };
+
+/** A table of `count` files of 3 rows each, served from memory, counting how many downloads are open at once. */
+async function table(count: number) {
+  const bytes = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      encodeFile(SCHEMA, [{ n: i * 3 }, { n: i * 3 + 1 }, { n: i * 3 + 2 }]),
+    ),
+  );
+  const files: AvroTableFile[] = bytes.map((_, i) => ({
+    id: `id:${i}`,
+    rev: '1',
+    path: `/t/${String(i).padStart(3, '0')}.avro`,
+  }));
+  let open = 0;
+  let mostOpen = 0;
+  let opened = 0;
+  const source: TableByteSource = async (file, offset) => {
+    const data = bytes[Number(file.id.slice(3))].subarray(offset);
+    opened++;
+    open++;
+    mostOpen = Math.max(mostOpen, open);
+    let sent = false;
+    let closed = false;
+    const close = () => {
+      if (!closed) open--;
+      closed = true;
+    };
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          if (sent) {
+            close();
+            return { done: true, value: undefined };
+          }
+          sent = true;
+          return { done: false, value: data };
+        },
+        return: async () => {
+          close();
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+  };
+  return { files, open: source, stats: () => ({ mostOpen, opened }) };
+}
+
+describe('a table page', () => {
+  it('ends after opening its share of files when a filter keeps nothing, and resumes there', async () => {
+    const t = await table(PAGE_SCAN_LIMITS.files + 6);
+    const first = await readAvroTablePage({ files: t.files, open: t.open, where: 'n < 0', limit: 100 });
+    expect(first.rows).toEqual([]);
+    expect(first.scanned).toBe(PAGE_SCAN_LIMITS.files * 3);
+    expect(first.nextCursor).toBeDefined();
+    const second = await readAvroTablePage({
+      files: t.files,
+      open: t.open,
+      where: 'n < 0',
+      limit: 100,
+      cursor: first.nextCursor,
+    });
+    expect(second).toMatchObject({ rows: [], scanned: 6 * 3 });
+    expect(second.nextCursor).toBeUndefined();
+    // One download open at a time: the last file's header, then each file in turn.
+    expect(t.stats().mostOpen).toBe(1);
+  });
+
+  it('reads every row once across pages of any size, and keeps the filtered ones', async () => {
+    const t = await table(10);
+    for (const limit of [1, 2, 3, 4, 7, 30]) {
+      const rows: unknown[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await readAvroTablePage({
+          files: t.files,
+          open: t.open,
+          limit,
+          cursor,
+          where: 'n >= 5 and n < 25',
+        });
+        rows.push(...page.rows);
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(rows, `limit ${limit}`).toEqual(Array.from({ length: 20 }, (_, i) => ({ n: i + 5 })));
+    }
+  });
+});
