@@ -1,20 +1,38 @@
 /**
  * The error hierarchy. Every error a client can cause, or a provider can cause, is a
- * {@link PorticoError} with a stable `code`; the HTTP layer maps them to problem JSON in one place.
- * Messages (`detail`) never carry a token, a secret or a key.
+ * {@link PorticoError} with a stable `code`; only the HTTP layer (`lib/http/problem.ts`) turns
+ * codes into statuses and problem JSON. Messages (`detail`) never carry a token, a secret or a key.
  */
-export type ErrorCode =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'invalid_request'
-  | 'conflict'
-  | 'needs_reauth'
-  | 'payload_too_large'
-  | 'rate_limited'
-  | 'provider_error'
-  | 'provider_unavailable'
-  | 'internal_error';
+
+/** The public error codes (docs/api.md, "Errors"): the problem documents' `code` and the OpenAPI enum. */
+export const errorCodes = [
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'invalid_request',
+  'conflict',
+  'needs_reauth',
+  'payload_too_large',
+  'rate_limited',
+  'provider_error',
+  'provider_unavailable',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+/**
+ * A finer, internal kind of some codes, for the HTTP layer to answer more precisely than the
+ * code alone (the public `code` stays the same): a well-formed request the provider or the data
+ * cannot satisfy (`unprocessable`), a grant the provider's token endpoint refused
+ * (`grant_refused`), a provider that did not answer in time (`upstream_timeout`), a body of another media type, a method the route does not take.
+ */
+export type ErrorReason =
+  | 'unprocessable'
+  | 'grant_refused'
+  | 'upstream_timeout'
+  | 'unsupported_media_type'
+  | 'method_not_allowed';
 
 const titles: Record<ErrorCode, string> = {
   unauthorized: 'Unauthorized',
@@ -31,6 +49,11 @@ const titles: Record<ErrorCode, string> = {
 };
 
 export interface PorticoErrorOptions {
+  reason?: ErrorReason;
+  /**
+   * @deprecated Say why with `reason`; the HTTP layer chooses the status. Still read (by
+   * `lib/http/problem.ts` only) while callers outside the domain move over.
+   */
   status?: number;
   cause?: unknown;
   /** Seconds, sent as `Retry-After` (rate_limited, provider_unavailable). */
@@ -42,14 +65,17 @@ export interface PorticoErrorOptions {
 export class PorticoError extends Error {
   override name = 'PorticoError';
   readonly code: ErrorCode;
-  readonly status: number;
+  readonly reason?: ErrorReason;
+  /** @deprecated The status a caller asked for; see {@link PorticoErrorOptions.status}. */
+  readonly status?: number;
   readonly retryAfter?: number;
   readonly extra?: Record<string, unknown>;
 
   constructor(code: ErrorCode, detail: string, options: PorticoErrorOptions = {}) {
     super(detail, { cause: options.cause });
     this.code = code;
-    this.status = options.status ?? defaultStatus[code];
+    this.reason = options.reason;
+    this.status = options.status;
     this.retryAfter = options.retryAfter;
     this.extra = options.extra;
   }
@@ -59,26 +85,23 @@ export class PorticoError extends Error {
   }
 }
 
-const defaultStatus: Record<ErrorCode, number> = {
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  invalid_request: 400,
-  conflict: 409,
-  needs_reauth: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  provider_error: 502,
-  provider_unavailable: 503,
-  internal_error: 500,
-};
+/**
+ * The `code` of anything thrown: ours, or a Node or SDK error's (`ECONNRESET`); `undefined` when
+ * it has none. For logs and audit details only: never decide a status on a foreign code.
+ */
+export function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
 
 export const unauthorized = (detail = 'A valid bearer key is required.') =>
   new PorticoError('unauthorized', detail);
 export const notFound = (what = 'Resource') => new PorticoError('not_found', `${what} not found.`);
 export const invalidRequest = (detail: string, extra?: Record<string, unknown>) =>
   new PorticoError('invalid_request', detail, { extra });
-export const unprocessable = (detail: string) => new PorticoError('invalid_request', detail, { status: 422 });
+/** A well-formed request that cannot be carried out (answered 422, code `invalid_request`). */
+export const unprocessable = (detail: string) =>
+  new PorticoError('invalid_request', detail, { reason: 'unprocessable' });
 export const conflict = (detail: string) => new PorticoError('conflict', detail);
 
 /** The connection's grant is dead: the end user must connect again. */
@@ -102,7 +125,6 @@ export class StoreUnavailableError extends PorticoError {
   override name = 'StoreUnavailableError';
   constructor(cause?: unknown) {
     super('provider_unavailable', 'The storage backend is unavailable; try again.', {
-      status: 503,
       cause,
       retryAfter: 1,
     });

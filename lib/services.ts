@@ -4,11 +4,11 @@ import type { Config, ProviderName } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { ConnectFlows } from './oauth/index.js';
-import { SigningKey } from './oauth/signing.js';
+import { ConnectFlows, SigningKey } from './oauth/index.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
 import { Db } from './store/db.js';
-import { Tenants, tenantPk } from './tenants/index.js';
+import { readWrappedKey, tenantKey } from './store/items.js';
+import { grantApp, Tenants } from './tenants/index.js';
 import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import { Outbox } from './webhooks/index.js';
 
@@ -34,6 +34,8 @@ export interface ServiceOverrides {
   events?: EventSink;
   /** Refresh lease length (tests shorten it). */
   leaseMs?: number;
+  /** The connections' clock and wait between looks at a refresh lease (tests pass a virtual one). */
+  clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 /**
@@ -53,26 +55,27 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const vault = new Vault({
     wrapper,
     loadWrappedKey: async (tenantId) => {
-      const item = await db.get(tenantPk(tenantId), 'META');
-      const key = item?.wrappedKey;
-      return key instanceof Uint8Array ? key : undefined;
+      const { pk, sk } = tenantKey(tenantId);
+      const item = await db.get(pk, sk);
+      return item ? readWrappedKey(item) : undefined;
     },
   });
-  const tenants = new Tenants({ db, vault });
   const audit = new Audit(db);
+  const tenants = new Tenants({ db, vault, audit });
   const providers = createProviders(config);
   const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
   const connections = new Connections({
     db,
     vault,
-    tenants,
     audit,
-    config,
     providers,
+    grantApp: grantApp(config),
     log,
     events: overrides.events ?? outbox,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
     itemCacheMs: config.connectionCacheMs,
+    now: overrides.clock?.now,
+    sleep: overrides.clock?.sleep,
   });
   const flows = new ConnectFlows({
     db,

@@ -1,19 +1,11 @@
 import { invalidRequest } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Db, decodeCursor, encodeCursor, type Item } from '../store/db.js';
+import { type AuditRecord, auditItem, auditPk, readAudit } from '../store/items.js';
 
-export interface AuditEvent {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  tenantId: string;
-  connectionId?: string;
-  outcome: 'success' | 'failure';
-  detail?: string;
-}
+/** An audit event as the API shows it: never a secret. */
+export type AuditEvent = AuditRecord;
 
-const auditPk = (tenantId: string) => `AUDIT#${tenantId}`;
 /** Audit events are kept a year; DynamoDB's TTL removes them after. */
 const retentionSeconds = 366 * 24 * 3600;
 
@@ -27,20 +19,15 @@ export class Audit {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Stores one event, stamped with its time and a fresh id; answers it. */
   async record(event: Omit<AuditEvent, 'id' | 'at'>): Promise<AuditEvent> {
     const at = this.now();
     const full: AuditEvent = { id: newId('evt'), at: at.toISOString(), ...event };
-    await this.db.put({
-      pk: auditPk(event.tenantId),
-      sk: `${full.at}#${full.id}`,
-      type: 'audit',
-      ...full,
-      ttl: Math.floor(at.getTime() / 1000) + retentionSeconds,
-    });
+    await this.db.put(auditItem(full, Math.floor(at.getTime() / 1000) + retentionSeconds));
     return full;
   }
 
-  /** Newest first. */
+  /** Newest first. A cursor of another tenant's trail is refused. */
   async list(
     tenantId: string,
     limit: number,
@@ -54,7 +41,7 @@ export class Audit {
 }
 
 function toEvent(item: Item): AuditEvent {
-  const { id, at, actor, action, tenantId, connectionId, outcome, detail } = item as unknown as AuditEvent;
+  const { id, at, actor, action, tenantId, connectionId, outcome, detail } = readAudit(item);
   return {
     id,
     at,

@@ -1,5 +1,6 @@
 import type { ProviderName } from '../config.js';
-import type { Item } from '../store/db.js';
+import type { Grant, OAuthApp } from '../providers/index.js';
+import type { ConnectionRecord } from '../store/items.js';
 
 /** A connection as the API shows it: never a token. */
 export interface Connection {
@@ -25,24 +26,53 @@ export interface SealedCredentials {
   app?: { source: 'platform' | 'tenant'; clientId: string; clientSecret?: string };
 }
 
-export const connSk = (id: string) => `CONN#${id}`;
-export const connKeySk = (provider: string, accountId: string, endUserHash: string) =>
-  `CONNKEY#${provider}#${accountId}#${endUserHash}`;
+/** An access token as `GET /v1/connections/:id/token` answers it. */
+export interface AccessToken {
+  accessToken: string;
+  tokenType: 'bearer';
+  expiresAt: string | null;
+}
 
-export function toConnection(item: Item): Connection {
+/** The app a stored grant refreshes and revokes with (its issuing app, see `lib/tenants/apps.ts`). */
+export type GrantApp = (provider: ProviderName, credentials: SealedCredentials) => OAuthApp;
+
+/** Tokens expiring within this window are refreshed before use (docs/api.md). */
+export const refreshWindowMs = 5 * 60_000;
+/** The sweep refreshes tokens this long before they expire. */
+export const sweepLeadMs = 10 * 60_000;
+
+/** The API's view of a stored connection. */
+export function toConnection(c: ConnectionRecord): Connection {
   return {
-    id: item.id as string,
-    provider: item.provider as ProviderName,
-    endUserId: item.endUserId as string,
-    authScheme: item.authScheme as Connection['authScheme'],
-    status: item.status as Connection['status'],
-    account: {
-      id: item.accountId as string,
-      ...(item.accountName ? { name: item.accountName as string } : {}),
+    id: c.id,
+    provider: c.provider,
+    endUserId: c.endUserId,
+    authScheme: c.authScheme,
+    status: c.status,
+    account: { id: c.accountId, ...(c.accountName ? { name: c.accountName } : {}) },
+    scopes: c.scopes ?? [],
+    expiresAt: c.expiresAt ?? null,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+/**
+ * What to seal for a fresh OAuth grant: its tokens and the app that issued it (a tenant app's
+ * secret included, so the grant keeps refreshing after the tenant replaces its app).
+ */
+export function oauthCredentials(
+  grant: Pick<Grant, 'accessToken' | 'refreshToken'>,
+  app: OAuthApp,
+  source: 'platform' | 'tenant',
+): SealedCredentials {
+  return {
+    accessToken: grant.accessToken,
+    refreshToken: grant.refreshToken,
+    app: {
+      source,
+      clientId: app.clientId,
+      ...(source === 'tenant' ? { clientSecret: app.clientSecret } : {}),
     },
-    scopes: (item.scopes as string[] | undefined) ?? [],
-    expiresAt: (item.expiresAt as string | undefined) ?? null,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
   };
 }

@@ -1,12 +1,29 @@
-import type { Services } from '../services.js';
+import { codeOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { type ConnectionRecord, dueIndexPk, readDueEntry } from '../store/items.js';
 import { dueShards, keys } from '../store/table.js';
-import { sweepLeadMs } from './index.js';
+import { sweepLeadMs } from './model.js';
 
 export interface SweepResult {
   /** Index items read (grows with the due count, not the table). */
   read: number;
   refreshed: number;
   failed: number;
+}
+
+/** What a sweep needs: the table's due index, the connections, a log. */
+export interface SweepDeps {
+  db: Db;
+  connections: {
+    getItem(tenantId: string, id: string): Promise<ConnectionRecord>;
+    accessToken(
+      tenantId: string,
+      id: string,
+      options: { force: true; item: ConnectionRecord },
+    ): Promise<unknown>;
+  };
+  log: Logger;
 }
 
 /**
@@ -16,7 +33,7 @@ export interface SweepResult {
  * so a sweep racing a request still makes one provider call.
  */
 export async function sweepDueConnections(
-  services: Services,
+  deps: SweepDeps,
   options: { now?: Date; maxItems?: number; concurrency?: number } = {},
 ): Promise<SweepResult> {
   const now = options.now ?? new Date();
@@ -27,17 +44,17 @@ export async function sweepDueConnections(
   const result: SweepResult = { read: 0, refreshed: 0, failed: 0 };
   const due: Array<{ tenantId: string; id: string }> = [];
   for (let shard = 0; shard < dueShards && due.length < maxItems; shard++) {
-    for await (const item of services.db.queryAll({
+    for await (const item of deps.db.queryAll({
       index: keys.dueIndex,
       pkName: 'gsi1pk',
-      pk: `DUE#${shard}`,
+      pk: dueIndexPk(shard),
       skName: 'gsi1sk',
       skBetween: ['0', upTo],
       limit: Math.min(500, maxItems),
     })) {
       result.read++;
-      const [, tenantId, id] = String(item.gsi1sk).split('#');
-      if (tenantId && id) due.push({ tenantId, id });
+      const entry = readDueEntry(item);
+      if (entry) due.push(entry);
       if (due.length >= maxItems) break;
     }
   }
@@ -46,23 +63,23 @@ export async function sweepDueConnections(
     while (next < due.length) {
       const { tenantId, id } = due[next++];
       try {
-        const item = await services.connections.getItem(tenantId, id);
-        const expiresAt = item.expiresAt ? Date.parse(item.expiresAt as string) : 0;
+        const item = await deps.connections.getItem(tenantId, id);
+        const expiresAt = item.expiresAt ? Date.parse(item.expiresAt) : 0;
         // Someone refreshed it since the index was read.
         if (expiresAt - now.getTime() > sweepLeadMs) continue;
-        await services.connections.accessToken(tenantId, id, { force: true, item });
+        await deps.connections.accessToken(tenantId, id, { force: true, item });
         result.refreshed++;
       } catch (err) {
         result.failed++;
-        services.log.warn('sweep refresh failed', {
+        deps.log.warn('sweep refresh failed', {
           tenantId,
           connectionId: id,
-          code: (err as { code?: string }).code,
+          code: codeOf(err),
         });
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  services.log.info('sweep done', { ...result });
+  deps.log.info('sweep done', { ...result });
   return result;
 }

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import { toPorticoError } from './problem.js';
+import { statusOf, toPorticoError } from './problem.js';
 
 /** The longest an NDJSON stream holds the event loop before it lets other work run. */
 const YIELD_EVERY_MS = 4;
@@ -57,7 +57,7 @@ export async function ndjsonResponse<T>(
         // The values read before the failure go out first: they are whole and were good.
         if (chunk) controller.enqueue(enc.encode(chunk));
         const e = toPorticoError(mapError(err));
-        if (e.status >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
+        if (statusOf(e) >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
         controller.enqueue(enc.encode(`${JSON.stringify({ error: { code: e.code, detail: e.message } })}\n`));
         controller.close();
       }

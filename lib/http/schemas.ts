@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { errorCodes } from '../errors.js';
 
 /** Schemas shared by several routes; each feeds both validation and the OpenAPI document. */
 
@@ -19,19 +20,7 @@ export const ProblemSchema = z.object({
   title: z.string(),
   status: z.number(),
   detail: z.string(),
-  code: z.enum([
-    'unauthorized',
-    'forbidden',
-    'not_found',
-    'invalid_request',
-    'conflict',
-    'needs_reauth',
-    'payload_too_large',
-    'rate_limited',
-    'provider_error',
-    'provider_unavailable',
-    'internal_error',
-  ]),
+  code: z.enum(errorCodes),
   requestId: z.optional(z.string()),
 });
 

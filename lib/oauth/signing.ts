@@ -3,6 +3,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import { once } from '../once.js';
 import type { Db } from '../store/db.js';
 import { ConditionFailed } from '../store/db.js';
+import { readSigningKey, signingKeyItem, signingKeyKey } from '../store/items.js';
 import { ensureSystemKey, systemTenant } from '../tenants/system.js';
 import type { Vault } from '../vault/index.js';
 
@@ -23,18 +24,20 @@ export class SigningKey {
   );
 
   private async load(): Promise<Uint8Array> {
-    const existing = await this.db.get('SYSTEM', 'SIGNING_KEY');
-    if (existing) return this.vault.open(systemTenant, 'signing-key', existing.sealed as string);
+    const { pk, sk } = signingKeyKey;
+    const existing = await this.db.get(pk, sk);
+    if (existing) return this.vault.open(systemTenant, 'signing-key', readSigningKey(existing));
     await ensureSystemKey(this.db, this.vault);
     const fresh = randomBytes(32);
     const sealed = await this.vault.seal(systemTenant, 'signing-key', fresh);
     try {
-      await this.db.put({ pk: 'SYSTEM', sk: 'SIGNING_KEY', sealed }, { ifNotExists: true });
+      await this.db.put(signingKeyItem(sealed), { ifNotExists: true });
       return fresh;
     } catch (err) {
       if (!(err instanceof ConditionFailed)) throw err;
-      const won = await this.db.get('SYSTEM', 'SIGNING_KEY');
-      return this.vault.open(systemTenant, 'signing-key', won!.sealed as string);
+      const won = await this.db.get(pk, sk);
+      if (!won) throw err;
+      return this.vault.open(systemTenant, 'signing-key', readSigningKey(won));
     }
   }
 }

@@ -4,7 +4,7 @@ import { dynamodb } from '../aws.js';
 const { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, UpdateTimeToLiveCommand } =
   dynamodb;
 
-/** Index names and key attributes of the one table (DESIGN.md, "Storage"). */
+/** Index names and key attributes of the one table (docs/design.md, "Storage"). */
 export const keys = {
   pk: 'pk',
   sk: 'sk',

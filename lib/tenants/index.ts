@@ -1,19 +1,34 @@
+import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
 import { conflict, invalidRequest, notFound } from '../errors.js';
 import { isId, newId, newSecret, sha256Hex } from '../ids.js';
-import { ConditionFailed, type Db, decodeCursor, encodeCursor, type Item } from '../store/db.js';
+import { type Condition, ConditionFailed, type Db, decodeCursor, encodeCursor } from '../store/db.js';
+import {
+  apiKeyItem,
+  apiKeyKey,
+  apiKeyRefItem,
+  apiKeyRefKey,
+  readApiKey,
+  readApiKeyHash,
+  readTenant,
+  readTenantApp,
+  type TenantChanges,
+  type TenantRecord,
+  tenantAppItem,
+  tenantAppKey,
+  tenantItem,
+  tenantKey,
+} from '../store/items.js';
 import type { Vault } from '../vault/index.js';
 import { ensureSystemKey, systemTenant } from './system.js';
 
-export interface Tenant {
-  id: string;
-  name: string;
-  status: 'active' | 'revoked';
-  returnUrls: string[];
-  webhookUrl?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
+
+/** A tenant as the API shows it: never its keys or secrets. */
+export type Tenant = Pick<
+  TenantRecord,
+  'id' | 'name' | 'status' | 'returnUrls' | 'webhookUrl' | 'createdAt' | 'updatedAt'
+>;
 
 export interface TenantApp {
   provider: ProviderName;
@@ -22,86 +37,96 @@ export interface TenantApp {
   updatedAt: string;
 }
 
-export const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
-const apiKeyPk = (hash: string) => `APIKEY#${hash}`;
-
 export interface TenantsDeps {
   db: Db;
   vault: Vault;
+  /** Every write of a tenant, its keys and its apps is recorded here, with the actor who made it. */
+  audit: Audit;
   now?: () => Date;
 }
 
-function toTenant(item: Item): Tenant {
+function toTenant(t: TenantRecord): Tenant {
   return {
-    id: item.id as string,
-    name: item.name as string,
-    status: item.status as Tenant['status'],
-    returnUrls: (item.returnUrls as string[] | undefined) ?? [],
-    ...(item.webhookUrl ? { webhookUrl: item.webhookUrl as string } : {}),
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
+    id: t.id,
+    name: t.name,
+    status: t.status,
+    returnUrls: t.returnUrls,
+    ...(t.webhookUrl ? { webhookUrl: t.webhookUrl } : {}),
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
   };
 }
 
 /**
  * Tenants, their API keys and their own OAuth apps. API keys are shown once and stored only as
  * a SHA-256 hash (a 256-bit random key needs no slow hash); one GetItem authenticates a request.
+ * Every write is audited here, once, whoever calls it (the admin API, the demo).
  */
 export class Tenants {
   private readonly db: Db;
   private readonly vault: Vault;
+  private readonly audit: Audit;
   private readonly now: () => Date;
 
   constructor(deps: TenantsDeps) {
     this.db = deps.db;
     this.vault = deps.vault;
+    this.audit = deps.audit;
     this.now = deps.now ?? (() => new Date());
   }
 
-  async create(input: { name: string; returnUrls?: string[]; webhookUrl?: string }): Promise<{
-    tenant: Tenant;
-    apiKey: string;
-    apiKeyId: string;
-    webhookSecret: string;
-  }> {
+  /** Runs a write, then records it in the tenant's audit trail (a failed write records nothing). */
+  private async audited<T>(
+    tenantId: string,
+    actor: string,
+    action: string,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    const result = await write();
+    await this.audit.record({ actor, action, tenantId, outcome: 'success' });
+    return result;
+  }
+
+  /** A new tenant with its own data key, its first API key and its webhook secret (each shown once). */
+  async create(
+    input: { name: string; returnUrls?: string[]; webhookUrl?: string },
+    actor: string,
+  ): Promise<{ tenant: Tenant; apiKey: string; apiKeyId: string; webhookSecret: string }> {
     const id = newId('ten');
-    const at = this.now().toISOString();
-    const wrappedKey = await this.vault.createTenantKey(id);
-    const webhookSecret = newWebhookSecret();
-    const item: Item = {
-      pk: tenantPk(id),
-      sk: 'META',
-      type: 'tenant',
-      id,
-      name: input.name,
-      status: 'active',
-      returnUrls: input.returnUrls ?? [],
-      webhookUrl: input.webhookUrl,
-      createdAt: at,
-      updatedAt: at,
-      wrappedKey,
-      version: 1,
-      gsi2pk: 'TENANT',
-      gsi2sk: `${at}#${id}`,
-    };
-    // The tenant item must exist (holding the wrapped key) before anything is sealed under it.
-    await this.db.put(item, { ifNotExists: true });
-    await this.db.update(tenantPk(id), 'META', {
-      webhookSecret: await this.sealWebhookSecret(id, webhookSecret),
+    return this.audited(id, actor, 'tenant.created', async () => {
+      const at = this.now().toISOString();
+      const record: TenantRecord = {
+        id,
+        name: input.name,
+        status: 'active',
+        returnUrls: input.returnUrls ?? [],
+        webhookUrl: input.webhookUrl,
+        createdAt: at,
+        updatedAt: at,
+        wrappedKey: await this.vault.createTenantKey(id),
+        version: 1,
+      };
+      const webhookSecret = newWebhookSecret();
+      // The tenant item must exist (holding the wrapped key) before anything is sealed under it.
+      await this.db.put(tenantItem(record), { ifNotExists: true });
+      await this.updateTenant(id, { webhookSecret: await this.sealWebhookSecret(id, webhookSecret) });
+      const { id: apiKeyId, apiKey } = await this.addApiKey(id);
+      return { tenant: toTenant(record), apiKey, apiKeyId, webhookSecret };
     });
-    const { id: apiKeyId, apiKey } = await this.createApiKey(id);
-    return { tenant: toTenant(item), apiKey, apiKeyId, webhookSecret };
   }
 
   /** The tenant, or `undefined` for a malformed or unknown id. */
   async get(tenantId: string): Promise<Tenant | undefined> {
-    const item = await this.getItem(tenantId);
-    return item ? toTenant(item) : undefined;
+    const record = await this.getItem(tenantId);
+    return record ? toTenant(record) : undefined;
   }
 
-  async getItem(tenantId: string): Promise<Item | undefined> {
+  /** The stored tenant (with its revocation state), or `undefined` for a malformed or unknown id. */
+  async getItem(tenantId: string): Promise<TenantRecord | undefined> {
     if (!isId(tenantId, 'ten')) return undefined;
-    return this.db.get(tenantPk(tenantId), 'META');
+    const { pk, sk } = tenantKey(tenantId);
+    const item = await this.db.get(pk, sk);
+    return item ? readTenant(item) : undefined;
   }
 
   async require(tenantId: string): Promise<Tenant> {
@@ -127,65 +152,76 @@ export class Tenants {
       limit,
       startKey: start,
     });
-    return { tenants: page.items.map(toTenant), nextCursor: encodeCursor(page.lastKey) };
+    return {
+      tenants: page.items.map((i) => toTenant(readTenant(i))),
+      nextCursor: encodeCursor(page.lastKey),
+    };
   }
 
+  /** Changes an active tenant; a concurrent change or a revoked tenant is a `conflict`. */
   async patch(
     tenantId: string,
     input: { name?: string; returnUrls?: string[]; webhookUrl?: string | null },
+    actor: string,
   ): Promise<Tenant> {
     const current = await this.getItem(tenantId);
     if (!current) throw notFound('Tenant');
     if (current.status !== 'active') throw conflict('The tenant is revoked.');
-    const set: Item = { updatedAt: this.now().toISOString(), version: (current.version as number) + 1 };
-    if (input.name !== undefined) set.name = input.name;
-    if (input.returnUrls !== undefined) set.returnUrls = input.returnUrls;
-    if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl ?? undefined;
-    try {
-      const item = await this.db.update(tenantPk(tenantId), 'META', set, {
-        expression: '#v = :v AND #s = :active',
-        names: { '#v': 'version', '#s': 'status' },
-        values: { ':v': current.version, ':active': 'active' },
-      });
-      return toTenant(item);
-    } catch (err) {
-      if (err instanceof ConditionFailed) throw conflict('The tenant changed meanwhile; retry.');
-      throw err;
-    }
+    return this.audited(tenantId, actor, 'tenant.updated', async () => {
+      const set: TenantChanges = { updatedAt: this.now().toISOString(), version: current.version + 1 };
+      if (input.name !== undefined) set.name = input.name;
+      if (input.returnUrls !== undefined) set.returnUrls = input.returnUrls;
+      if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl ?? undefined;
+      try {
+        return toTenant(
+          await this.updateTenant(tenantId, set, {
+            expression: '#v = :v AND #s = :active',
+            names: { '#v': 'version', '#s': 'status' },
+            values: { ':v': current.version, ':active': 'active' },
+          }),
+        );
+      } catch (err) {
+        if (err instanceof ConditionFailed) throw conflict('The tenant changed meanwhile; retry.');
+        throw err;
+      }
+    });
   }
 
-  /** A new API key for the tenant: returned once, stored as a hash. */
-  async createApiKey(tenantId: string): Promise<{ id: string; apiKey: string }> {
+  /** Writes tenant attributes (under an optional condition); answers the stored tenant. */
+  async updateTenant(tenantId: string, changes: TenantChanges, condition?: Condition): Promise<TenantRecord> {
+    const { pk, sk } = tenantKey(tenantId);
+    return readTenant(await this.db.update(pk, sk, changes, condition));
+  }
+
+  /** A new API key for an active tenant: returned once, stored as a hash. */
+  async createApiKey(tenantId: string, actor: string): Promise<{ id: string; apiKey: string }> {
+    await this.requireActive(tenantId);
+    return this.audited(tenantId, actor, 'api_key.created', () => this.addApiKey(tenantId));
+  }
+
+  private async addApiKey(tenantId: string): Promise<{ id: string; apiKey: string }> {
     const id = newId('key');
     const apiKey = newSecret('ptk');
     const hash = sha256Hex(apiKey);
-    const at = this.now().toISOString();
+    const createdAt = this.now().toISOString();
     // The tenant's own index of its keys first, so revocation always finds every lookup item.
-    await this.db.put({
-      pk: tenantPk(tenantId),
-      sk: `KEY#${id}`,
-      type: 'apikey-ref',
-      id,
-      hash,
-      createdAt: at,
-    });
-    await this.db.put({
-      pk: apiKeyPk(hash),
-      sk: 'APIKEY',
-      type: 'apikey',
-      tenantId,
-      keyId: id,
-      createdAt: at,
-    });
+    await this.db.put(apiKeyRefItem({ tenantId, id, hash, createdAt }));
+    await this.db.put(apiKeyItem(hash, { tenantId, keyId: id, createdAt }));
     return { id, apiKey };
   }
 
-  async deleteApiKey(tenantId: string, keyId: string): Promise<void> {
+  /** Deletes a key of the tenant: it stops working at once. */
+  async deleteApiKey(tenantId: string, keyId: string, actor: string): Promise<void> {
+    await this.require(tenantId);
     if (!isId(keyId, 'key')) throw notFound('API key');
-    const ref = await this.db.get(tenantPk(tenantId), `KEY#${keyId}`);
+    const refKey = apiKeyRefKey(tenantId, keyId);
+    const ref = await this.db.get(refKey.pk, refKey.sk);
     if (!ref) throw notFound('API key');
-    await this.db.delete(apiKeyPk(ref.hash as string), 'APIKEY');
-    await this.db.delete(tenantPk(tenantId), `KEY#${keyId}`);
+    await this.audited(tenantId, actor, 'api_key.deleted', async () => {
+      const lookup = apiKeyKey(readApiKeyHash(ref));
+      await this.db.delete(lookup.pk, lookup.sk);
+      await this.db.delete(refKey.pk, refKey.sk);
+    });
   }
 
   /**
@@ -194,40 +230,49 @@ export class Tenants {
    */
   async authenticate(apiKey: string): Promise<{ tenantId: string; keyId: string } | undefined> {
     if (!apiKey.startsWith('ptk_') || apiKey.length > 200) return undefined;
-    const item = await this.db.get(apiKeyPk(sha256Hex(apiKey)), 'APIKEY');
-    return item ? { tenantId: item.tenantId as string, keyId: item.keyId as string } : undefined;
+    const { pk, sk } = apiKeyKey(sha256Hex(apiKey));
+    const item = await this.db.get(pk, sk);
+    if (!item) return undefined;
+    const { tenantId, keyId } = readApiKey(item);
+    return { tenantId, keyId };
   }
 
-  /** Sets the tenant's own OAuth app for a provider; the client secret is sealed. */
+  /** Sets an active tenant's own OAuth app for a provider; the client secret is sealed. */
   async setApp(
     tenantId: string,
     provider: ProviderName,
     input: { clientId: string; clientSecret: string; scopes?: string[] },
+    actor: string,
   ): Promise<TenantApp> {
-    const recordId = `app:${provider}`;
-    const at = this.now().toISOString();
-    const sealed = await this.vault.seal(tenantId, recordId, input.clientSecret);
-    await this.db.put({
-      pk: tenantPk(tenantId),
-      sk: `APP#${provider}`,
-      type: 'app',
-      provider,
-      clientId: input.clientId,
-      clientSecret: sealed,
-      scopes: input.scopes,
-      updatedAt: at,
+    await this.requireActive(tenantId);
+    return this.audited(tenantId, actor, `app.${provider}.set`, async () => {
+      const updatedAt = this.now().toISOString();
+      const clientSecret = await this.vault.seal(tenantId, `app:${provider}`, input.clientSecret);
+      await this.db.put(
+        tenantAppItem(tenantId, {
+          provider,
+          clientId: input.clientId,
+          clientSecret,
+          scopes: input.scopes,
+          updatedAt,
+        }),
+      );
+      return {
+        provider,
+        clientId: input.clientId,
+        ...(input.scopes ? { scopes: input.scopes } : {}),
+        updatedAt,
+      };
     });
-    return {
-      provider,
-      clientId: input.clientId,
-      ...(input.scopes ? { scopes: input.scopes } : {}),
-      updatedAt: at,
-    };
   }
 
-  async deleteApp(tenantId: string, provider: ProviderName): Promise<boolean> {
-    const old = await this.db.delete(tenantPk(tenantId), `APP#${provider}`);
-    return old !== undefined;
+  /** Removes the tenant's own app (its new grants use the platform's); `not_found` when it has none. */
+  async deleteApp(tenantId: string, provider: ProviderName, actor: string): Promise<void> {
+    await this.require(tenantId);
+    const { pk, sk } = tenantAppKey(tenantId, provider);
+    await this.audited(tenantId, actor, `app.${provider}.deleted`, async () => {
+      if ((await this.db.delete(pk, sk)) === undefined) throw notFound('App');
+    });
   }
 
   /** The tenant's own app with its secret opened, or `undefined` (the platform app applies). */
@@ -235,12 +280,14 @@ export class Tenants {
     tenantId: string,
     provider: ProviderName,
   ): Promise<{ clientId: string; clientSecret: string; scopes?: string[] } | undefined> {
-    const item = await this.db.get(tenantPk(tenantId), `APP#${provider}`);
+    const { pk, sk } = tenantAppKey(tenantId, provider);
+    const item = await this.db.get(pk, sk);
     if (!item) return undefined;
+    const app = readTenantApp(item);
     return {
-      clientId: item.clientId as string,
-      clientSecret: await this.vault.openString(tenantId, `app:${provider}`, item.clientSecret as string),
-      scopes: item.scopes as string[] | undefined,
+      clientId: app.clientId,
+      clientSecret: await this.vault.openString(tenantId, `app:${provider}`, app.clientSecret),
+      scopes: app.scopes,
     };
   }
 
@@ -252,20 +299,22 @@ export class Tenants {
 
   /** The tenant's webhook signing secret (`whsec_…`). */
   async webhookSecret(tenantId: string): Promise<string | undefined> {
-    const item = await this.getItem(tenantId);
-    if (!item?.webhookSecret) return undefined;
-    return this.vault.openString(systemTenant, `webhook-secret:${tenantId}`, item.webhookSecret as string);
+    const sealed = (await this.getItem(tenantId))?.webhookSecret;
+    if (!sealed) return undefined;
+    return this.vault.openString(systemTenant, `webhook-secret:${tenantId}`, sealed);
   }
 
   /** A new webhook signing secret; the old one stops signing at once. */
-  async rotateWebhookSecret(tenantId: string): Promise<string> {
+  async rotateWebhookSecret(tenantId: string, actor: string): Promise<string> {
     await this.requireActive(tenantId);
-    const secret = newWebhookSecret();
-    await this.db.update(tenantPk(tenantId), 'META', {
-      webhookSecret: await this.sealWebhookSecret(tenantId, secret),
-      updatedAt: this.now().toISOString(),
+    return this.audited(tenantId, actor, 'webhook_secret.rotated', async () => {
+      const secret = newWebhookSecret();
+      await this.updateTenant(tenantId, {
+        webhookSecret: await this.sealWebhookSecret(tenantId, secret),
+        updatedAt: this.now().toISOString(),
+      });
+      return secret;
     });
-    return secret;
   }
 }
 

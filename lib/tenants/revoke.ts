@@ -1,19 +1,30 @@
 import type { Audit } from '../audit/index.js';
 import type { Config, ProviderName } from '../config.js';
-import type { EventSink } from '../connections/events.js';
-import type { SealedCredentials } from '../connections/model.js';
-import { toConnection } from '../connections/model.js';
-import { notFound } from '../errors.js';
+import { type EventSink, type SealedCredentials, toConnection } from '../connections/index.js';
+import { codeOf, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProviderOAuth } from '../providers/index.js';
-import type { Db, Item } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import {
+  apiKeyKey,
+  apiKeyRefPrefix,
+  type ConnectionRecord,
+  connSk,
+  isConnectionItem,
+  keyOf,
+  type RevocationCounts,
+  readApiKeyHash,
+  readConnection,
+  tenantPk,
+} from '../store/items.js';
 import type { Vault } from '../vault/index.js';
-import { type Tenants, tenantPk } from './index.js';
+import { issuingApp } from './apps.js';
+import type { Tenants } from './index.js';
 
 export interface RevocationResult {
   tenantId: string;
   status: 'revoked';
-  connections: { revoked: number; failed: number };
+  connections: RevocationCounts;
 }
 
 export interface RevokeDeps {
@@ -30,7 +41,8 @@ export interface RevokeDeps {
 }
 
 /**
- * Revokes a whole tenant (API.md, "Revoking a tenant"), in an order that is safe to interrupt:
+ * Revokes a whole tenant (docs/api.md, "Admin routes"; docs/design.md, "Vault"), in an order
+ * that is safe to interrupt:
  *
  * 1. status `revoking`, every API key's lookup item deleted: the keys stop working at once;
  * 2. every connection's credentials opened into memory (never written anywhere);
@@ -52,36 +64,32 @@ export async function revokeTenant(
   const tenant = await tenants.getItem(tenantId);
   if (!tenant) throw notFound('Tenant');
   if (tenant.status === 'revoked' && tenant.revocation) {
-    return { tenantId, status: 'revoked', connections: tenant.revocation as RevocationResult['connections'] };
+    return { tenantId, status: 'revoked', connections: tenant.revocation };
   }
-  const previous = (tenant.revocation as RevocationResult['connections'] | undefined) ?? {
-    revoked: 0,
-    failed: 0,
-  };
+  const previous = tenant.revocation ?? { revoked: 0, failed: 0 };
 
   // 1. Keys stop working at once.
-  await db.update(pk, 'META', { status: 'revoking', updatedAt: new Date().toISOString() });
-  const items: Item[] = [];
+  await tenants.updateTenant(tenantId, { status: 'revoking', updatedAt: new Date().toISOString() });
+  const items = [];
   for await (const item of db.queryAll({ pk })) items.push(item);
-  const keyRefs = items.filter((i) => typeof i.sk === 'string' && (i.sk as string).startsWith('KEY#'));
-  await db.deleteMany(keyRefs.map((k) => ({ pk: `APIKEY#${k.hash}`, sk: 'APIKEY' })));
+  const keyRefs = items.filter((i) => keyOf(i).sk.startsWith(apiKeyRefPrefix));
+  await db.deleteMany(keyRefs.map((k) => apiKeyKey(readApiKeyHash(k))));
 
   // 2. Open what the providers need, while the key still exists.
-  const connections = items.filter((i) => i.type === 'connection');
-  const opened: Array<{ item: Item; creds?: SealedCredentials }> = [];
-  for (const item of connections) {
+  const opened: Array<{ connection: ConnectionRecord; creds?: SealedCredentials }> = [];
+  for (const connection of items.filter(isConnectionItem).map(readConnection)) {
     try {
       opened.push({
-        item,
-        creds: JSON.parse(await vault.openString(tenantId, item.id as string, item.credentials as string)),
+        connection,
+        creds: JSON.parse(await vault.openString(tenantId, connection.id, connection.credentials)),
       });
     } catch {
-      opened.push({ item }); // key already destroyed by an earlier, interrupted run
+      opened.push({ connection }); // key already destroyed by an earlier, interrupted run
     }
   }
 
   // 3. Crypto-shred.
-  await db.update(pk, 'META', { wrappedKey: undefined });
+  await tenants.updateTenant(tenantId, { wrappedKey: undefined });
   vault.forget(tenantId);
 
   // 4. Revoke at the providers, from memory.
@@ -89,33 +97,35 @@ export async function revokeTenant(
   let progress: Promise<unknown> = Promise.resolve();
   const saveProgress = () => {
     progress = progress
-      .then(() => db.update(pk, 'META', { revocation: { ...counts } }))
+      .then(() => tenants.updateTenant(tenantId, { revocation: { ...counts } }))
       .catch(() => undefined);
   };
   let next = 0;
   const worker = async () => {
     while (next < opened.length) {
-      const { item, creds } = opened[next++];
-      if (!creds || item.authScheme === 'private_app') {
+      const { connection, creds } = opened[next++];
+      if (!creds || connection.authScheme === 'private_app') {
         // Private-app tokens cannot be revoked through the API (the account owner rotates them).
         if (creds) counts.revoked++;
         else counts.failed++;
         continue;
       }
-      const provider = item.provider as ProviderName;
+      const { provider } = connection;
       try {
-        await deps.providers[provider].revoke({ app: appFor(deps.config, provider, creds), grant: creds });
+        // An unconfigured platform app still gets its call: some providers revoke by token alone.
+        const app = issuingApp(deps.config, provider, creds) ?? { clientId: '', clientSecret: '' };
+        await deps.providers[provider].revoke({ app, grant: creds });
         counts.revoked++;
         // Progress survives a crash: a resumed run neither re-counts nor re-revokes this one.
-        await db.delete(pk, item.sk as string);
+        await db.delete(pk, connSk(connection.id));
         saveProgress();
       } catch (err) {
         counts.failed++;
         deps.log.warn('provider revocation failed', {
           tenantId,
-          connectionId: item.id,
+          connectionId: connection.id,
           provider,
-          code: (err as { code?: string }).code,
+          code: codeOf(err),
         });
       }
       creds.accessToken = undefined;
@@ -126,12 +136,10 @@ export async function revokeTenant(
   await progress;
 
   // 5. Delete everything of the tenant but the tombstone.
-  await db.deleteMany(
-    items.filter((i) => i.sk !== 'META').map((i) => ({ pk: i.pk as string, sk: i.sk as string })),
-  );
+  await db.deleteMany(items.map(keyOf).filter((k) => k.sk !== 'META'));
 
   // 6. Done.
-  await db.update(pk, 'META', {
+  await tenants.updateTenant(tenantId, {
     status: 'revoked',
     revocation: counts,
     revokedAt: new Date().toISOString(),
@@ -145,21 +153,11 @@ export async function revokeTenant(
     outcome: counts.failed ? 'failure' : 'success',
     detail: `revoked ${counts.revoked}, failed ${counts.failed}`,
   });
-  for (const { item } of opened) {
+  for (const { connection } of opened) {
     await deps.events
-      .emit(tenantId, 'connection.deleted', { connection: toConnection(item) })
+      .emit(tenantId, 'connection.deleted', { connection: toConnection(connection) })
       .catch(() => undefined);
   }
   await deps.events.emit(tenantId, 'tenant.revoked', { tenantId }).catch(() => undefined);
   return { tenantId, status: 'revoked', connections: counts };
-}
-
-function appFor(config: Config, provider: ProviderName, creds: SealedCredentials) {
-  if (creds.app?.source === 'tenant' && creds.app.clientSecret) {
-    return { clientId: creds.app.clientId, clientSecret: creds.app.clientSecret };
-  }
-  return {
-    clientId: config.apps[provider].clientId ?? '',
-    clientSecret: config.apps[provider].clientSecret ?? '',
-  };
 }

@@ -1,4 +1,5 @@
 import { ConditionFailed, type Db } from '../store/db.js';
+import { systemKeyItem, tenantKey } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
 
 /**
@@ -15,13 +16,11 @@ export function ensureSystemKey(db: Db, vault: Vault): Promise<void> {
   let p = ensured.get(db);
   if (!p) {
     p = (async () => {
-      if (await db.get(`TENANT#${systemTenant}`, 'META')) return;
+      const { pk, sk } = tenantKey(systemTenant);
+      if (await db.get(pk, sk)) return;
       const wrappedKey = await vault.createTenantKey(systemTenant);
       try {
-        await db.put(
-          { pk: `TENANT#${systemTenant}`, sk: 'META', type: 'system', wrappedKey },
-          { ifNotExists: true },
-        );
+        await db.put(systemKeyItem(systemTenant, wrappedKey), { ifNotExists: true });
       } catch (err) {
         if (!(err instanceof ConditionFailed)) throw err;
         vault.forget(systemTenant);

@@ -2,14 +2,21 @@ import { randomBytes } from 'node:crypto';
 import type { Connection, EventSink, EventType } from '../connections/index.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import { ConditionFailed, type Db, type Item } from '../store/db.js';
+import { ConditionFailed, type Db } from '../store/db.js';
+import {
+  deadOutboxPk,
+  outboxDue,
+  outboxItem,
+  outboxPk,
+  outboxSk,
+  readOutbox,
+  type StoredOutboxEvent,
+} from '../store/items.js';
 import type { Tenants } from '../tenants/index.js';
 import { postWebhook, signWebhook } from './deliver.js';
 import { assertDeliverable, UnsafeWebhookUrl } from './ssrf.js';
 
 const shards = 4;
-const outboxPk = (shard: number) => `OUTBOX#${shard}`;
-const pad = (ms: number) => String(ms).padStart(15, '0');
 
 /** Retry schedule: 5 s doubling up to 1 h a wait, for 24 hours, then the event is dead-lettered. */
 export function nextDelayMs(attempts: number): number {
@@ -59,17 +66,18 @@ export class Outbox implements EventSink {
       data: { tenantId, ...data },
     });
     const shard = randomBytes(1)[0] % shards;
-    await this.o.db.put({
-      pk: outboxPk(shard),
-      sk: `${pad(at)}#${id}`,
-      type: 'webhook',
-      id,
-      tenantId,
-      eventType: type,
-      payload,
-      attempts: 0,
-      firstAt: at,
-    });
+    await this.o.db.put(
+      outboxItem({
+        pk: outboxPk(shard),
+        sk: outboxSk(at, id),
+        id,
+        tenantId,
+        eventType: type,
+        payload,
+        attempts: 0,
+        firstAt: at,
+      }),
+    );
     this.o.onEnqueue?.();
     this.wake?.();
   }
@@ -78,22 +86,22 @@ export class Outbox implements EventSink {
   async drain(max = 200): Promise<{ delivered: number; retried: number; dead: number }> {
     const result = { delivered: 0, retried: 0, dead: 0 };
     const now = this.now();
-    const due: Item[] = [];
+    const due: StoredOutboxEvent[] = [];
     for (let s = 0; s < shards && due.length < max; s++) {
       const page = await this.o.db.query({
         pk: outboxPk(s),
-        skBetween: ['0', `${pad(now)}~`],
+        skBetween: ['0', `${outboxDue(now)}~`],
         limit: max - due.length,
       });
-      due.push(...page.items);
+      due.push(...page.items.map(readOutbox));
     }
     await Promise.all(
       due.map(async (item) => {
         // Claim: only one drainer delivers a given attempt.
         try {
           await this.o.db.update(
-            item.pk as string,
-            item.sk as string,
+            item.pk,
+            item.sk,
             { claimedUntil: now + 30_000 },
             {
               expression:
@@ -107,40 +115,33 @@ export class Outbox implements EventSink {
         }
         const outcome = await this.deliver(item);
         if (outcome === 'delivered') {
-          await this.o.db.delete(item.pk as string, item.sk as string);
+          await this.o.db.delete(item.pk, item.sk);
           result.delivered++;
           return;
         }
-        const attempts = (item.attempts as number) + 1;
-        if (outcome === 'drop' || now - (item.firstAt as number) > giveUpAfterMs) {
-          await this.o.db.put({
-            ...item,
-            pk: `OUTBOX_DEAD#${item.tenantId}`,
-            sk: item.sk,
-            attempts,
-            claimedUntil: undefined,
-          });
-          await this.o.db.delete(item.pk as string, item.sk as string);
+        const attempts = item.attempts + 1;
+        if (outcome === 'drop' || now - item.firstAt > giveUpAfterMs) {
+          await this.o.db.put(
+            outboxItem({ ...item, pk: deadOutboxPk(item.tenantId), attempts, claimedUntil: undefined }),
+          );
+          await this.o.db.delete(item.pk, item.sk);
           result.dead++;
           return;
         }
         // Re-schedule: the new item first, then the old one goes (a crash in between delivers twice, never zero times).
         const at = now + nextDelayMs(attempts) * (0.8 + Math.random() * 0.4);
-        await this.o.db.put({
-          ...item,
-          sk: `${pad(Math.round(at))}#${item.id}`,
-          attempts,
-          claimedUntil: undefined,
-        });
-        await this.o.db.delete(item.pk as string, item.sk as string);
+        await this.o.db.put(
+          outboxItem({ ...item, sk: outboxSk(Math.round(at), item.id), attempts, claimedUntil: undefined }),
+        );
+        await this.o.db.delete(item.pk, item.sk);
         result.retried++;
       }),
     );
     return result;
   }
 
-  private async deliver(item: Item): Promise<'delivered' | 'retry' | 'drop'> {
-    const tenantId = item.tenantId as string;
+  private async deliver(item: StoredOutboxEvent): Promise<'delivered' | 'retry' | 'drop'> {
+    const { tenantId } = item;
     const tenant = await this.o.tenants.get(tenantId);
     const url = tenant?.webhookUrl;
     const secret = await this.o.tenants.webhookSecret(tenantId).catch(() => undefined);
@@ -155,23 +156,23 @@ export class Outbox implements EventSink {
       }
       return 'retry';
     }
-    const payload = item.payload as string;
+    const { payload } = item;
     const timestamp = Math.floor(this.now() / 1000);
     try {
       const status = await postWebhook(
         url,
         {
           'content-type': 'application/json',
-          'webhook-id': item.id as string,
+          'webhook-id': item.id,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(secret, item.id as string, timestamp, payload),
+          'webhook-signature': signWebhook(secret, item.id, timestamp, payload),
           'user-agent': 'Portico-Webhooks/1',
         },
         payload,
         { pinned, timeoutMs: this.o.timeoutMs ?? 5000 },
       );
       if (status >= 200 && status < 300) return 'delivered';
-      this.o.log.info('webhook not accepted', { tenantId, status, attempt: (item.attempts as number) + 1 });
+      this.o.log.info('webhook not accepted', { tenantId, status, attempt: item.attempts + 1 });
       return 'retry';
     } catch (err) {
       this.o.log.info('webhook delivery failed', { tenantId, error: (err as Error).name });
@@ -180,8 +181,8 @@ export class Outbox implements EventSink {
   }
 
   /** Dead-lettered events of a tenant (for operators). */
-  async dead(tenantId: string): Promise<Item[]> {
-    return (await this.o.db.query({ pk: `OUTBOX_DEAD#${tenantId}` })).items;
+  async dead(tenantId: string): Promise<StoredOutboxEvent[]> {
+    return (await this.o.db.query({ pk: deadOutboxPk(tenantId) })).items.map(readOutbox);
   }
 }
 

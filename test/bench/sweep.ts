@@ -41,7 +41,7 @@ export async function sweepFigures(log: (line: string) => void): Promise<Row[]> 
   const services = createServices(config, { log: silentLogger });
   try {
     await ensureTable(services.db.client, config.tableName);
-    const { tenant } = await services.tenants.create({ name: 'Sweep' });
+    const { tenant } = await services.tenants.create({ name: 'Sweep' }, 'bench');
     const now = Date.now();
     const at = new Date(now).toISOString();
 

@@ -7,7 +7,7 @@ import { connected, connectVia, ndjsonLines, problem, RETURN_URL } from './flow.
 /**
  * Provider faults (500, 429 + Retry-After, delays, slow bodies, connections reset mid-answer)
  * at every step that talks to a provider: the code exchange, refresh, data routes and
- * revocation. Complements test/oauth/refresh.test.ts (token-endpoint 5xx/429 on refresh) and
+ * revocation. Complements test/connections/refresh.test.ts (token-endpoint 5xx/429 on refresh) and
  * test/data/data.test.ts (HubDB 429/5xx).
  */
 let s: Stack;

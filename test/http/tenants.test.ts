@@ -130,6 +130,38 @@ describe('admin: tenants', () => {
     const mine = await (await t.call('GET', '/v1/audit', { key: apiKey })).json();
     expect(mine.events.length).toBe(2);
   });
+
+  it('records every tenant write once, by its actor, and a refused write not at all', async () => {
+    const { id } = await t.tenant();
+    const admin = { key: ADMIN_KEY };
+    const ok = async (res: Response | Promise<Response>) => expect((await res).status).toBeLessThan(300);
+    await ok(t.call('PATCH', `/v1/tenants/${id}`, { ...admin, body: { name: 'Renamed' } }));
+    const key = await (await t.call('POST', `/v1/tenants/${id}/api-keys`, admin)).json();
+    await ok(t.call('DELETE', `/v1/tenants/${id}/api-keys/${key.id}`, admin));
+    const app = { clientId: 'own-app', clientSecret: 'own-secret' };
+    await ok(t.call('PUT', `/v1/tenants/${id}/apps/dropbox`, { ...admin, body: app }));
+    await ok(t.call('DELETE', `/v1/tenants/${id}/apps/dropbox`, admin));
+    // Refused: the app is gone already, and the key was deleted.
+    expect((await t.call('DELETE', `/v1/tenants/${id}/apps/dropbox`, admin)).status).toBe(404);
+    expect((await t.call('DELETE', `/v1/tenants/${id}/api-keys/${key.id}`, admin)).status).toBe(404);
+    await ok(t.call('POST', `/v1/tenants/${id}/webhook-secret`, admin));
+
+    const { events } = await (await t.call('GET', `/v1/tenants/${id}/audit`, admin)).json();
+    const actions = events.map((e: { action: string }) => e.action).sort();
+    expect(actions).toEqual(
+      [
+        'tenant.created',
+        'tenant.updated',
+        'api_key.created',
+        'api_key.deleted',
+        'app.dropbox.set',
+        'app.dropbox.deleted',
+        'webhook_secret.rotated',
+      ].sort(),
+    );
+    for (const e of events) expect(e).toMatchObject({ actor: 'admin-key', tenantId: id, outcome: 'success' });
+    expect(JSON.stringify(events)).not.toMatch(/own-secret|whsec_|ptk_/);
+  });
 });
 
 describe('refusals', () => {

@@ -108,20 +108,37 @@ for (const backend of backends) {
         loadWrappedKey: async (id) =>
           (await db.get(`TENANT#${id}`, 'META'))?.wrappedKey as Uint8Array | undefined,
       });
-      const tenants = new Tenants({ db, vault });
-      const { tenant, apiKey } = await tenants.create({ name: 'Store Co', returnUrls: ['https://a.test/'] });
+      // A clock that ticks a second a reading, so the trail's order is the order of the writes.
+      let clock = Date.now();
+      const audit = new Audit(db, () => {
+        clock += 1000;
+        return new Date(clock);
+      });
+      const tenants = new Tenants({ db, vault, audit });
+      const { tenant, apiKey } = await tenants.create(
+        { name: 'Store Co', returnUrls: ['https://a.test/'] },
+        'test',
+      );
       expect(await tenants.authenticate(apiKey)).toMatchObject({ tenantId: tenant.id });
       expect(await tenants.authenticate(`${apiKey}x`)).toBeUndefined();
-      await tenants.setApp(tenant.id, 'dropbox', { clientId: 'cid', clientSecret: 'shh' });
+      await tenants.setApp(tenant.id, 'dropbox', { clientId: 'cid', clientSecret: 'shh' }, 'test');
       expect((await tenants.getApp(tenant.id, 'dropbox'))?.clientSecret).toBe('shh');
-      const patched = await tenants.patch(tenant.id, { name: 'Store Co 2' });
+      const patched = await tenants.patch(tenant.id, { name: 'Store Co 2' }, 'test');
       expect(patched.name).toBe('Store Co 2');
-      const audit = new Audit(db);
+      // The tenant's own writes are in its trail once each, by whoever made them.
+      const trail = await audit.list(tenant.id, 10);
+      expect(trail.events.map((e) => [e.actor, e.action])).toEqual([
+        ['test', 'tenant.updated'],
+        ['test', 'app.dropbox.set'],
+        ['test', 'tenant.created'],
+      ]);
+      // Paging, on a trail of its own.
+      const other = 'ten_auditpaging0000';
       for (let i = 0; i < 3; i++)
-        await audit.record({ actor: 'test', action: `a${i}`, tenantId: tenant.id, outcome: 'success' });
-      const page = await audit.list(tenant.id, 2);
+        await audit.record({ actor: 'test', action: `a${i}`, tenantId: other, outcome: 'success' });
+      const page = await audit.list(other, 2);
       expect(page.events.map((e) => e.action)).toEqual(['a2', 'a1']);
-      const rest = await audit.list(tenant.id, 2, page.nextCursor);
+      const rest = await audit.list(other, 2, page.nextCursor);
       expect(rest.events.map((e) => e.action)).toEqual(['a0']);
     });
   });

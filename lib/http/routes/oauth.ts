@@ -1,12 +1,11 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { bindingCookie, FlowError, sessionTtlMs } from '../../oauth/index.js';
-import type { Item } from '../../store/db.js';
+import { bindingCookie, FlowError, type SessionRecord, sessionTtlMs } from '../../oauth/index.js';
 import type { AppEnv } from '../context.js';
 import { errorPage, flowPageCsp, resultPage } from '../pages/flow.js';
 
 /**
- * The browser side of the web flow (API.md, "The browser flow"): `GET /connect/:sid` sends the
+ * The browser side of the web flow (docs/api.md, "The browser flow"): `GET /connect/:sid` sends the
  * browser to the provider with a binding cookie, `GET /oauth/callback` finishes.
  */
 export const oauthRoutes = new Hono<AppEnv>();
@@ -57,11 +56,11 @@ oauthRoutes.get('/oauth/callback', async (c) => {
     clearBinding(c, session);
     if (session.returnUrl) {
       return c.redirect(
-        withParams(session.returnUrl as string, { connectionId: connection.id, status: 'connected' }),
+        withParams(session.returnUrl, { connectionId: connection.id, status: 'connected' }),
         302,
       );
     }
-    const origins = await flows.allowedOrigins(session.tenantId as string);
+    const origins = await flows.allowedOrigins(session.tenantId);
     return c.html(
       resultPage(
         { type: 'portico:connected', connectionId: connection.id },
@@ -77,12 +76,9 @@ oauthRoutes.get('/oauth/callback', async (c) => {
     if (!session) return c.html(errorPage('This sign-in cannot be completed', err.message), 400);
     clearBinding(c, session);
     if (session.returnUrl) {
-      return c.redirect(
-        withParams(session.returnUrl as string, { status: 'error', error: err.flowCode }),
-        302,
-      );
+      return c.redirect(withParams(session.returnUrl, { status: 'error', error: err.flowCode }), 302);
     }
-    const origins = await flows.allowedOrigins(session.tenantId as string);
+    const origins = await flows.allowedOrigins(session.tenantId);
     return c.html(
       resultPage({ type: 'portico:error', error: err.flowCode }, origins, 'Not connected', err.message),
       400,
@@ -90,8 +86,8 @@ oauthRoutes.get('/oauth/callback', async (c) => {
   }
 });
 
-function clearBinding(c: Parameters<typeof setCookie>[0], session: Item) {
-  setCookie(c, bindingCookie(session.id as string), '', {
+function clearBinding(c: Parameters<typeof setCookie>[0], session: SessionRecord) {
+  setCookie(c, bindingCookie(session.id), '', {
     path: '/oauth/callback',
     maxAge: 0,
     httpOnly: true,

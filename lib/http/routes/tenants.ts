@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { ProviderName } from '../../config.js';
-import { invalidRequest, notFound } from '../../errors.js';
+import { invalidRequest } from '../../errors.js';
 import { revokeTenant } from '../../tenants/revoke.js';
 import { isPrivateAddress } from '../../webhooks/ssrf.js';
 import type { AppEnv } from '../context.js';
@@ -74,15 +74,9 @@ tenantsApi.route(
     errors: [413, 415],
   },
   async (c, { body }) => {
-    const { tenants, audit, config } = c.get('services');
+    const { tenants, config } = c.get('services');
     checkWebhookUrl(body.webhookUrl, config.runtime);
-    const created = await tenants.create(body);
-    await audit.record({
-      actor: c.get('principal').actor,
-      action: 'tenant.created',
-      tenantId: created.tenant.id,
-      outcome: 'success',
-    });
+    const created = await tenants.create(body, c.get('principal').actor);
     return c.json(created, 201);
   },
 );
@@ -130,15 +124,9 @@ tenantsApi.route(
     errors: [404, 409, 413, 415],
   },
   async (c, { params, body }) => {
-    const { tenants, audit, config } = c.get('services');
+    const { tenants, config } = c.get('services');
     checkWebhookUrl(body.webhookUrl ?? undefined, config.runtime);
-    const tenant = await tenants.patch(params.tenantId, body);
-    await audit.record({
-      actor: c.get('principal').actor,
-      action: 'tenant.updated',
-      tenantId: params.tenantId,
-      outcome: 'success',
-    });
+    const tenant = await tenants.patch(params.tenantId, body, c.get('principal').actor);
     return c.json(tenant, 200);
   },
 );
@@ -157,15 +145,7 @@ tenantsApi.route(
     errors: [404, 409],
   },
   async (c, { params }) => {
-    const { tenants, audit } = c.get('services');
-    await tenants.requireActive(params.tenantId);
-    const key = await tenants.createApiKey(params.tenantId);
-    await audit.record({
-      actor: c.get('principal').actor,
-      action: 'api_key.created',
-      tenantId: params.tenantId,
-      outcome: 'success',
-    });
+    const key = await c.get('services').tenants.createApiKey(params.tenantId, c.get('principal').actor);
     return c.json(key, 201);
   },
 );
@@ -182,15 +162,7 @@ tenantsApi.route(
     errors: [404],
   },
   async (c, { params }) => {
-    const { tenants, audit } = c.get('services');
-    await tenants.require(params.tenantId);
-    await tenants.deleteApiKey(params.tenantId, params.keyId);
-    await audit.record({
-      actor: c.get('principal').actor,
-      action: 'api_key.deleted',
-      tenantId: params.tenantId,
-      outcome: 'success',
-    });
+    await c.get('services').tenants.deleteApiKey(params.tenantId, params.keyId, c.get('principal').actor);
     return c.body(null, 204);
   },
 );
@@ -209,15 +181,9 @@ tenantsApi.route(
     errors: [404, 409, 413, 415],
   },
   async (c, { params, body }) => {
-    const { tenants, audit } = c.get('services');
-    await tenants.requireActive(params.tenantId);
-    const app = await tenants.setApp(params.tenantId, params.provider as ProviderName, body);
-    await audit.record({
-      actor: c.get('principal').actor,
-      action: `app.${params.provider}.set`,
-      tenantId: params.tenantId,
-      outcome: 'success',
-    });
+    const app = await c
+      .get('services')
+      .tenants.setApp(params.tenantId, params.provider as ProviderName, body, c.get('principal').actor);
     return c.json(
       { provider: app.provider, clientId: app.clientId, ...(app.scopes ? { scopes: app.scopes } : {}) },
       200,
@@ -237,15 +203,9 @@ tenantsApi.route(
     errors: [404],
   },
   async (c, { params }) => {
-    const { tenants, audit } = c.get('services');
-    await tenants.require(params.tenantId);
-    if (!(await tenants.deleteApp(params.tenantId, params.provider as ProviderName))) throw notFound('App');
-    await audit.record({
-      actor: c.get('principal').actor,
-      action: `app.${params.provider}.deleted`,
-      tenantId: params.tenantId,
-      outcome: 'success',
-    });
+    await c
+      .get('services')
+      .tenants.deleteApp(params.tenantId, params.provider as ProviderName, c.get('principal').actor);
     return c.body(null, 204);
   },
 );
@@ -295,14 +255,9 @@ tenantsApi.route(
     errors: [404, 409],
   },
   async (c, { params }) => {
-    const { tenants, audit } = c.get('services');
-    const webhookSecret = await tenants.rotateWebhookSecret(params.tenantId);
-    await audit.record({
-      actor: c.get('principal').actor,
-      action: 'webhook_secret.rotated',
-      tenantId: params.tenantId,
-      outcome: 'success',
-    });
+    const webhookSecret = await c
+      .get('services')
+      .tenants.rotateWebhookSecret(params.tenantId, c.get('principal').actor);
     return c.json({ webhookSecret }, 201);
   },
 );

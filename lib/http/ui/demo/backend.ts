@@ -3,6 +3,8 @@ import type { Tenant } from '../../../tenants/index.js';
 
 /** The demo's tenant: found again by name on restart, so its connections survive a restart. */
 export const DEMO_TENANT_NAME = 'Portico demo';
+/** Who the audit trail names for the demo's own tenant writes. */
+const demoActor = 'system';
 
 interface DemoCredential {
   tenantId: string;
@@ -43,7 +45,7 @@ export class DemoBackend {
    * public URL, which also lets the connect popup post its result to the demo page.
    */
   private async provision(): Promise<DemoCredential> {
-    const { tenants, audit, config } = this.services;
+    const { tenants, config } = this.services;
     const returnUrl = `${config.publicUrl}/`;
     let existing: Tenant | undefined;
     let cursor: string | undefined;
@@ -55,24 +57,12 @@ export class DemoBackend {
 
     if (existing) {
       if (existing.returnUrls.length !== 1 || existing.returnUrls[0] !== returnUrl) {
-        await tenants.patch(existing.id, { returnUrls: [returnUrl] });
+        await tenants.patch(existing.id, { returnUrls: [returnUrl] }, demoActor);
       }
-      const key = await tenants.createApiKey(existing.id);
-      await audit.record({
-        actor: 'system',
-        action: 'api_key.created',
-        tenantId: existing.id,
-        outcome: 'success',
-      });
+      const key = await tenants.createApiKey(existing.id, demoActor);
       return { tenantId: existing.id, apiKey: key.apiKey, keyId: key.id };
     }
-    const created = await tenants.create({ name: DEMO_TENANT_NAME, returnUrls: [returnUrl] });
-    await audit.record({
-      actor: 'system',
-      action: 'tenant.created',
-      tenantId: created.tenant.id,
-      outcome: 'success',
-    });
+    const created = await tenants.create({ name: DEMO_TENANT_NAME, returnUrls: [returnUrl] }, demoActor);
     return { tenantId: created.tenant.id, apiKey: created.apiKey, keyId: created.apiKeyId };
   }
 
@@ -105,6 +95,8 @@ export class DemoBackend {
   async close(): Promise<void> {
     const credential = await this.credential?.catch(() => undefined);
     if (!credential) return;
-    await this.services.tenants.deleteApiKey(credential.tenantId, credential.keyId).catch(() => undefined);
+    await this.services.tenants
+      .deleteApiKey(credential.tenantId, credential.keyId, demoActor)
+      .catch(() => undefined);
   }
 }

@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import type { ProviderName } from '../config.js';
+import {
+  codeOf,
+  invalidRequest,
+  NeedsReauthError,
+  notFound,
+  PorticoError,
+  TokenRejected,
+} from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Grant } from '../providers/index.js';
+import { InvalidGrantError } from '../providers/index.js';
+import { ConditionFailed } from '../store/db.js';
+import type { ConnectionRecord } from '../store/items.js';
+import { type AccessToken, refreshWindowMs, type SealedCredentials, toConnection } from './model.js';
+import { type ConnectionStore, type ConnectionStoreDeps, dueIndex, sameVersion } from './store.js';
+
+export interface TokenRefresherDeps
+  extends Pick<ConnectionStoreDeps, 'audit' | 'events' | 'providers' | 'grantApp' | 'cache' | 'now'> {
+  store: ConnectionStore;
+  log: Logger;
+  /** How long a refresh lease is held before others may take over. */
+  leaseMs: number;
+  /** Waits between looks at another holder's lease (tests may pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const bearer = (accessToken: string, expiresAt: string | undefined): AccessToken => ({
+  accessToken,
+  tokenType: 'bearer',
+  expiresAt: expiresAt ?? null,
+});
+
+/**
+ * Fresh access tokens, refreshed exactly once however many callers and processes ask at the
+ * same time: a promise per connection in process, a lease taken with a conditional update across
+ * processes (docs/design.md, "OAuth"). A dead grant marks the connection `needs_reauth`; a
+ * transient failure never does.
+ */
+export class TokenRefresher {
+  private readonly inflight = new Map<string, Promise<AccessToken>>();
+  private readonly owner = randomBytes(8).toString('hex');
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: TokenRefresherDeps) {
+    this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /**
+   * A usable access token: the stored one while it has more than 5 minutes left, else a
+   * refreshed one (single-flight). `force` refreshes now, unless someone else refreshed since.
+   */
+  async accessToken(c: ConnectionRecord, options: { force?: boolean } = {}): Promise<AccessToken> {
+    if (c.status === 'needs_reauth') throw new NeedsReauthError();
+    const creds = await this.deps.store.openCredentials(c);
+    if (c.authScheme === 'private_app') return bearer(creds.token!, undefined);
+    if (
+      !options.force &&
+      creds.accessToken &&
+      (!c.expiresAt || Date.parse(c.expiresAt) - this.deps.now() > refreshWindowMs)
+    ) {
+      return bearer(creds.accessToken, c.expiresAt);
+    }
+    const key = `${c.tenantId}/${c.id}`;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.refreshWithLease(c.tenantId, c.id, c.version, Boolean(options.force)).finally(() =>
+        this.inflight.delete(key),
+      );
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Runs `fn` with a fresh access token. When the provider answers 401 (`fn` throws
+   * {@link TokenRejected}), refreshes once and retries.
+   */
+  async withToken<T>(
+    c: ConnectionRecord,
+    fn: (token: string, connection: ConnectionRecord) => Promise<T>,
+    provider?: ProviderName,
+  ): Promise<T> {
+    if (provider && c.provider !== provider) {
+      throw invalidRequest(`This is a ${c.provider} connection; the route needs a ${provider} connection.`);
+    }
+    const first = await this.accessToken(c);
+    try {
+      return await fn(first.accessToken, c);
+    } catch (err) {
+      if (!(err instanceof TokenRejected) || c.authScheme === 'private_app') {
+        if (err instanceof TokenRejected)
+          throw new PorticoError('forbidden', 'The provider refused the connection token.');
+        throw err;
+      }
+      const second = await this.accessToken(c, { force: true });
+      try {
+        return await fn(second.accessToken, c);
+      } catch (again) {
+        if (again instanceof TokenRejected)
+          throw new NeedsReauthError('The provider refused a freshly refreshed token.');
+        throw again;
+      }
+    }
+  }
+
+  private async refreshWithLease(
+    tenantId: string,
+    id: string,
+    seenVersion: number,
+    force: boolean,
+  ): Promise<AccessToken> {
+    const { store, now, leaseMs } = this.deps;
+    this.deps.cache.forget(tenantId, id);
+    // Wait at most 10 s for another holder (a Lambda has 29 s in all); then answer 503 with the
+    // time its lease has left, rather than hang on a holder that may have died.
+    const deadline = now() + Math.min(leaseMs + 5_000, 10_000);
+    let leaseLeft = 2;
+    for (let round = 0; ; round++) {
+      const c = await store.find(tenantId, id);
+      if (!c) throw notFound('Connection');
+      if (c.status === 'needs_reauth') throw new NeedsReauthError();
+      const leaseUntil = c.leaseUntil ?? 0;
+      const leased = leaseUntil > now();
+      if (leased) leaseLeft = Math.max(1, Math.ceil((leaseUntil - now()) / 1000));
+      const fresh = !c.expiresAt || Date.parse(c.expiresAt) - now() > refreshWindowMs;
+      // Someone else refreshed while we waited (or since a forced refresh was asked for).
+      if (!leased && fresh && (!force || c.version > seenVersion)) {
+        const creds = await store.openCredentials(c);
+        if (creds.accessToken) return bearer(creds.accessToken, c.expiresAt);
+      }
+      if (!leased) {
+        try {
+          const claimed = await store.update(
+            c,
+            { leaseOwner: this.owner, leaseUntil: now() + leaseMs, version: c.version + 1 },
+            sameVersion(c),
+          );
+          return await this.refreshHolding(claimed);
+        } catch (err) {
+          if (!(err instanceof ConditionFailed)) throw err;
+        }
+      }
+      if (now() > deadline) {
+        throw new PorticoError('provider_unavailable', 'The token refresh is taking too long; try again.', {
+          retryAfter: leaseLeft,
+        });
+      }
+      await this.sleep(50 + Math.random() * 100 + Math.min(round, 10) * 20);
+    }
+  }
+
+  /** We hold the lease: refresh at the provider and store the answer (or mark the grant dead). */
+  private async refreshHolding(c: ConnectionRecord): Promise<AccessToken> {
+    const { store, audit, now } = this.deps;
+    const { tenantId, id } = c;
+    this.deps.cache.forget(tenantId, id);
+    const provider = this.deps.providers[c.provider];
+    const creds = await store.openCredentials(c);
+    const ours = { expression: '#o = :o', names: { '#o': 'leaseOwner' }, values: { ':o': this.owner } };
+    let grant: Grant;
+    try {
+      if (!creds.refreshToken) throw new InvalidGrantError(provider.displayName, 'no refresh token');
+      grant = await provider.refresh({
+        app: this.deps.grantApp(c.provider, creds),
+        refreshToken: creds.refreshToken,
+      });
+    } catch (err) {
+      if (err instanceof InvalidGrantError) {
+        const dead = await store.update(
+          c,
+          {
+            status: 'needs_reauth',
+            leaseOwner: undefined,
+            leaseUntil: undefined,
+            gsi1pk: undefined,
+            gsi1sk: undefined,
+            updatedAt: new Date(now()).toISOString(),
+            version: c.version + 1,
+          },
+          ours,
+        );
+        await audit.record({
+          actor: 'provider',
+          action: 'connection.refresh',
+          tenantId,
+          connectionId: id,
+          outcome: 'failure',
+          detail: 'invalid_grant',
+        });
+        await this.deps.events.emit(tenantId, 'connection.needs_reauth', { connection: toConnection(dead) });
+        this.deps.log.warn('grant is dead', { tenantId, connectionId: id, provider: c.provider });
+        throw new NeedsReauthError(undefined, err);
+      }
+      // Transient: release the lease so the next caller can try; never mark the grant dead.
+      await store.update(c, { leaseOwner: undefined, leaseUntil: undefined }, ours).catch(() => undefined);
+      await audit
+        .record({
+          actor: 'system',
+          action: 'connection.refresh',
+          tenantId,
+          connectionId: id,
+          outcome: 'failure',
+          detail: codeOf(err) ?? 'error',
+        })
+        .catch(() => undefined);
+      throw err;
+    }
+    const next: SealedCredentials = {
+      ...creds,
+      accessToken: grant.accessToken,
+      // Persist whatever refresh token the answer carries; an answer without one keeps the old.
+      refreshToken: grant.refreshToken ?? creds.refreshToken,
+    };
+    const sealed = await store.seal(tenantId, id, next);
+    await store.update(
+      c,
+      {
+        credentials: sealed,
+        expiresAt: grant.expiresAt,
+        ...(grant.scopes.length ? { scopes: grant.scopes } : {}),
+        leaseOwner: undefined,
+        leaseUntil: undefined,
+        updatedAt: new Date(now()).toISOString(),
+        version: c.version + 1,
+        ...dueIndex(tenantId, id, grant.expiresAt, next),
+      },
+      ours,
+    );
+    await audit.record({
+      actor: 'system',
+      action: 'connection.refreshed',
+      tenantId,
+      connectionId: id,
+      outcome: 'success',
+    });
+    return bearer(grant.accessToken, grant.expiresAt);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Config, ProviderName } from '../config.js';
+import { type Connection, type Connections, oauthCredentials } from '../connections/index.js';
+import { invalidRequest, unprocessable } from '../errors.js';
+import type { Grant, ProviderOAuth } from '../providers/index.js';
+import { InvalidGrantError } from '../providers/index.js';
+import { resolveApp, type Tenants } from '../tenants/index.js';
+
+export interface ImportDeps {
+  tenants: Tenants;
+  connections: Connections;
+  providers: Record<ProviderName, ProviderOAuth>;
+  config: Config;
+}
+
+/** A grant obtained elsewhere: an OAuth refresh token, or a HubSpot private-app token. */
+export interface ImportedGrant {
+  provider: ProviderName;
+  endUserId: string;
+  credentials:
+    | { type: 'oauth2'; refreshToken: string; accessToken?: string; expiresAt?: string }
+    | { type: 'private_app'; token: string };
+}
+
+/**
+ * Imports a grant obtained elsewhere, checked against the provider before anything is stored: a
+ * refresh token is refreshed once (a refused one is a 422), a private-app token is verified.
+ */
+export async function importConnection(
+  deps: ImportDeps,
+  tenantId: string,
+  input: ImportedGrant,
+  actor: string,
+): Promise<Connection> {
+  await deps.tenants.requireActive(tenantId);
+  const p = deps.providers[input.provider];
+  const base = { tenantId, provider: input.provider, endUserId: input.endUserId, actor };
+  if (input.credentials.type === 'private_app') {
+    if (!p.verifyPrivateApp) throw invalidRequest(`${p.displayName} has no private-app tokens.`);
+    const { account, scopes } = await p.verifyPrivateApp(input.credentials.token);
+    const { connection } = await deps.connections.saveGrant({
+      ...base,
+      account,
+      authScheme: 'private_app',
+      credentials: { token: input.credentials.token },
+      scopes,
+    });
+    return connection;
+  }
+  const { app, source } = await resolveApp(deps, tenantId, input.provider);
+  let grant: Grant;
+  try {
+    // Refreshing proves the refresh token works (and gives a fresh access token).
+    grant = await p.refresh({ app, refreshToken: input.credentials.refreshToken });
+  } catch (err) {
+    if (err instanceof InvalidGrantError) throw unprocessable(`${p.displayName} refused the refresh token.`);
+    throw err;
+  }
+  const account = await p.identify(grant);
+  const { connection } = await deps.connections.saveGrant({
+    ...base,
+    account,
+    authScheme: 'oauth2',
+    credentials: oauthCredentials(
+      { accessToken: grant.accessToken, refreshToken: grant.refreshToken ?? input.credentials.refreshToken },
+      app,
+      source,
+    ),
+    scopes: grant.scopes,
+    expiresAt: grant.expiresAt,
+  });
+  return connection;
+}

@@ -1,0 +1,398 @@
+import { type ProviderName, providerNames } from '../config.js';
+import type { Item } from './db.js';
+import { fields } from './fields.js';
+
+/**
+ * Every kind of item in the one table (docs/design.md, "Storage"): its key builders, its type,
+ * and the one place it is written (`…Item`) and read back (`read…`). Attribute names and key
+ * shapes are the stored format: changing one strands existing data.
+ */
+
+/** A stored item's key. */
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+/** The key of any item, as a query answered it. */
+export function keyOf(item: Item): Key {
+  const f = fields(item, 'table');
+  return { pk: f.string('pk'), sk: f.string('sk') };
+}
+
+// ---- tenant (TENANT#<tid> / META) ---------------------------------------------------------
+
+export const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+export const tenantKey = (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: 'META' });
+
+export const tenantStatuses = ['active', 'revoking', 'revoked'] as const;
+export type TenantStatus = (typeof tenantStatuses)[number];
+
+/** What a tenant's revocation has done so far (kept on the tombstone). */
+export type RevocationCounts = { revoked: number; failed: number };
+
+export type TenantRecord = {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  returnUrls: string[];
+  webhookUrl?: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  /** The tenant's data key, wrapped by the master key; deleted when the tenant is crypto-shredded. */
+  wrappedKey?: Uint8Array;
+  /** Sealed under the system key. */
+  webhookSecret?: string;
+  revocation?: RevocationCounts;
+  revokedAt?: string;
+};
+
+/** The attributes of a tenant update (`undefined` removes one). */
+export type TenantChanges = Partial<Omit<TenantRecord, 'id' | 'createdAt'>> & { gsi2pk?: string };
+
+export function tenantItem(t: TenantRecord): Item {
+  return { ...tenantKey(t.id), type: 'tenant', ...t, gsi2pk: 'TENANT', gsi2sk: `${t.createdAt}#${t.id}` };
+}
+
+export function readTenant(item: Item): TenantRecord {
+  const f = fields(item, 'tenant');
+  const revocation = f.optionalObject('revocation');
+  const counts = revocation && fields(revocation, 'tenant revocation');
+  return {
+    id: f.string('id'),
+    name: f.string('name'),
+    status: f.oneOf('status', tenantStatuses),
+    returnUrls: f.optionalStrings('returnUrls') ?? [],
+    webhookUrl: f.optionalString('webhookUrl'),
+    createdAt: f.string('createdAt'),
+    updatedAt: f.string('updatedAt'),
+    version: f.number('version'),
+    wrappedKey: f.optionalBytes('wrappedKey'),
+    webhookSecret: f.optionalString('webhookSecret'),
+    revocation: counts && { revoked: counts.number('revoked'), failed: counts.number('failed') },
+    revokedAt: f.optionalString('revokedAt'),
+  };
+}
+
+/** The wrapped data key of a tenant item or of the system pseudo-tenant's item. */
+export function readWrappedKey(item: Item): Uint8Array | undefined {
+  return fields(item, 'tenant').optionalBytes('wrappedKey');
+}
+
+/** The system pseudo-tenant's item: only its wrapped data key. */
+export function systemKeyItem(tenantId: string, wrappedKey: Uint8Array): Item {
+  return { ...tenantKey(tenantId), type: 'system', wrappedKey };
+}
+
+// ---- API keys (APIKEY#<sha256(key)> / APIKEY, and the tenant's index TENANT#<tid> / KEY#<id>) --
+
+export const apiKeyKey = (hash: string): Key => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' });
+export const apiKeyRefKey = (tenantId: string, keyId: string): Key => ({
+  pk: tenantPk(tenantId),
+  sk: `KEY#${keyId}`,
+});
+export const apiKeyRefPrefix = 'KEY#';
+
+export type ApiKeyRecord = { tenantId: string; keyId: string; createdAt: string };
+/** The tenant's own index entry of one of its keys, so revocation finds every lookup item. */
+export type ApiKeyRefRecord = { tenantId: string; id: string; hash: string; createdAt: string };
+
+export function apiKeyItem(hash: string, k: ApiKeyRecord): Item {
+  return { ...apiKeyKey(hash), type: 'apikey', ...k };
+}
+
+export function readApiKey(item: Item): ApiKeyRecord {
+  const f = fields(item, 'API key');
+  return { tenantId: f.string('tenantId'), keyId: f.string('keyId'), createdAt: f.string('createdAt') };
+}
+
+export function apiKeyRefItem(r: ApiKeyRefRecord): Item {
+  return {
+    ...apiKeyRefKey(r.tenantId, r.id),
+    type: 'apikey-ref',
+    id: r.id,
+    hash: r.hash,
+    createdAt: r.createdAt,
+  };
+}
+
+export function readApiKeyHash(item: Item): string {
+  return fields(item, 'API key reference').string('hash');
+}
+
+// ---- tenant app (TENANT#<tid> / APP#<provider>) -----------------------------------------------
+
+export const tenantAppKey = (tenantId: string, provider: string): Key => ({
+  pk: tenantPk(tenantId),
+  sk: `APP#${provider}`,
+});
+
+export type TenantAppRecord = {
+  provider: ProviderName;
+  clientId: string;
+  /** Sealed under the tenant key (record id `app:<provider>`). */
+  clientSecret: string;
+  scopes?: string[];
+  updatedAt: string;
+};
+
+export function tenantAppItem(tenantId: string, a: TenantAppRecord): Item {
+  return { ...tenantAppKey(tenantId, a.provider), type: 'app', ...a };
+}
+
+export function readTenantApp(item: Item): TenantAppRecord {
+  const f = fields(item, 'tenant app');
+  return {
+    provider: f.oneOf('provider', providerNames),
+    clientId: f.string('clientId'),
+    clientSecret: f.string('clientSecret'),
+    scopes: f.optionalStrings('scopes'),
+    updatedAt: f.string('updatedAt'),
+  };
+}
+
+// ---- connect session (SESSION#<sid> / SESSION) ------------------------------------------------
+
+export const sessionKey = (sid: string): Key => ({ pk: `SESSION#${sid}`, sk: 'SESSION' });
+
+export const sessionStatuses = ['pending', 'completed', 'failed'] as const;
+
+export type SessionRecord = {
+  id: string;
+  tenantId: string;
+  provider: ProviderName;
+  endUserId: string;
+  returnUrl?: string;
+  scopes?: string[];
+  status: (typeof sessionStatuses)[number];
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  /** Epoch seconds, for DynamoDB's TTL (lazy: every read checks `expiresAt`). */
+  ttl: number;
+  version: number;
+  /** SHA-256 of the single-use state of the latest authorize attempt. */
+  stateHash?: string;
+  /** SHA-256 of the browser-binding cookie (browser flows). */
+  bindingHash?: string;
+  /** The PKCE verifier, sealed (record id `session:<sid>`). */
+  verifier?: string;
+  mode?: 'browser' | 'headless';
+  redirectUri?: string;
+  appClientId?: string;
+  appSource?: 'platform' | 'tenant';
+  completedAt?: number;
+  connectionId?: string;
+  error?: string;
+};
+
+/** The attributes of a session update (`undefined` removes one). */
+export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'tenantId' | 'provider'>>;
+
+export function sessionItem(s: SessionRecord): Item {
+  return { ...sessionKey(s.id), type: 'session', ...s };
+}
+
+export function readSession(item: Item): SessionRecord {
+  const f = fields(item, 'connect session');
+  return {
+    id: f.string('id'),
+    tenantId: f.string('tenantId'),
+    provider: f.oneOf('provider', providerNames),
+    endUserId: f.string('endUserId'),
+    returnUrl: f.optionalString('returnUrl'),
+    scopes: f.optionalStrings('scopes'),
+    status: f.oneOf('status', sessionStatuses),
+    expiresAt: f.number('expiresAt'),
+    ttl: f.number('ttl'),
+    version: f.number('version'),
+    stateHash: f.optionalString('stateHash'),
+    bindingHash: f.optionalString('bindingHash'),
+    verifier: f.optionalString('verifier'),
+    mode: f.optionalOneOf('mode', ['browser', 'headless'] as const),
+    redirectUri: f.optionalString('redirectUri'),
+    appClientId: f.optionalString('appClientId'),
+    appSource: f.optionalOneOf('appSource', ['platform', 'tenant'] as const),
+    completedAt: f.optionalNumber('completedAt'),
+    connectionId: f.optionalString('connectionId'),
+    error: f.optionalString('error'),
+  };
+}
+
+// ---- connection (TENANT#<tid> / CONN#<cid>, and its account index CONNKEY#…) -------------------
+
+export const connPrefix = 'CONN#';
+export const connSk = (id: string) => `${connPrefix}${id}`;
+export const connKey = (tenantId: string, id: string): Key => ({ pk: tenantPk(tenantId), sk: connSk(id) });
+/** One end user's connection to one provider account: found again when they connect again. */
+export const connKeySk = (provider: string, accountId: string, endUserHash: string) =>
+  `CONNKEY#${provider}#${accountId}#${endUserHash}`;
+
+/** The due-refresh index (`due`): `DUE#<shard>` / `<due ISO>#<tenant>#<connection>`. */
+export const dueIndexPk = (shard: number) => `DUE#${shard}`;
+export const dueIndexSk = (dueAt: string, tenantId: string, id: string) => `${dueAt}#${tenantId}#${id}`;
+
+/** The tenant and connection a due-index entry points at, or `undefined` for a foreign one. */
+export function readDueEntry(item: Item): { tenantId: string; id: string } | undefined {
+  const [, tenantId, id] = String(item.gsi1sk).split('#');
+  return tenantId && id ? { tenantId, id } : undefined;
+}
+
+export type ConnectionRecord = {
+  id: string;
+  tenantId: string;
+  provider: ProviderName;
+  endUserId: string;
+  authScheme: 'oauth2' | 'private_app';
+  status: 'active' | 'needs_reauth';
+  accountId: string;
+  accountName?: string;
+  scopes?: string[];
+  /** When the current access token expires (ISO-8601). */
+  expiresAt?: string;
+  /** The sealed credentials (AAD: tenant + connection id). */
+  credentials: string;
+  /** The sort key of its account index item. */
+  keySk?: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  leaseOwner?: string;
+  /** Epoch milliseconds. */
+  leaseUntil?: number;
+  gsi1pk?: string;
+  gsi1sk?: string;
+};
+
+/** The attributes of a connection update (`undefined` removes one). */
+export type ConnectionChanges = Partial<
+  Omit<ConnectionRecord, 'id' | 'tenantId' | 'provider' | 'endUserId' | 'createdAt'>
+>;
+
+export function connectionItem(c: ConnectionRecord): Item {
+  return { ...connKey(c.tenantId, c.id), type: 'connection', ...c };
+}
+
+/** True for a connection item among a tenant partition's other items. */
+export const isConnectionItem = (item: Item) => item.type === 'connection';
+
+export function readConnection(item: Item): ConnectionRecord {
+  const f = fields(item, 'connection');
+  return {
+    id: f.string('id'),
+    tenantId: f.string('tenantId'),
+    provider: f.oneOf('provider', providerNames),
+    endUserId: f.string('endUserId'),
+    authScheme: f.oneOf('authScheme', ['oauth2', 'private_app'] as const),
+    status: f.oneOf('status', ['active', 'needs_reauth'] as const),
+    accountId: f.string('accountId'),
+    accountName: f.optionalString('accountName'),
+    scopes: f.optionalStrings('scopes'),
+    expiresAt: f.optionalString('expiresAt'),
+    credentials: f.string('credentials'),
+    keySk: f.optionalString('keySk'),
+    createdAt: f.string('createdAt'),
+    updatedAt: f.string('updatedAt'),
+    version: f.number('version'),
+    leaseOwner: f.optionalString('leaseOwner'),
+    leaseUntil: f.optionalNumber('leaseUntil'),
+    gsi1pk: f.optionalString('gsi1pk'),
+    gsi1sk: f.optionalString('gsi1sk'),
+  };
+}
+
+export function connectionIndexItem(tenantId: string, keySk: string, connectionId: string): Item {
+  return { pk: tenantPk(tenantId), sk: keySk, type: 'connkey', connectionId };
+}
+
+export function readConnectionIndex(item: Item): string {
+  return fields(item, 'connection index').string('connectionId');
+}
+
+// ---- audit event (AUDIT#<tid> / <at>#<id>) --------------------------------------------------
+
+export const auditPk = (tenantId: string) => `AUDIT#${tenantId}`;
+
+export type AuditRecord = {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  tenantId: string;
+  connectionId?: string;
+  outcome: 'success' | 'failure';
+  detail?: string;
+};
+
+export function auditItem(e: AuditRecord, ttl: number): Item {
+  return { pk: auditPk(e.tenantId), sk: `${e.at}#${e.id}`, type: 'audit', ...e, ttl };
+}
+
+export function readAudit(item: Item): AuditRecord {
+  const f = fields(item, 'audit event');
+  return {
+    id: f.string('id'),
+    at: f.string('at'),
+    actor: f.string('actor'),
+    action: f.string('action'),
+    tenantId: f.string('tenantId'),
+    connectionId: f.optionalString('connectionId'),
+    outcome: f.oneOf('outcome', ['success', 'failure'] as const),
+    detail: f.optionalString('detail'),
+  };
+}
+
+// ---- outbox event (OUTBOX#<shard> / <due ms, padded>#<id>; dead: OUTBOX_DEAD#<tid>) ----------
+
+export const outboxPk = (shard: number) => `OUTBOX#${shard}`;
+export const deadOutboxPk = (tenantId: string) => `OUTBOX_DEAD#${tenantId}`;
+/** Sort keys order by due time: milliseconds padded to 15 digits. */
+export const outboxSk = (dueMs: number, id: string) => `${outboxDue(dueMs)}#${id}`;
+export const outboxDue = (ms: number) => String(ms).padStart(15, '0');
+
+export type OutboxRecord = {
+  id: string;
+  tenantId: string;
+  eventType: string;
+  /** The JSON body, exactly as signed and sent. */
+  payload: string;
+  attempts: number;
+  /** Epoch milliseconds of the first attempt's schedule. */
+  firstAt: number;
+  /** Epoch milliseconds until which one drainer holds this attempt. */
+  claimedUntil?: number;
+};
+
+/** An outbox event as stored: where it is (its key says when it is due) and what it is. */
+export type StoredOutboxEvent = Key & OutboxRecord;
+
+export function outboxItem(e: StoredOutboxEvent): Item {
+  return { type: 'webhook', ...e };
+}
+
+export function readOutbox(item: Item): StoredOutboxEvent {
+  const f = fields(item, 'outbox event');
+  return {
+    ...keyOf(item),
+    id: f.string('id'),
+    tenantId: f.string('tenantId'),
+    eventType: f.string('eventType'),
+    payload: f.string('payload'),
+    attempts: f.number('attempts'),
+    firstAt: f.number('firstAt'),
+    claimedUntil: f.optionalNumber('claimedUntil'),
+  };
+}
+
+// ---- the connect-link signing key (SYSTEM / SIGNING_KEY) ------------------------------------
+
+export const signingKeyKey: Key = { pk: 'SYSTEM', sk: 'SIGNING_KEY' };
+
+/** The signing key, sealed under the system tenant's key (record id `signing-key`). */
+export function signingKeyItem(sealed: string): Item {
+  return { ...signingKeyKey, sealed };
+}
+
+export function readSigningKey(item: Item): string {
+  return fields(item, 'signing key').string('sealed');
+}
