@@ -16,6 +16,7 @@ import {
   summarize,
   timeConcurrent,
   timeSequential,
+  unlimited,
 } from './util.js';
 
 /**
@@ -30,7 +31,7 @@ export async function tokenFigures(log: (line: string) => void): Promise<Row[]> 
     region: 'eu-west-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
-  const stack = await startStack({ env: { KMS_KEY_ID: kms.keyId }, overrides: { kmsClient } });
+  const stack = await startStack({ env: { KMS_KEY_ID: kms.keyId, ...unlimited }, overrides: { kmsClient } });
   const http = new HttpClient(16);
   // The embedded store takes only requests signed with the server's per-start key pair: use its client.
   const ddb = stack.portico.services.db.client;
