@@ -70,6 +70,21 @@ export class ConnectFlows {
     this.sessions = new ConnectSessions(deps.db);
   }
 
+  /**
+   * Deletes every tenant's sessions past their `ttl` (local mode: the embedded store has no TTL,
+   * so end-user ids and return URLs would otherwise stay forever). Answers how many went.
+   */
+  async purgeExpiredSessions(nowMs = this.now()): Promise<number> {
+    let purged = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.tenants.list(100, cursor);
+      for (const t of page.tenants) purged += await this.sessions.purge(t.id, nowMs);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return purged;
+  }
+
   get redirectUri(): string {
     return `${this.deps.config.publicUrl}/oauth/callback`;
   }
@@ -163,11 +178,12 @@ export class ConnectFlows {
     if (!token || !isId(sid, 'cs')) throw new FlowError('invalid_state', 'This connect link is not valid.');
     const claims = await verifyConnectToken(await this.deps.signingKey.get(), token, sid);
     if (!claims) throw new FlowError('invalid_state', 'This connect link is not valid or has expired.');
+    // The tenant first: a revoked tenant's sessions are deleted, and its links still say "gone".
+    if ((await this.deps.tenants.get(claims.tid))?.status !== 'active') {
+      throw new FlowError('expired', 'This connect link no longer applies.');
+    }
     const s = await this.sessions.load(sid, claims.tid);
     this.usable(s);
-    if ((await this.deps.tenants.get(claims.tid))?.status !== 'active') {
-      throw new FlowError('expired', 'This connect link no longer applies.', s);
-    }
     const binding = randomBytes(24).toString('base64url');
     const { authorizationUrl } = await this.prepare(s, 'browser', this.redirectUri, binding);
     return { authorizationUrl, binding, session: s };

@@ -2,12 +2,15 @@ import { notFound } from '../errors.js';
 import { isId } from '../ids.js';
 import { type Condition, ConditionFailed, type Db } from '../store/db.js';
 import {
+  keyOf,
   readSession,
   type SessionChanges,
   type SessionRecord,
+  sessionIndexPk,
   sessionItem,
   sessionKey,
 } from '../store/items.js';
+import { keys } from '../store/table.js';
 
 export type { SessionRecord } from '../store/items.js';
 
@@ -78,6 +81,27 @@ export class ConnectSessions {
       { connectionId, verifier: undefined },
       { expression: '#v >= :v', names: { '#v': 'version' }, values: { ':v': claimedVersion } },
     ).catch(() => undefined);
+  }
+
+  /**
+   * Deletes the tenant's sessions whose `ttl` has passed by `nowMs` (all of them with `Infinity`):
+   * what DynamoDB's TTL does in AWS, which the embedded store lacks. Answers how many went.
+   */
+  async purge(tenantId: string, nowMs: number): Promise<number> {
+    const upTo = Number.isFinite(nowMs) ? new Date(nowMs).toISOString() : '~';
+    const found = [];
+    for await (const item of this.db.queryAll({
+      index: keys.listIndex,
+      pkName: 'gsi2pk',
+      pk: sessionIndexPk(tenantId),
+      skName: 'gsi2sk',
+      skBetween: ['0', upTo],
+      projection: ['pk', 'sk'],
+    })) {
+      found.push(keyOf(item));
+    }
+    await this.db.deleteMany(found);
+    return found.length;
   }
 
   private async change(s: SessionRecord, changes: SessionChanges, condition?: Condition): Promise<void> {

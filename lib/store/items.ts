@@ -189,8 +189,21 @@ export type SessionRecord = {
 /** The attributes of a session update (`undefined` removes one). */
 export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'tenantId' | 'provider'>>;
 
+/**
+ * A tenant's sessions in the listing index, ordered by when their `ttl` falls due: the local purge
+ * (the embedded store has no TTL) and tenant revocation find them without a scan.
+ */
+export const sessionIndexPk = (tenantId: string) => `SESSION#${tenantId}`;
+const sessionIndexSk = (s: SessionRecord) => `${new Date(s.ttl * 1000).toISOString()}#${s.id}`;
+
 export function sessionItem(s: SessionRecord): Item {
-  return { ...sessionKey(s.id), type: 'session', ...s };
+  return {
+    ...sessionKey(s.id),
+    type: 'session',
+    ...s,
+    gsi2pk: sessionIndexPk(s.tenantId),
+    gsi2sk: sessionIndexSk(s),
+  };
 }
 
 export function readSession(item: Item): SessionRecord {

@@ -304,6 +304,23 @@ export class Tenants {
     return this.vault.openString(systemTenant, `webhook-secret:${tenantId}`, sealed);
   }
 
+  /**
+   * Deletes a revoked tenant's webhook secret from its tombstone, once its last event
+   * (`tenant.revoked`) was delivered or dead-lettered: after that nothing of the tenant is
+   * decryptable. An active tenant's secret is never touched.
+   */
+  async forgetWebhookSecret(tenantId: string): Promise<void> {
+    try {
+      await this.updateTenant(
+        tenantId,
+        { webhookSecret: undefined },
+        { expression: '#s = :revoked', names: { '#s': 'status' }, values: { ':revoked': 'revoked' } },
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionFailed)) throw err;
+    }
+  }
+
   /** A new webhook signing secret; the old one stops signing at once. */
   async rotateWebhookSecret(tenantId: string, actor: string): Promise<string> {
     await this.requireActive(tenantId);

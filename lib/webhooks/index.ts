@@ -116,6 +116,7 @@ export class Outbox implements EventSink {
         const outcome = await this.deliver(item);
         if (outcome === 'delivered') {
           await this.o.db.delete(item.pk, item.sk);
+          await this.afterLast(item);
           result.delivered++;
           return;
         }
@@ -125,6 +126,7 @@ export class Outbox implements EventSink {
             outboxItem({ ...item, pk: deadOutboxPk(item.tenantId), attempts, claimedUntil: undefined }),
           );
           await this.o.db.delete(item.pk, item.sk);
+          await this.afterLast(item);
           result.dead++;
           return;
         }
@@ -138,6 +140,14 @@ export class Outbox implements EventSink {
       }),
     );
     return result;
+  }
+
+  /** A revoked tenant's last event is done with (delivered or dead-lettered): its secret goes too. */
+  private async afterLast(item: StoredOutboxEvent): Promise<void> {
+    if (item.eventType !== 'tenant.revoked') return;
+    await this.o.tenants
+      .forgetWebhookSecret(item.tenantId)
+      .catch((err) => this.o.log.warn('webhook secret not deleted', { tenantId: item.tenantId, err }));
   }
 
   private async deliver(item: StoredOutboxEvent): Promise<'delivered' | 'retry' | 'drop'> {

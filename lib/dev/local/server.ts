@@ -75,14 +75,20 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   // Webhooks: the outbox is drained in process every second, and at once after each event.
   const drain = startDrainLoop(services.outbox, log);
   services.outbox.wake = drain.wake;
-  // Due refreshes: the same sweep the scheduled Lambda runs, every minute.
+  // Due refreshes: the same sweep the scheduled Lambda runs, every minute; and expired connect
+  // sessions purged, which DynamoDB's TTL does in AWS and the embedded store cannot.
   // Everything running (requests to their last byte, sweeps) is tracked, so close() can wait for it.
   const inflight = new InFlight();
   let sweeping: Promise<unknown> | undefined;
   const sweep = setInterval(() => {
     if (sweeping) return;
     sweeping = inflight
-      .track(sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err })))
+      .track(
+        Promise.all([
+          sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err })),
+          services.flows.purgeExpiredSessions().catch((err) => log.warn('session purge failed', { err })),
+        ]),
+      )
       .finally(() => {
         sweeping = undefined;
       });
