@@ -13,8 +13,13 @@ import { allowedOrigins, isAllowedReturnUrl } from './return-urls.js';
 import { ConnectSessions, type SessionRecord, sessionTtlMs } from './sessions.js';
 import { type SigningKey, signConnectToken, verifyConnectToken } from './signing.js';
 
-/** The cookie that binds a browser flow to the browser that opened the connect link. */
-export const bindingCookie = (sid: string) => `portico_cs_${sid}`;
+/**
+ * The cookie that binds a browser flow to the browser that opened the connect link. Under https
+ * it carries the `__Secure-` prefix (RFC 6265bis, "Cookie Name Prefixes"): a browser takes it only
+ * with `Secure` from a secure origin, so a plain-http answer cannot plant or overwrite it.
+ */
+export const bindingCookie = (sid: string, publicUrl: string) =>
+  `${publicUrl.startsWith('https:') ? '__Secure-' : ''}portico_cs_${sid}`;
 
 export interface ConnectSession {
   id: string;
@@ -237,7 +242,7 @@ export class ConnectFlows {
     }
     this.usable(s);
     if (s.mode === 'browser') {
-      const binding = cookie(bindingCookie(sid));
+      const binding = cookie(bindingCookie(sid, this.deps.config.publicUrl));
       if (!binding || !matches(binding, s.bindingHash)) {
         throw new FlowError('invalid_state', 'This sign-in was started in another browser.', s);
       }

@@ -25,7 +25,7 @@ oauthRoutes.get('/connect/:sid', async (c) => {
   const sid = c.req.param('sid');
   try {
     const { authorizationUrl, binding } = await flows.openConnectLink(sid, c.req.query('t'));
-    setCookie(c, bindingCookie(sid), binding, {
+    setCookie(c, bindingCookie(sid, config.publicUrl), binding, {
       path: '/oauth/callback',
       httpOnly: true,
       sameSite: 'Lax',
@@ -45,7 +45,7 @@ oauthRoutes.get('/connect/:sid', async (c) => {
 });
 
 oauthRoutes.get('/oauth/callback', async (c) => {
-  const { flows, log } = c.get('services');
+  const { flows, log, config } = c.get('services');
   const q = c.req.query();
   const pick = (k: string) => (typeof q[k] === 'string' && q[k].length <= 4096 ? q[k] : undefined);
   try {
@@ -53,7 +53,7 @@ oauthRoutes.get('/oauth/callback', async (c) => {
       { code: pick('code'), state: pick('state'), error: pick('error') },
       (name) => getCookie(c, name),
     );
-    clearBinding(c, session);
+    clearBinding(c, session, config.publicUrl);
     if (session.returnUrl) {
       return c.redirect(
         withParams(session.returnUrl, { connectionId: connection.id, status: 'connected' }),
@@ -74,7 +74,7 @@ oauthRoutes.get('/oauth/callback', async (c) => {
     log.info('connect flow failed', { code: err.flowCode, sessionId: err.session?.id });
     const session = err.session;
     if (!session) return c.html(errorPage('This sign-in cannot be completed', err.message), 400);
-    clearBinding(c, session);
+    clearBinding(c, session, config.publicUrl);
     if (session.returnUrl) {
       return c.redirect(withParams(session.returnUrl, { status: 'error', error: err.flowCode }), 302);
     }
@@ -86,12 +86,13 @@ oauthRoutes.get('/oauth/callback', async (c) => {
   }
 });
 
-function clearBinding(c: Parameters<typeof setCookie>[0], session: SessionRecord) {
-  setCookie(c, bindingCookie(session.id), '', {
+function clearBinding(c: Parameters<typeof setCookie>[0], session: SessionRecord, publicUrl: string) {
+  setCookie(c, bindingCookie(session.id, publicUrl), '', {
     path: '/oauth/callback',
     maxAge: 0,
     httpOnly: true,
     sameSite: 'Lax',
+    secure: publicUrl.startsWith('https:'),
   });
 }
 
