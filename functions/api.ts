@@ -1,12 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import { handle } from 'hono/aws-lambda';
+import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
-import { deferredApp, lambdaServices, secretsManager } from './runtime.js';
+import { deferredApp, lambdaServices, once, secretsManager, withFunctionUrl } from './runtime.js';
+import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming.js';
 
-// Wiring only (DESIGN.md, "Lambda"): clients are built once per container; the secrets are read
-// and the app is built on the first request, then reused.
-const services = lambdaServices(new secretsManager.SecretsManagerClient({}));
+// Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are
+// read and the app is built on the first request, then reused.
+// The request the app is being built for: without a custom domain, its host is PUBLIC_URL.
+let building: Request | undefined;
+const services = lambdaServices(new secretsManager.SecretsManagerClient({}), {
+  env: () => withFunctionUrl(process.env, building),
+});
 
 // The admin console, browser SDK and API reference: `static.json`, written beside this bundle by
 // the CDK bundling step (infra/write-static.ts), read on the first request that serves from it.
@@ -15,4 +20,22 @@ const content = staticContentFile(
   process.env.PORTICO_STATIC_CONTENT || fileURLToPath(new URL('./static.json', import.meta.url)),
 );
 
-export const handler = handle(deferredApp(async () => createApp(await services(), { content })));
+// Built once per container (a failure is retried by the next request), not once per request.
+const app = once(async () => createApp(await services(), { content }));
+
+// Served by a function URL in RESPONSE_STREAM mode (infra/api.ts): every answer is written to
+// Lambda's response stream as the app produces it (the runtime's `awslambda.streamifyResponse`),
+// so a download or an NDJSON stream leaves the function with bounded memory, past the 6 MB of a
+// buffered answer, within lambdaStreaming's limits; provider calls never outlive the invocation
+// (boundByInvocation).
+export const handler = streamHandle(
+  boundByInvocation(
+    limitAnswerSize(
+      deferredApp((request) => {
+        building = request;
+        return app();
+      }),
+      lambdaStreaming.maxBytes,
+    ),
+  ),
+);

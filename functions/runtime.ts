@@ -114,13 +114,13 @@ type FetchApp = { fetch: (request: Request, env?: unknown) => Response | Promise
  * be built, requests answer problem JSON: `503` when a dependency failed (retried on the next
  * request), `500` for a configuration error. Neither answer carries the cause; the log does.
  */
-export function deferredApp(build: () => Promise<FetchApp>): Hono {
+export function deferredApp(build: (request: Request) => Promise<FetchApp>): Hono {
   const log = createLogger({ base: { component: 'lambda-init' } });
   const app = new Hono();
   app.all('*', async (c) => {
     let target: FetchApp;
     try {
-      target = await build();
+      target = await build(c.req.raw);
     } catch (err) {
       log.error('the app could not start', { err });
       const fault =
@@ -135,4 +135,23 @@ export function deferredApp(build: () => Promise<FetchApp>): Hono {
     return target.fetch(c.req.raw, c.env);
   });
   return app;
+}
+
+/**
+ * `env` with `PUBLIC_URL` taken from the function URL that `request` came through, when the stack
+ * asks for it (`PUBLIC_URL_FROM=function-url`): a function cannot be given its own URL in its
+ * environment (the URL depends on the function, a CloudFormation cycle), but Lambda routes a
+ * function URL request by its host, so that host is the URL. Only a host of the function URL
+ * form in this function's region is taken; anything else leaves `PUBLIC_URL` unset, which
+ * `loadConfig` refuses (a {@link ConfigError}). An explicit `PUBLIC_URL` always wins.
+ */
+export function withFunctionUrl(env: Env, request: Request | undefined): Env {
+  if (env.PUBLIC_URL?.trim() || env.PUBLIC_URL_FROM !== 'function-url' || !request) return env;
+  const region = env.AWS_REGION ?? '';
+  const host = new URL(request.url).host;
+  const suffix = `.lambda-url.${region}.on.aws`;
+  if (!region || !host.endsWith(suffix) || !/^[a-z0-9]+$/.test(host.slice(0, -suffix.length))) {
+    throw new ConfigError('PUBLIC_URL', `the request came through ${host}, not this function's URL`);
+  }
+  return { ...env, PUBLIC_URL: `https://${host}` };
 }

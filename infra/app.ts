@@ -5,7 +5,7 @@ import { PorticoStack } from './stack.js';
 /**
  * The CDK app (`cdk.json`: `npx tsx infra/app.ts`). Settings come from context
  * (`-c key=value`): `region` (or CDK_DEFAULT_REGION), `hubspotClientId`, `dropboxClientId`,
- * `domainName` with `certificateArn`, `alarmTopicArn`, `stackName` (default `Portico`).
+ * `domainName` with `certificateArn` (an ACM certificate in us-east-1, for CloudFront), `alarmTopicArn`, `stackName` (default `Portico`).
  * cdk-nag's AwsSolutions checks run at synth; an unacknowledged error fails it.
  */
 const app = new App();

@@ -4,8 +4,8 @@
  * those of what deploys.
  */
 export const lambdaBundling = {
-  /** The Lambda runtime is Node.js 22. */
-  target: 'node22',
+  /** The Lambda runtime is Node.js 24. */
+  target: 'node24',
   format: 'esm',
   minify: true,
   treeShaking: true,

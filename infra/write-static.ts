@@ -1,6 +1,6 @@
 /**
  * `tsx infra/write-static.ts <file>`: writes the API function's build-time content (the admin
- * console, the browser SDK, the OpenAPI document and its reference page; lib/ui/content.ts) as
+ * console, the browser SDK, the OpenAPI document and its reference page; lib/http/ui/content.ts) as
  * JSON. The stack runs it after bundling, into the function's asset beside `index.mjs`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -1,19 +1,18 @@
 import { ConfigError } from './errors.js';
+import { type ProviderName, providerNames, providers } from './providers/registry.js';
+import type { ProviderEndpoints } from './providers/types.js';
 
-export type ProviderName = 'hubspot' | 'dropbox';
-export const providerNames: readonly ProviderName[] = ['hubspot', 'dropbox'];
+export type { ProviderName } from './providers/registry.js';
+export { providerNames } from './providers/registry.js';
+export type { ProviderEndpoints } from './providers/types.js';
 
 export interface PlatformApp {
   clientId?: string;
   clientSecret?: string;
+  /** Required scopes, requested exactly as configured. */
   scopes: string[];
-}
-
-export interface ProviderEndpoints {
-  authUrl: string;
-  apiUrl: string;
-  /** Dropbox only: the content host (download/upload). */
-  contentUrl?: string;
+  /** Scopes the user may decline (providers that have optional scopes; empty otherwise). */
+  optionalScopes: string[];
 }
 
 export interface Config {
@@ -40,24 +39,20 @@ export interface Config {
   endpoints: Record<ProviderName, ProviderEndpoints>;
 }
 
-export const defaultScopes: Record<ProviderName, string[]> = {
-  hubspot: ['oauth', 'hubdb', 'crm.objects.owners.read'],
-  dropbox: ['account_info.read', 'files.metadata.read', 'files.content.read'],
-};
+/** The scopes each provider's platform app asks for when its `<PREFIX>_SCOPES` is unset. */
+export const defaultScopes = Object.fromEntries(
+  providerNames.map((p) => [p, [...providers.get(p).defaultScopes]]),
+) as Record<ProviderName, string[]>;
 
-export const productionEndpoints: Record<ProviderName, ProviderEndpoints> = {
-  hubspot: { authUrl: 'https://app.hubspot.com/oauth/authorize', apiUrl: 'https://api.hubapi.com' },
-  dropbox: {
-    authUrl: 'https://www.dropbox.com/oauth2/authorize',
-    apiUrl: 'https://api.dropboxapi.com',
-    contentUrl: 'https://content.dropboxapi.com',
-  },
-};
+/** Each provider's production endpoints, used unless `<PREFIX>_AUTH_URL` (and so on) override them. */
+export const productionEndpoints = Object.fromEntries(
+  providerNames.map((p) => [p, { ...providers.get(p).endpoints }]),
+) as Record<ProviderName, ProviderEndpoints>;
 
 type Env = Record<string, string | undefined>;
 
 /**
- * Reads the configuration from environment variables (API.md, "Running it"). Every unusable
+ * Reads the configuration from environment variables (docs/api.md, "Running it"). Every unusable
  * value throws a {@link ConfigError} naming the variable, so start-up stops with one clear line.
  */
 export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Config {
@@ -73,11 +68,19 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
 
   const apps = {} as Record<ProviderName, PlatformApp>;
   for (const p of providerNames) {
-    const up = p.toUpperCase();
+    const { envPrefix: up, optionalScopes, defaultOptionalScopes } = providers.get(p);
+    const optional = parseScopes(`${up}_OPTIONAL_SCOPES`, str(`${up}_OPTIONAL_SCOPES`));
+    if (optional?.length && !optionalScopes) {
+      throw new ConfigError(
+        `${up}_OPTIONAL_SCOPES`,
+        `${providers.get(p).displayName} has no optional scopes`,
+      );
+    }
     apps[p] = {
       clientId: str(`${up}_CLIENT_ID`),
       clientSecret: str(`${up}_CLIENT_SECRET`),
       scopes: parseScopes(`${up}_SCOPES`, str(`${up}_SCOPES`)) ?? defaultScopes[p],
+      optionalScopes: optional ?? [...defaultOptionalScopes],
     };
     if (apps[p].clientId && !apps[p].clientSecret && runtime === 'local') {
       throw new ConfigError(`${up}_CLIENT_SECRET`, `is required when ${up}_CLIENT_ID is set`);
@@ -93,20 +96,19 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
     throw new ConfigError('SANDBOX', 'the sandbox cannot be enabled in the Lambda deployment');
   }
 
-  const endpoints: Record<ProviderName, ProviderEndpoints> = {
-    hubspot: {
-      authUrl: parseUrl('HUBSPOT_AUTH_URL', str('HUBSPOT_AUTH_URL') ?? productionEndpoints.hubspot.authUrl),
-      apiUrl: parseUrl('HUBSPOT_API_URL', str('HUBSPOT_API_URL') ?? productionEndpoints.hubspot.apiUrl),
-    },
-    dropbox: {
-      authUrl: parseUrl('DROPBOX_AUTH_URL', str('DROPBOX_AUTH_URL') ?? productionEndpoints.dropbox.authUrl),
-      apiUrl: parseUrl('DROPBOX_API_URL', str('DROPBOX_API_URL') ?? productionEndpoints.dropbox.apiUrl),
-      contentUrl: parseUrl(
-        'DROPBOX_CONTENT_URL',
-        str('DROPBOX_CONTENT_URL') ?? productionEndpoints.dropbox.contentUrl!,
-      ),
-    },
-  };
+  const endpoints = {} as Record<ProviderName, ProviderEndpoints>;
+  for (const p of providerNames) {
+    const { envPrefix: up, endpoints: production, contentHost } = providers.get(p);
+    const url = (name: string, fallback: string) =>
+      parseUrl(`${up}_${name}`, str(`${up}_${name}`) ?? fallback);
+    endpoints[p] = {
+      authUrl: url('AUTH_URL', production.authUrl),
+      apiUrl: url('API_URL', production.apiUrl),
+      ...(contentHost && production.contentUrl
+        ? { contentUrl: url('CONTENT_URL', production.contentUrl) }
+        : {}),
+    };
+  }
 
   const issuer = str('ADMIN_JWT_ISSUER');
   const audience = str('ADMIN_JWT_AUDIENCE');

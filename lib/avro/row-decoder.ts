@@ -334,7 +334,8 @@ function unionReader(node: UnionNode, branches: readonly Reader[], weights: read
       const index = readVarint(c);
       if (index === 0) return null;
       if (index === 1) {
-        charge(c, weight);
+        c.budget -= weight;
+        if (c.budget < 0) throw overBudget();
         return second(c);
       }
       throw noBranch(index);
@@ -347,7 +348,8 @@ function unionReader(node: UnionNode, branches: readonly Reader[], weights: read
       const index = readVarint(c);
       if (index === 1) return null;
       if (index === 0) {
-        charge(c, weight);
+        c.budget -= weight;
+        if (c.budget < 0) throw overBudget();
         return first(c);
       }
       throw noBranch(index);
@@ -356,7 +358,8 @@ function unionReader(node: UnionNode, branches: readonly Reader[], weights: read
   return (c) => {
     const index = readVarint(c);
     if (index >= 0 && index < count) {
-      charge(c, weights[index]);
+      c.budget -= weights[index];
+      if (c.budget < 0) throw overBudget();
       return branches[index](c);
     }
     throw noBranch(index);

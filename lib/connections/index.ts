@@ -97,6 +97,16 @@ export class Connections {
     return this.store.get(tenantId, id);
   }
 
+  /**
+   * Records the root namespace a Dropbox team-space member's calls must name, after the provider
+   * re-read it (a refused root). `undefined` removes it. No version bump: it races nothing.
+   */
+  async setRootNamespace(tenantId: string, id: string, rootNamespaceId: string | undefined): Promise<void> {
+    const current = await this.store.getItem(tenantId, id);
+    if (current.rootNamespaceId === rootNamespaceId) return;
+    await this.store.update(current, { rootNamespaceId });
+  }
+
   list(
     tenantId: string,
     filter: { provider?: ProviderName; endUserId?: string; limit: number; cursor?: string },

@@ -9,7 +9,7 @@ export interface Connection {
   endUserId: string;
   authScheme: 'oauth2' | 'private_app';
   status: 'active' | 'needs_reauth';
-  account: { id: string; name?: string };
+  account: { id: string; name?: string; hublet?: string; teamSpace?: boolean };
   scopes: string[];
   expiresAt: string | null;
   createdAt: string;
@@ -49,7 +49,12 @@ export function toConnection(c: ConnectionRecord): Connection {
     endUserId: c.endUserId,
     authScheme: c.authScheme,
     status: c.status,
-    account: { id: c.accountId, ...(c.accountName ? { name: c.accountName } : {}) },
+    account: {
+      id: c.accountId,
+      ...(c.accountName ? { name: c.accountName } : {}),
+      ...(c.hublet ? { hublet: c.hublet } : {}),
+      ...(c.rootNamespaceId ? { teamSpace: true } : {}),
+    },
     scopes: c.scopes ?? [],
     expiresAt: c.expiresAt ?? null,
     createdAt: c.createdAt,

@@ -1,11 +1,11 @@
+import { providerNames, providers } from '../providers/registry.js';
 import { openApiDocument } from './openapi.js';
 import { referenceCssHash, renderReference } from './reference.js';
 import { adminAuditApi, tenantAuditApi } from './routes/audit.js';
 import { connectApi } from './routes/connect.js';
 import { connectionsApi } from './routes/connections.js';
 import { describedApi } from './routes/described.js';
-import { dropboxApi } from './routes/dropbox.js';
-import { hubspotApi } from './routes/hubdb.js';
+import { providerRoutes } from './routes/providers.js';
 import { tenantsApi } from './routes/tenants.js';
 import { ProblemSchema } from './schemas.js';
 
@@ -22,15 +22,13 @@ export function apiReference(): { openapi: Record<string, unknown>; html: string
       tenantAuditApi,
       connectApi,
       connectionsApi,
-      hubspotApi,
-      dropboxApi,
+      ...providerNames.map((p) => providerRoutes[p].api),
       describedApi,
     ],
     {
       title: 'Portico API',
       version: '1.0.0',
-      description:
-        'Self-hosted OAuth connection gateway for HubSpot and Dropbox. Errors are `application/problem+json` with a stable `code`.',
+      description: `Self-hosted OAuth connection gateway for ${displayNames()}. Errors are \`application/problem+json\` with a stable \`code\`.`,
     },
     ProblemSchema,
   );
@@ -39,4 +37,10 @@ export function apiReference(): { openapi: Record<string, unknown>; html: string
     html: renderReference(openapi),
     csp: `default-src 'none'; style-src ${referenceCssHash}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
   };
+}
+
+/** "HubSpot and Dropbox" (or "A, B and C"), from the registry. */
+function displayNames(): string {
+  const names = providers.all().map((p) => p.displayName);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : (names[0] ?? '');
 }

@@ -11,9 +11,8 @@ import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
 import { connectRoutes } from './routes/connect.js';
 import { connectionsRoutes } from './routes/connections.js';
 import { docsRoutes } from './routes/docs.js';
-import { dropboxRoutes } from './routes/dropbox.js';
-import { hubspotRoutes } from './routes/hubdb.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { providerRoutes } from './routes/providers.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { tenantsRoutes } from './routes/tenants.js';
 import { securityHeaders } from './security.js';
@@ -102,8 +101,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.route('/', tenantAuditRoutes);
   app.route('/', connectRoutes);
   app.route('/', connectionsRoutes);
-  app.route('/', hubspotRoutes);
-  app.route('/', dropboxRoutes);
+  for (const { routes } of Object.values(providerRoutes)) app.route('/', routes);
   app.route('/', proxyRoutes);
 
   // The browser side of the web flow: no bearer key, protected by signed links, state and cookie.

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { errorCodes } from '../errors.js';
+import { providerNames } from '../providers/registry.js';
 
 /** Schemas shared by several routes; each feeds both validation and the OpenAPI document. */
 
@@ -24,7 +25,7 @@ export const ProblemSchema = z.object({
   requestId: z.optional(z.string()),
 });
 
-export const ProviderSchema = z.enum(['hubspot', 'dropbox']);
+export const ProviderSchema = z.enum(providerNames);
 
 const httpUrl = z.string().check(
   z.maxLength(2048),
@@ -70,7 +71,16 @@ export const ConnectionSchema = z.object({
   status: z.enum(['active', 'needs_reauth']),
   account: z.object({
     id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),
-    name: z.optional(z.string()),
+    name: doc(z.optional(z.string()), {
+      description: "HubSpot: the account's domain (introspection's `hub_domain`); Dropbox: the display name",
+    }),
+    hublet: doc(z.optional(z.string()), {
+      description: "HubSpot: the account's data centre (`na1`, `eu1`, …) when HubSpot reports it",
+    }),
+    teamSpace: doc(z.optional(z.boolean()), {
+      description:
+        'Dropbox: true when the account is a member of a team space; every call then names its root namespace (`Dropbox-API-Path-Root`)',
+    }),
   }),
   scopes: z.array(z.string()),
   expiresAt: doc(z.nullable(z.string()), {

@@ -4,6 +4,7 @@ import { type Connection, type Connections, oauthCredentials } from '../connecti
 import { codeOf, invalidRequest, PorticoError } from '../errors.js';
 import { isId, newId, safeEqual, sha256Hex } from '../ids.js';
 import type { Grant, OAuthApp, ProviderOAuth } from '../providers/index.js';
+import { providers } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { resolveApp, type Tenants } from '../tenants/index.js';
 import type { Vault } from '../vault/index.js';
@@ -148,7 +149,7 @@ export class ConnectFlows {
     redirectUri: string,
     binding?: string,
   ) {
-    const { app, source, scopes } = await resolveApp(this.deps, s.tenantId, s.provider);
+    const { app, source, scopes, optionalScopes } = await resolveApp(this.deps, s.tenantId, s.provider);
     const state = `${s.id}.${randomBytes(32).toString('base64url')}`;
     const { verifier, challenge } = pkcePair();
     const sealedVerifier = await this.deps.vault.seal(s.tenantId, `session:${s.id}`, verifier);
@@ -166,6 +167,7 @@ export class ConnectFlows {
       app,
       redirectUri,
       scopes: s.scopes ?? scopes,
+      optionalScopes,
       state,
       codeChallenge: challenge,
     });
@@ -338,10 +340,11 @@ export class ConnectFlows {
     actor: string,
     claimedVersion: number,
   ): Promise<Connection> {
-    if (s.provider === 'dropbox' && !grant.refreshToken) {
+    const declared = providers.get(s.provider);
+    if (declared.requiresRefreshToken && !grant.refreshToken) {
       throw new FlowError(
         'exchange_failed',
-        'Dropbox issued no refresh token (offline access was not granted).',
+        `${declared.displayName} issued no refresh token (offline access was not granted).`,
         s,
       );
     }

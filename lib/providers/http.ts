@@ -14,6 +14,11 @@ export interface RetryPolicy {
   baseDelayMs?: number;
   /** Longest single wait we accept from Retry-After before giving up. Default 10 s. */
   maxWaitMs?: number;
+  /**
+   * Whether a 429/5xx answer will not clear within the budget (HubSpot's DAILY limit), so it is
+   * answered at once instead of retried. May read `response.clone()`.
+   */
+  final?: (response: Response) => boolean | Promise<boolean>;
 }
 
 export interface FetchResult {
@@ -22,6 +27,19 @@ export interface FetchResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// When the running Lambda invocation ends (functions/streaming.ts sets it from the context's
+// getRemainingTimeInMillis()): one invocation at a time per container, so process-wide.
+let invocationDeadline: number | undefined;
+
+/**
+ * Bounds every provider call's budget (waiting for headers, retries) by `at` (ms since the
+ * epoch) until the next call, so that a call preceded by a refresh, or by anything else, never
+ * outlives its invocation; `undefined` lifts the bound (the local server never sets one).
+ */
+export function setInvocationDeadline(at: number | undefined): void {
+  invocationDeadline = at;
+}
 
 /**
  * How long the provider asks us to wait: `Retry-After` (seconds or a date), or HubSpot's
@@ -56,18 +74,21 @@ export async function fetchWithRetry(
 ): Promise<FetchResult> {
   const attempts = policy.attempts ?? 4;
   const timeoutMs = policy.timeoutMs ?? 15_000;
-  const budgetMs = policy.budgetMs ?? 20_000;
+  const left = () =>
+    invocationDeadline === undefined ? Number.POSITIVE_INFINITY : invocationDeadline - Date.now();
+  const budgetMs = Math.max(0, Math.min(policy.budgetMs ?? 20_000, left()));
   const base = policy.baseDelayMs ?? 200;
   const maxWait = policy.maxWaitMs ?? 10_000;
   const started = Date.now();
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
-    // A retry waits for headers only as long as the budget has left (a Lambda has 29 s in all).
+    // A retry waits for headers only as long as the budget has left (bounded by the invocation's end).
     const headersMs = Math.max(1, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
     let wait: number | undefined;
     try {
       const response = await timedFetch(url, init, headersMs, timeoutMs);
       if (!retryableStatus(response.status) || attempt >= attempts) return { response, attempts: attempt };
+      if (policy.final && (await policy.final(response))) return { response, attempts: attempt };
       wait = retryAfterMs(response);
       if (wait !== undefined && wait > maxWait) return { response, attempts: attempt };
       await response.body?.cancel().catch(() => {});
@@ -80,7 +101,7 @@ export async function fetchWithRetry(
     if (Date.now() - started + backoff > budgetMs) {
       if (lastError === undefined) {
         // Budget spent while the provider kept answering 429/5xx: one last try, answered as is.
-        const response = await timedFetch(url, init, timeoutMs, timeoutMs);
+        const response = await timedFetch(url, init, Math.max(1, Math.min(timeoutMs, left())), timeoutMs);
         return { response, attempts: attempt + 1 };
       }
       break;

@@ -1,12 +1,15 @@
-import type { Config, ProviderName } from '../config.js';
-import { dropboxOAuth } from './dropbox/oauth.js';
-import { hubspotOAuth } from './hubspot/oauth.js';
+import type { Config } from '../config.js';
+import { type ProviderName, providerNames, providers } from './registry.js';
 import type { ProviderOAuth } from './types.js';
 
-export type { Account, Grant, OAuthApp, ProviderOAuth } from './types.js';
+export type { ProviderName } from './registry.js';
+export { providerNames, providers } from './registry.js';
+export type { Account, Grant, OAuthApp, ProviderDeclaration, ProviderOAuth } from './types.js';
 export { InvalidClientError, InvalidGrantError } from './types.js';
 
-/** The provider implementations for a configuration's endpoints. */
+/** The OAuth implementation of every declared provider, bound to a configuration's endpoints. */
 export function createProviders(config: Config): Record<ProviderName, ProviderOAuth> {
-  return { hubspot: hubspotOAuth(config.endpoints.hubspot), dropbox: dropboxOAuth(config.endpoints.dropbox) };
+  return Object.fromEntries(
+    providerNames.map((p) => [p, providers.get(p).oauth(config.endpoints[p])]),
+  ) as Record<ProviderName, ProviderOAuth>;
 }

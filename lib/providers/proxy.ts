@@ -1,6 +1,7 @@
-import type { Config, ProviderName } from '../config.js';
+import type { Config } from '../config.js';
 import { invalidRequest, TokenRejected } from '../errors.js';
 import { fetchWithRetry } from './http.js';
+import { type ProviderName, providers } from './registry.js';
 
 const hopByHop = new Set([
   'connection',
@@ -34,15 +35,20 @@ function hasControlOrSpace(s: string): boolean {
 }
 
 /**
- * Resolves a proxy path against the provider's API host (`content/…` goes to Dropbox's content
- * host). The path can never leave that host: dot segments (plain or percent-encoded), encoded
+ * Resolves a proxy path against the provider's API host (`content/…` goes to the content host of
+ * a provider that declares one, Dropbox's). The path can never leave that host: dot segments (plain or percent-encoded), encoded
  * slashes or backslashes, empty segments and anything that parses to another origin are refused.
  */
 export function proxyTarget(config: Config, provider: ProviderName, rawPath: string, search: string): URL {
-  let base = config.endpoints[provider].apiUrl;
+  const endpoints = config.endpoints[provider];
+  let base = endpoints.apiUrl;
   let path = rawPath;
-  if (provider === 'dropbox' && (path === 'content' || path.startsWith('content/'))) {
-    base = config.endpoints.dropbox.contentUrl!;
+  if (
+    providers.get(provider).contentHost &&
+    endpoints.contentUrl &&
+    (path === 'content' || path.startsWith('content/'))
+  ) {
+    base = endpoints.contentUrl;
     path = path.slice('content'.length).replace(/^\//, '');
   }
   if (!path) throw invalidRequest('The proxy path is empty.');
@@ -104,7 +110,8 @@ export function returnHeaders(res: Response): Headers {
 
 /**
  * Sends one proxied request. A body of known size up to 1 MiB is buffered, so 429/5xx can be
- * retried (with backoff honouring Retry-After); a larger or unsized body streams once. A 401
+ * retried (with backoff honouring Retry-After, except a limit the provider declares lasting); a
+ * larger or unsized body streams once. A 401
  * throws {@link TokenRejected} so the caller refreshes and retries once (buffered bodies only).
  */
 export async function proxyRequest(
@@ -112,11 +119,18 @@ export async function proxyRequest(
   method: string,
   headers: Headers,
   body: ArrayBuffer | ReadableStream<Uint8Array> | null,
+  provider: ProviderName,
 ): Promise<Response> {
   const replayable = !(body instanceof ReadableStream);
   const init: RequestInit & { duplex?: 'half' } = { method, headers, body: body ?? undefined };
   if (!replayable) init.duplex = 'half';
-  const { response } = await fetchWithRetry(target.toString(), init, replayable ? {} : { attempts: 1 });
+  // A provider's lasting limit (HubSpot's DAILY 429) goes back to the caller at once, unretried.
+  const final = providers.get(provider).lastingRateLimit;
+  const { response } = await fetchWithRetry(
+    target.toString(),
+    init,
+    replayable ? (final ? { final } : {}) : { attempts: 1 },
+  );
   if (response.status === 401 && replayable) {
     await response.body?.cancel().catch(() => {});
     throw new TokenRejected('the provider refused the access token');

@@ -1,5 +1,13 @@
-import type { ProviderEndpoints, ProviderName } from '../config.js';
 import { invalidRequest, ProviderError } from '../errors.js';
+import type { RetryPolicy } from './http.js';
+
+/** Where a provider lives: its consent page, its API host and, for some, a separate content host. */
+export interface ProviderEndpoints {
+  authUrl: string;
+  apiUrl: string;
+  /** Only for providers that declare a content host (Dropbox's downloads and uploads). */
+  contentUrl?: string;
+}
 
 /** An OAuth client: the platform's app, or a tenant's own. */
 export interface OAuthApp {
@@ -17,11 +25,22 @@ export interface Grant {
   scopes: string[];
   /** The provider account the grant belongs to, when the token answer says (HubSpot hub_id, Dropbox account_id). */
   accountId?: string;
+  /** The whole account, when the provider identified the token while issuing it (HubSpot's introspection). */
+  account?: Account;
 }
 
 export interface Account {
   id: string;
   name?: string;
+  /** HubSpot's data centre (`na1`, `eu1`, …) from token introspection; absent when not reported. */
+  hublet?: string;
+  /**
+   * Dropbox team spaces: the root namespace every call must name in `Dropbox-API-Path-Root`,
+   * present only when it differs from the member's home namespace. The connection keeps it.
+   */
+  rootNamespaceId?: string;
+  /** Whether the account sees a team space (then {@link rootNamespaceId} is set). */
+  teamSpace?: boolean;
 }
 
 /** The token endpoint refused the grant itself (`invalid_grant`): for a refresh, the connection is dead. */
@@ -46,17 +65,20 @@ export class InvalidClientError extends ProviderError {
 export interface AuthorizationRequest {
   app: OAuthApp;
   redirectUri: string;
+  /** Exactly the app's required scopes (HubSpot refuses an install whose `scope` differs from the app's). */
   scopes: string[];
+  /** Scopes the user may decline; providers without optional scopes ignore them. */
+  optionalScopes?: string[];
   state: string;
   codeChallenge?: string;
 }
 
 /**
  * Everything provider-specific about OAuth, one implementation per provider folder. Each step is
- * a plain function over the provider's documented wire format (PROVIDERS.md).
+ * a plain function over the provider's documented wire format (docs/providers.md).
  */
 export interface ProviderOAuth {
-  readonly name: ProviderName;
+  readonly name: string;
   readonly displayName: string;
   /** Builds the authorize URL the browser is sent to. */
   authorizationUrl(req: AuthorizationRequest): string;
@@ -69,13 +91,53 @@ export interface ProviderOAuth {
   refresh(args: { app: OAuthApp; refreshToken: string }): Promise<Grant>;
   /** The account behind a fresh grant. */
   identify(grant: Grant): Promise<Account>;
-  /** Revokes a grant at the provider; a grant the provider already forgot counts as revoked. */
+  /**
+   * Revokes a grant at the provider. Resolves only when the provider confirmed it (or when the
+   * provider's own answer proves the grant is dead); anything else throws, so the caller counts
+   * it failed and retries.
+   */
   revoke(args: { app: OAuthApp; grant: { accessToken?: string; refreshToken?: string } }): Promise<void>;
   /** HubSpot private-app tokens: checks the token and answers its account. */
   verifyPrivateApp?(token: string): Promise<{ account: Account; scopes: string[] }>;
 }
 
 export type ProviderFactory = (endpoints: ProviderEndpoints) => ProviderOAuth;
+
+/**
+ * Everything Portico knows about one provider, declared once in the provider's folder
+ * (`lib/providers/<name>/provider.ts`) and read through the registry: configuration, the
+ * schemas, the OAuth flows and the proxy never name a provider.
+ */
+export interface ProviderDeclaration<Name extends string = string, Client = unknown> {
+  /** The provider's name in Portico's API (`provider` fields, paths). */
+  readonly name: Name;
+  readonly displayName: string;
+  /** Prefix of its environment variables: `<PREFIX>_CLIENT_ID`, `_CLIENT_SECRET`, `_SCOPES`, `_AUTH_URL`, `_API_URL`. */
+  readonly envPrefix: string;
+  /** The production endpoints; `contentUrl` exactly when the provider has a content host. */
+  readonly endpoints: ProviderEndpoints;
+  /** Scopes the platform app asks for when `<PREFIX>_SCOPES` is unset. */
+  readonly defaultScopes: readonly string[];
+  /** A code exchange that yields no refresh token is a failed connection (the grant could not outlive its access token). */
+  readonly requiresRefreshToken: boolean;
+  /** Whether the proxy's `/proxy/content/…` path goes to a separate content host (`endpoints.contentUrl`). */
+  readonly contentHost: boolean;
+  /** Whether non-OAuth tokens (private apps) can be imported; then `oauth().verifyPrivateApp` exists. */
+  readonly privateApps: boolean;
+  /** Whether the provider has optional scopes (`<PREFIX>_OPTIONAL_SCOPES`, HubSpot's `optional_scope`). */
+  readonly optionalScopes: boolean;
+  /** Optional scopes the platform app asks for when `<PREFIX>_OPTIONAL_SCOPES` is unset. */
+  readonly defaultOptionalScopes: readonly string[];
+  /**
+   * Whether a 429 is a limit no retry within a request's budget clears (HubSpot's DAILY): then
+   * it is answered at once. Absent: every 429 is worth retrying.
+   */
+  readonly lastingRateLimit?: (response: Response) => Promise<boolean>;
+  /** The OAuth implementation bound to (possibly overridden) endpoints; `retry` overrides the provider calls' retry policy. */
+  oauth(endpoints: ProviderEndpoints, options?: { retry?: RetryPolicy }): ProviderOAuth;
+  /** The provider's data client for one access token. */
+  client(endpoints: ProviderEndpoints, token: string): Client;
+}
 
 export function expiresAtFrom(expiresIn: unknown, now = Date.now()): string | undefined {
   const n = typeof expiresIn === 'string' ? Number(expiresIn) : expiresIn;

@@ -134,6 +134,8 @@ export type TenantAppRecord = {
   /** Sealed under the tenant key (record id `app:<provider>`). */
   clientSecret: string;
   scopes?: string[];
+  /** Scopes the user may decline (HubSpot's `optional_scope`). */
+  optionalScopes?: string[];
   updatedAt: string;
 };
 
@@ -148,6 +150,7 @@ export function readTenantApp(item: Item): TenantAppRecord {
     clientId: f.string('clientId'),
     clientSecret: f.string('clientSecret'),
     scopes: f.optionalStrings('scopes'),
+    optionalScopes: f.optionalStrings('optionalScopes'),
     updatedAt: f.string('updatedAt'),
   };
 }
@@ -260,6 +263,10 @@ export type ConnectionRecord = {
   status: 'active' | 'needs_reauth';
   accountId: string;
   accountName?: string;
+  /** HubSpot's data centre of the account (`na1`, `eu1`, …), as introspection reported it. */
+  hublet?: string;
+  /** Dropbox team spaces: the root namespace every call names in `Dropbox-API-Path-Root`. */
+  rootNamespaceId?: string;
   scopes?: string[];
   /** When the current access token expires (ISO-8601). */
   expiresAt?: string;
@@ -300,6 +307,8 @@ export function readConnection(item: Item): ConnectionRecord {
     status: f.oneOf('status', ['active', 'needs_reauth'] as const),
     accountId: f.string('accountId'),
     accountName: f.optionalString('accountName'),
+    hublet: f.optionalString('hublet'),
+    rootNamespaceId: f.optionalString('rootNamespaceId'),
     scopes: f.optionalStrings('scopes'),
     expiresAt: f.optionalString('expiresAt'),
     credentials: f.string('credentials'),

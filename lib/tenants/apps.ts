@@ -8,6 +8,8 @@ export interface ResolvedApp {
   app: OAuthApp;
   source: 'platform' | 'tenant';
   scopes: string[];
+  /** Scopes the user may decline, asked for beside `scopes` where the provider has them. */
+  optionalScopes: string[];
 }
 
 /** Where a tenant's own app is read (`Tenants.getApp`). */
@@ -15,7 +17,9 @@ export interface TenantAppSource {
   getApp(
     tenantId: string,
     provider: ProviderName,
-  ): Promise<{ clientId: string; clientSecret: string; scopes?: string[] } | undefined>;
+  ): Promise<
+    { clientId: string; clientSecret: string; scopes?: string[]; optionalScopes?: string[] } | undefined
+  >;
 }
 
 /**
@@ -30,10 +34,13 @@ export async function resolveApp(
 ): Promise<ResolvedApp> {
   const own = await deps.tenants.getApp(tenantId, provider);
   if (own) {
+    // A tenant app that names its scopes names all of them; one that names none asks for the platform's.
+    const platformScopes = own.scopes === undefined;
     return {
       app: { clientId: own.clientId, clientSecret: own.clientSecret },
       source: 'tenant',
       scopes: own.scopes ?? deps.config.apps[provider].scopes,
+      optionalScopes: own.optionalScopes ?? (platformScopes ? deps.config.apps[provider].optionalScopes : []),
     };
   }
   const platform = deps.config.apps[provider];
@@ -44,6 +51,7 @@ export async function resolveApp(
     app: { clientId: platform.clientId, clientSecret: platform.clientSecret },
     source: 'platform',
     scopes: platform.scopes,
+    optionalScopes: platform.optionalScopes,
   };
 }
 

@@ -34,6 +34,7 @@ export interface TenantApp {
   provider: ProviderName;
   clientId: string;
   scopes?: string[];
+  optionalScopes?: string[];
   updatedAt: string;
 }
 
@@ -241,7 +242,7 @@ export class Tenants {
   async setApp(
     tenantId: string,
     provider: ProviderName,
-    input: { clientId: string; clientSecret: string; scopes?: string[] },
+    input: { clientId: string; clientSecret: string; scopes?: string[]; optionalScopes?: string[] },
     actor: string,
   ): Promise<TenantApp> {
     await this.requireActive(tenantId);
@@ -254,6 +255,7 @@ export class Tenants {
           clientId: input.clientId,
           clientSecret,
           scopes: input.scopes,
+          optionalScopes: input.optionalScopes,
           updatedAt,
         }),
       );
@@ -261,6 +263,7 @@ export class Tenants {
         provider,
         clientId: input.clientId,
         ...(input.scopes ? { scopes: input.scopes } : {}),
+        ...(input.optionalScopes ? { optionalScopes: input.optionalScopes } : {}),
         updatedAt,
       };
     });
@@ -279,7 +282,9 @@ export class Tenants {
   async getApp(
     tenantId: string,
     provider: ProviderName,
-  ): Promise<{ clientId: string; clientSecret: string; scopes?: string[] } | undefined> {
+  ): Promise<
+    { clientId: string; clientSecret: string; scopes?: string[]; optionalScopes?: string[] } | undefined
+  > {
     const { pk, sk } = tenantAppKey(tenantId, provider);
     const item = await this.db.get(pk, sk);
     if (!item) return undefined;
@@ -288,6 +293,7 @@ export class Tenants {
       clientId: app.clientId,
       clientSecret: await this.vault.openString(tenantId, `app:${provider}`, app.clientSecret),
       scopes: app.scopes,
+      optionalScopes: app.optionalScopes,
     };
   }
 

@@ -1,7 +1,7 @@
 import { cannon, type PorticoSetup } from './servers.js';
 import { envNumber, HttpClient, int, ms, procCpuMs, type Row, ratio } from './util.js';
 
-export const rowsPath = 'cms/v3/hubdb/tables/products/rows?limit=100';
+export const rowsPath = 'cms/hubdb/2026-03/tables/products/rows?limit=100';
 
 /**
  * Figure 5: proxy throughput and p99. The same HubDB rows request through Portico's proxy and

@@ -114,10 +114,10 @@ describe('refresh', () => {
 
   it('5xx and 429 from the token endpoint are retried and never mark the grant dead', async () => {
     const id = await connect('hubspot', 'r-flaky');
-    s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', status: 503, count: 2 });
+    s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 503, count: 2 });
     const ok = await s.api('POST', `/v1/connections/${id}/refresh`, tenant.apiKey);
     expect(ok.status).toBe(200);
-    s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', status: 500, count: 0 });
+    s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 500, count: 0 });
     try {
       const res = await s.api('POST', `/v1/connections/${id}/refresh`, tenant.apiKey);
       expect(res.status).toBe(503);

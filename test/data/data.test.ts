@@ -133,7 +133,7 @@ describe('HubDB', () => {
   it('retries 429s and 5xx, then answers rate_limited or provider_unavailable', async () => {
     s.sandbox.state.addFault({
       provider: 'hubspot',
-      match: '/hubdb/tables',
+      match: '/hubdb/2026-03/tables',
       status: 429,
       retryAfter: 0,
       count: 2,
@@ -141,7 +141,7 @@ describe('HubDB', () => {
     expect((await get(`/v1/connections/${hub}/hubdb/tables`)).status).toBe(200);
     s.sandbox.state.addFault({
       provider: 'hubspot',
-      match: '/hubdb/tables',
+      match: '/hubdb/2026-03/tables',
       status: 429,
       retryAfter: 30,
       count: 1,
@@ -150,7 +150,7 @@ describe('HubDB', () => {
     expect(limited.status).toBe(429);
     expect((await limited.json()).code).toBe('rate_limited');
     expect(limited.headers.get('retry-after')).toBe('30');
-    s.sandbox.state.addFault({ provider: 'hubspot', match: '/hubdb/tables', status: 502, count: 0 });
+    s.sandbox.state.addFault({ provider: 'hubspot', match: '/hubdb/2026-03/tables', status: 502, count: 0 });
     try {
       const down = await get(`/v1/connections/${hub}/hubdb/tables`);
       expect(down.status).toBe(503);
@@ -301,7 +301,7 @@ describe('Dropbox Avro', () => {
 
 describe('proxy', () => {
   it('forwards to HubSpot with the connection token and streams the answer back', async () => {
-    const res = await get(`/v1/connections/${hub}/proxy/cms/v3/hubdb/tables?limit=1`);
+    const res = await get(`/v1/connections/${hub}/proxy/cms/hubdb/2026-03/tables?limit=1`);
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.results.length).toBe(1);
@@ -328,7 +328,7 @@ describe('proxy', () => {
   });
 
   it('passes provider errors through unchanged', async () => {
-    const res = await get(`/v1/connections/${hub}/proxy/cms/v3/hubdb/tables/does-not-exist`);
+    const res = await get(`/v1/connections/${hub}/proxy/cms/hubdb/2026-03/tables/does-not-exist`);
     expect(res.status).toBe(404);
     expect((await res.json()).category).toBe('OBJECT_NOT_FOUND');
   });

@@ -65,7 +65,7 @@ describe('crashes', () => {
     // Provider revocations are slow, so the kill lands while they are in flight.
     sandbox.state.addFault({
       provider: 'hubspot',
-      match: '/oauth/v1/refresh-tokens',
+      match: '/oauth/2026-03/token/revoke',
       delayMs: 4000,
       count: 0,
     });
@@ -100,7 +100,7 @@ describe('crashes', () => {
       expiresAt: new Date(Date.now() - 1000).toISOString(),
     });
     // The refresh hangs at the provider; the holder dies with the lease held.
-    sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', delayMs: 5000, count: 1 });
+    sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/2026-03/token', delayMs: 5000, count: 1 });
     void call(a.url, 'GET', `/v1/connections/${id}/token`, t.apiKey).catch(() => undefined);
     // Wait (bounded) until the holder has taken the lease.
     let leased = await db.get(`TENANT#${t.tenantId}`, `CONN#${id}`);

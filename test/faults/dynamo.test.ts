@@ -117,7 +117,7 @@ describe('the store goes away', () => {
     const browser = new TestBrowser();
     const callbackUrl = await toCallback(browser, 'outage-during');
     const grantsBefore = sandbox.state.hubspot.grants.size;
-    sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', delayMs: 1500, count: 1 });
+    sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/2026-03/token', delayMs: 1500, count: 1 });
     const pending = browser.get(callbackUrl);
     await sleep(500);
     await storeDown();
@@ -179,7 +179,7 @@ describe('the store goes away', () => {
     await portico.services.db.update(`TENANT#${tenant.id}`, `CONN#${id}`, {
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
     });
-    sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', delayMs: 1500, count: 1 });
+    sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/2026-03/token', delayMs: 1500, count: 1 });
     const refreshesBefore = sandbox.state.stats().hubspot.refreshes;
     const pending = api('GET', `/v1/connections/${id}/token`, tenant.apiKey);
     await sleep(500);

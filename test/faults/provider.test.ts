@@ -60,7 +60,7 @@ async function connectionsOf(endUserId: string): Promise<unknown[]> {
 describe('code exchange at the callback', () => {
   it('retries 500s, and waits out a 429 Retry-After, then connects', async () => {
     const before = stats().hubspot.faultsInjected;
-    fault({ provider: 'hubspot', match: '/oauth/v1/token', status: 500, count: 2 });
+    fault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 500, count: 2 });
     await connected(s, tenant.apiKey, 'hubspot', 'cx-500');
     expect(stats().hubspot.faultsInjected - before).toBe(2);
 
@@ -73,13 +73,13 @@ describe('code exchange at the callback', () => {
   it('a slow token answer (a delay, then a slow body) still connects', async () => {
     fault({ provider: 'dropbox', match: '/oauth2/token', delayMs: 1500, slowBodyMs: 300, count: 1 });
     await connected(s, tenant.apiKey, 'dropbox', 'cx-slow');
-    fault({ provider: 'hubspot', match: '/oauth/v1/token', slowBodyMs: 500, count: 1 });
+    fault({ provider: 'hubspot', match: '/oauth/2026-03/token', slowBodyMs: 500, count: 1 });
     await connected(s, tenant.apiKey, 'hubspot', 'cx-slow');
   });
 
   it('a connection reset mid-answer fails the sign-in cleanly; a new session connects', async () => {
     for (const [provider, match] of [
-      ['hubspot', '/oauth/v1/token'],
+      ['hubspot', '/oauth/2026-03/token'],
       ['dropbox', '/oauth2/token'],
     ] as const) {
       cutter.arm(match);
@@ -94,7 +94,7 @@ describe('code exchange at the callback', () => {
   });
 
   it('a provider that stays down: the browser is sent back with an error, nothing is stored', async () => {
-    fault({ provider: 'hubspot', match: '/oauth/v1/token', status: 503, count: 0 });
+    fault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 503, count: 0 });
     const back = await connectVia(s, tenant.apiKey, 'hubspot', 'cx-down');
     expect(back.searchParams.get('status')).toBe('error');
     expect(back.searchParams.get('error')).toBe('provider_error');
@@ -125,7 +125,7 @@ describe('code exchange at the callback', () => {
       decision: 'approve',
     });
     const code = new URL(locationOf(decided, authorizationUrl)).searchParams.get('code')!;
-    fault({ provider: 'hubspot', match: '/oauth/v1/token', status: 503, count: 0 });
+    fault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 503, count: 0 });
     const res = await s.api('POST', `/v1/connect-sessions/${id}/exchange`, tenant.apiKey, { code });
     expect(res.status).toBe(503);
     expect((await problem(res)).code).toBe('provider_unavailable');
@@ -169,7 +169,7 @@ describe('headless exchange, answer cut mid-body', () => {
 describe('refresh', () => {
   it('a reset mid-answer of the token endpoint: 503, still active, and the next refresh works', async () => {
     for (const [id, provider, match] of [
-      [hub, 'hubspot', '/oauth/v1/token'],
+      [hub, 'hubspot', '/oauth/2026-03/token'],
       [drop, 'dropbox', '/oauth2/token'],
     ] as const) {
       cutter.arm(match);
@@ -188,7 +188,7 @@ describe('refresh', () => {
   });
 
   it('honours a 429 Retry-After and succeeds', async () => {
-    fault({ provider: 'hubspot', match: '/oauth/v1/token', status: 429, retryAfter: 1, count: 1 });
+    fault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 429, retryAfter: 1, count: 1 });
     const started = Date.now();
     const res = await s.api('POST', `/v1/connections/${hub}/refresh`, tenant.apiKey);
     expect(res.status).toBe(200);
@@ -345,8 +345,8 @@ describe('Dropbox', () => {
 
 describe('proxy', () => {
   it('retries 5xx and a 429 Retry-After for replayable requests, then streams the answer', async () => {
-    fault({ provider: 'hubspot', match: '/hubdb/tables', status: 502, count: 2 });
-    const ok = await get(`/v1/connections/${hub}/proxy/cms/v3/hubdb/tables?limit=1`);
+    fault({ provider: 'hubspot', match: '/hubdb/2026-03/tables', status: 502, count: 2 });
+    const ok = await get(`/v1/connections/${hub}/proxy/cms/hubdb/2026-03/tables?limit=1`);
     expect(ok.status).toBe(200);
     fault({ provider: 'dropbox', match: '/files/list_folder', status: 429, retryAfter: 1, count: 1 });
     const rpc = await s.api('POST', `/v1/connections/${drop}/proxy/2/files/list_folder`, tenant.apiKey, {
@@ -363,7 +363,7 @@ describe('revocation', () => {
       await connected(s, tenant.apiKey, 'dropbox', 'rv-2'),
       await connected(s, tenant.apiKey, 'hubspot', 'rv-3'),
     ];
-    fault({ provider: 'hubspot', match: '/oauth/v1/refresh-tokens', status: 500, count: 2 });
+    fault({ provider: 'hubspot', match: '/oauth/2026-03/token/revoke', status: 500, count: 2 });
     expect((await s.api('DELETE', `/v1/connections/${ids[0]}`, tenant.apiKey)).status).toBe(204);
     fault({ provider: 'dropbox', match: '/auth/token/revoke', status: 429, retryAfter: 1, count: 1 });
     fault({ provider: 'dropbox', match: '/auth/token/revoke', reset: true, count: 1 });
@@ -371,7 +371,7 @@ describe('revocation', () => {
     expect((await s.api('DELETE', `/v1/connections/${ids[1]}`, tenant.apiKey)).status).toBe(204);
 
     const revokesBefore = stats().hubspot.revokes;
-    fault({ provider: 'hubspot', match: '/oauth/v1/refresh-tokens', status: 503, count: 0 });
+    fault({ provider: 'hubspot', match: '/oauth/2026-03/token/revoke', status: 503, count: 0 });
     const down = await s.api('DELETE', `/v1/connections/${ids[2]}`, tenant.apiKey);
     expect(down.status).toBe(503);
     expect((await problem(down)).code).toBe('provider_unavailable');
@@ -387,10 +387,16 @@ describe('revocation', () => {
     await connected(s, t.apiKey, 'hubspot', 'trv-1');
     await connected(s, t.apiKey, 'hubspot', 'trv-2');
     await connected(s, t.apiKey, 'dropbox', 'trv-3');
-    fault({ provider: 'hubspot', match: '/oauth/v1/refresh-tokens', status: 429, retryAfter: 1, count: 1 });
     fault({
       provider: 'hubspot',
-      match: '/oauth/v1/refresh-tokens',
+      match: '/oauth/2026-03/token/revoke',
+      status: 429,
+      retryAfter: 1,
+      count: 1,
+    });
+    fault({
+      provider: 'hubspot',
+      match: '/oauth/2026-03/token/revoke',
       delayMs: 1000,
       slowBodyMs: 200,
       count: 1,

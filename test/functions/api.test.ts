@@ -1,24 +1,31 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Hono } from 'hono';
-import { handle } from 'hono/aws-lambda';
+import { streamHandle } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, fixtureAdminKey, type LambdaWorld, startLambdaWorld } from './lambda-env.js';
+import { startStreamingRuntime } from './streaming-runtime.js';
 
 type Handler = typeof import('../../functions/api.js').handler;
-// The HTTP API payload 2.0 event (hono's handler takes a union of Lambda event shapes).
+// The function URL event (payload 2.0, the same shape as the HTTP API's).
 type Event = APIGatewayProxyEventV2;
 type Result = {
   statusCode: number;
   body: string;
   headers?: Record<string, string>;
-  isBase64Encoded: boolean;
 };
 
 let world: LambdaWorld;
+let runtime: Awaited<ReturnType<typeof startStreamingRuntime>>;
 let handler: Handler;
-// hono types `body` as `string | null` where @types/aws-lambda has `string | undefined`.
-const asHonoEvent = (event: Event) => event as unknown as Parameters<Handler>[0];
-const invoke = async (event: Event) => (await handler(asHonoEvent(event), lambdaContext())) as Result;
+// Through the runtime's response stream (test/functions/streaming-runtime.ts), as Lambda runs it.
+const invoke = async (event: Event): Promise<Result> => {
+  const answer = await runtime.invoke(handler, event, lambdaContext());
+  return {
+    statusCode: answer.statusCode,
+    headers: answer.headers,
+    body: answer.body?.toString('utf8') ?? '',
+  };
+};
 
 function lambdaContext() {
   return {
@@ -31,23 +38,27 @@ function lambdaContext() {
     awsRequestId: '6c7a0b8e-1f2d-4c3b-9a8e-7d6c5b4a3f2e',
     logGroupName: '/aws/lambda/Portico-ApiFunction',
     logStreamName: '2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef',
-    getRemainingTimeInMillis: () => 29_000,
+    getRemainingTimeInMillis: () => 900_000,
   };
 }
 
 beforeAll(async () => {
   world = await startLambdaWorld();
+  runtime = await startStreamingRuntime({ keepBody: true });
   // Imported after the environment is set, as Lambda would load it; nothing is read until the first request.
   ({ handler } = await import('../../functions/api.js'));
 });
-afterAll(() => world?.close());
+afterAll(async () => {
+  await runtime?.close();
+  await world?.close();
+});
 
-describe('functions/api.ts with API Gateway HTTP API (payload 2.0) events', () => {
+describe('functions/api.ts with Lambda function URL (payload 2.0) events, streamed', () => {
   it('answers GET /healthz, reading the secrets once for the container', async () => {
     const res = await invoke(fixture('healthz.json'));
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ ok: true });
-    expect(res.isBase64Encoded).toBe(false);
+    expect(res.headers?.['content-type']).toContain('application/json');
     expect(res.headers?.['x-request-id']).toBeTruthy();
     // HTTPS public URL: HSTS on.
     expect(res.headers?.['strict-transport-security']).toContain('max-age=');
@@ -85,8 +96,9 @@ describe('functions/api.ts with API Gateway HTTP API (payload 2.0) events', () =
   it('passes cookies through to the app, and a cookie never stands in for the bearer key', async () => {
     const event = fixture<Event & { cookies: string[] }>('cookies.json');
     // What the app receives: API Gateway's `cookies` array joined into one Cookie header.
-    const probe = handle(new Hono().get('*', (c) => c.text(c.req.header('cookie') ?? '')));
-    expect(((await probe(asHonoEvent(event))) as Result).body).toBe(event.cookies.join('; '));
+    const probe = streamHandle(new Hono().get('*', (c) => c.text(c.req.header('cookie') ?? '')));
+    const probed = await runtime.invoke(probe, event);
+    expect(probed.body?.toString('utf8')).toBe(event.cookies.join('; '));
 
     const refused = await invoke(event);
     expect(refused.statusCode).toBe(401);

@@ -58,6 +58,20 @@ describe('functions/refresher.ts with a scheduled EventBridge event', () => {
     });
     expect(world.secrets.calls.GetSecretValue).toBe(1);
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The run's counts as an embedded-metric-format line: the failed refresh is a metric to alarm on.
+    const emf = logged.find((l) => l._aws) as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string }> }> };
+    };
+    expect(emf).toMatchObject({
+      Service: 'Portico',
+      Refreshes: 0,
+      RefreshFailures: 1,
+      WebhooksDeadLettered: 0,
+    });
+    expect(emf._aws.CloudWatchMetrics[0]!.Namespace).toBe('Portico');
+    expect(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name).sort()).toEqual(
+      ['RefreshFailures', 'Refreshes', 'WebhooksDeadLettered'].sort(),
+    );
     expect(logged).toContainEqual(
       expect.objectContaining({
         level: 'info',

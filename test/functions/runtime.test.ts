@@ -6,6 +6,7 @@ import {
   loadLambdaEnv,
   once,
   SecretUnavailableError,
+  withFunctionUrl,
 } from '../../functions/runtime.js';
 import { loadConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
@@ -144,5 +145,34 @@ describe('deferredApp', () => {
     expect(JSON.parse(body)).toMatchObject({ code: 'internal_error' });
     expect(body).not.toContain(adminKey);
     expect(body).not.toContain('PUBLIC_URL');
+  });
+});
+
+describe('withFunctionUrl', () => {
+  const env = { AWS_REGION: 'eu-west-1', PUBLIC_URL_FROM: 'function-url' };
+  const via = (host: string) => new Request(`https://${host}/healthz`);
+
+  it('takes PUBLIC_URL from the function URL host the request came through', () => {
+    const host = '4k7xq2mfe3nbwlgzdf5hr6tyuy0djiaw.lambda-url.eu-west-1.on.aws';
+    expect(withFunctionUrl(env, via(host)).PUBLIC_URL).toBe(`https://${host}`);
+  });
+
+  it('refuses any other host: another region, another service, a look-alike', () => {
+    for (const host of [
+      '4k7xq2mfe3nbwlgzdf5hr6tyuy0djiaw.lambda-url.us-east-1.on.aws',
+      'evil.example.com',
+      'evil.example.com.4k7x.lambda-url.eu-west-1.on.aws',
+      'x.lambda-url.eu-west-1.on.aws.evil.example.com',
+    ]) {
+      expect(() => withFunctionUrl(env, via(host)), host).toThrow(ConfigError);
+    }
+  });
+
+  it('keeps an explicit PUBLIC_URL, and does nothing unless the stack asks for it', () => {
+    const host = 'evil.example.com';
+    expect(withFunctionUrl({ ...env, PUBLIC_URL: 'https://connect.example.com' }, via(host)).PUBLIC_URL).toBe(
+      'https://connect.example.com',
+    );
+    expect(withFunctionUrl({ AWS_REGION: 'eu-west-1' }, via(host)).PUBLIC_URL).toBeUndefined();
   });
 });

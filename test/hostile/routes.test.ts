@@ -113,11 +113,11 @@ function pathValue(name: string, method: string, template: string) {
     rowId: ['1', '99999999999'],
     keyId: ['key_00000000'],
     rest: [
-      'cms/v3/hubdb/tables',
-      'cms/v3/hubdb/tables/products/rows',
+      'cms/hubdb/2026-03/tables',
+      'cms/hubdb/2026-03/tables/products/rows',
       '2/files/list_folder',
       'content/2/files/download',
-      'account-info/v3/details',
+      'account-info/2026-03/details',
     ],
   };
   const other = [

@@ -75,7 +75,7 @@ describe("another tenant's ids", () => {
       for (const method of Object.keys(ops)) routes.push({ method: method.toUpperCase(), template });
     }
     for (const method of ['GET', 'POST', 'DELETE'])
-      routes.push({ method, template: '/v1/connections/{id}/proxy/cms/v3/hubdb/tables' });
+      routes.push({ method, template: '/v1/connections/{id}/proxy/cms/hubdb/2026-03/tables' });
     expect(routes.length).toBeGreaterThan(15);
 
     const dataBefore = s.sandbox.state.stats();
@@ -287,7 +287,7 @@ describe('sealed credentials moved to another record', () => {
         ['GET', `/v1/connections/${victim.hub}/token`],
         ['POST', `/v1/connections/${victim.hub}/refresh`],
         ['GET', `/v1/connections/${victim.hub}/hubdb/tables`],
-        ['GET', `/v1/connections/${victim.hub}/proxy/cms/v3/hubdb/tables`],
+        ['GET', `/v1/connections/${victim.hub}/proxy/cms/hubdb/2026-03/tables`],
       ] as const) {
         const res = await s.api(method, path, victim.apiKey);
         const text = await res.text();

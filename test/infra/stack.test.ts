@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shellCommand } from '../../infra/api.js';
 import { lambdaBundling } from '../../infra/bundling.js';
 import { PorticoStack } from '../../infra/stack.js';
 import { closeEmbeddedDynamo, freshDb } from '../helpers/dynamo.js';
@@ -81,22 +82,13 @@ describe('synthesis with cdk-nag AwsSolutions', () => {
     }
     const ids = [...new Set(acks.map((a) => a.id))].sort();
     expect(ids).toEqual([
-      'AwsSolutions::AwsSolutions-APIG4',
       'AwsSolutions::AwsSolutions-L1',
       'AwsSolutions::AwsSolutions-SMG4',
       'AwsSolutions::AwsSolutions-SQS3',
     ]);
-    // Where: the two routes, the two secrets, the dead-letter queue and the two functions.
+    // Where: the two secrets, the dead-letter queue and the two functions.
     expect(acks.map((a) => a.path.replace(/^Portico\//, '')).sort()).toEqual(
-      [
-        'HttpApi/ANY--{proxy+}',
-        'HttpApi/ANY--',
-        'AdminApiKey',
-        'ProviderSecrets',
-        'RefresherDeadLetters',
-        'ApiFunction',
-        'RefresherFunction',
-      ].sort(),
+      ['AdminApiKey', 'ProviderSecrets', 'RefresherDeadLetters', 'ApiFunction', 'RefresherFunction'].sort(),
     );
     for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(40);
   });
@@ -174,12 +166,12 @@ describe('key and table', () => {
 });
 
 describe('functions', () => {
-  it('runs both functions on Node.js 22, ARM64, with their own one-month log groups', () => {
+  it('runs both functions on Node.js 24, ARM64, with their own one-month log groups', () => {
     const fns = resources('AWS::Lambda::Function');
     expect(fns).toHaveLength(2);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
@@ -195,16 +187,23 @@ describe('functions', () => {
     const common = [
       'TABLE_NAME',
       'KMS_KEY_ID',
-      'PUBLIC_URL',
       'SANDBOX',
       'PROVIDER_SECRETS_ARN',
       'HUBSPOT_CLIENT_ID',
       'DROPBOX_CLIENT_ID',
       'NODE_OPTIONS',
     ];
-    expect(Object.keys(envOf(api)).sort()).toEqual([...common, 'ADMIN_API_KEY_SECRET_ARN'].sort());
-    expect(Object.keys(envOf(refresher)).sort()).toEqual([...common].sort());
-    for (const f of [api, refresher]) {
+    // The API function learns its URL from its first request (its own URL would be a cycle);
+    // the refresher is given it, and its metrics dimension.
+    expect(Object.keys(envOf(api)).sort()).toEqual(
+      [...common, 'ADMIN_API_KEY_SECRET_ARN', 'PUBLIC_URL_FROM'].sort(),
+    );
+    expect(Object.keys(envOf(refresher)).sort()).toEqual([...common, 'PUBLIC_URL', 'METRICS_SERVICE'].sort());
+    const own = { Api: ['function-url'], Refresher: ['Portico'] };
+    for (const [name, f] of [
+      ['Api', api],
+      ['Refresher', refresher],
+    ] as const) {
       const env = envOf(f);
       expect(env.SANDBOX).toBe('0');
       expect(env.HUBSPOT_CLIENT_ID).toBe('hubspot-client-id');
@@ -216,7 +215,7 @@ describe('functions', () => {
       }
       const literals = Object.values(env).filter((v) => typeof v === 'string');
       expect(literals.sort()).toEqual(
-        ['0', '--enable-source-maps', 'hubspot-client-id', 'dropbox-client-id'].sort(),
+        ['0', '--enable-source-maps', 'hubspot-client-id', 'dropbox-client-id', ...own[name]].sort(),
       );
     }
   });
@@ -245,38 +244,71 @@ describe('functions', () => {
   });
 });
 
-describe('HTTP API', () => {
-  it('routes ANY /{proxy+} and ANY / to the API function with payload 2.0', () => {
-    const routes = resources('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
-    expect(routes.sort()).toEqual(['ANY /', 'ANY /{proxy+}']);
+describe('the API front: a function URL in response-streaming mode', () => {
+  it('serves the API function from a function URL that streams, with the app doing authentication', () => {
     const { Api: api } = functionsById();
-    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
-      IntegrationType: 'AWS_PROXY',
-      PayloadFormatVersion: '2.0',
-      IntegrationUri: { 'Fn::GetAtt': [api.id, 'Arn'] },
+    const [url, ...others] = resources('AWS::Lambda::Url');
+    expect(others).toEqual([]);
+    expect(url.Properties).toEqual({
+      AuthType: 'NONE',
+      InvokeMode: 'RESPONSE_STREAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [api.id, 'Arn'] },
     });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      FunctionName: { 'Fn::GetAtt': [api.id, 'Arn'] },
+      FunctionUrlAuthType: 'NONE',
+      Principal: '*',
+    });
+    // Public function URLs also need lambda:InvokeFunction, limited to calls through the URL.
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [api.id, 'Arn'] },
+      InvokedViaFunctionUrl: true,
+      Principal: '*',
+    });
+    // No API Gateway in front: nothing buffers the answer, and no execute-api endpoint exists.
+    expect(Object.keys(template.toJSON().Resources).length).toBeGreaterThan(10);
+    for (const r of Object.values(template.toJSON().Resources) as Resource[]) {
+      expect(r.Type).not.toMatch(/^AWS::ApiGateway/);
+    }
+    expect(JSON.stringify(template.toJSON())).not.toContain('execute-api');
   });
 
-  it('logs access without query strings or headers, and throttles the default stage', () => {
-    const [stage] = resources('AWS::ApiGatewayV2::Stage');
-    expect(stage.Properties).toMatchObject({
-      StageName: '$default',
-      AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
-    });
-    const format = (stage.Properties.AccessLogSettings as { Format: string }).Format;
-    expect(JSON.parse(format).requestId).toBe('$context.requestId');
-    expect(format).not.toMatch(/querystring|header|authorization/i);
+  it('gives the API function the 15 minutes a stream may last, the refresher 4', () => {
+    const { Api: api, Refresher: refresher } = functionsById();
+    expect(api.Properties.Timeout).toBe(900);
+    expect(api.Properties.MemorySize).toBe(1024);
+    expect(refresher.Properties.Timeout).toBe(240);
   });
 
-  it('uses the execute-api URL as PUBLIC_URL and outputs it with the OAuth redirect URI', () => {
-    const [httpApi] = resources('AWS::ApiGatewayV2::Api');
-    const endpoint = { 'Fn::GetAtt': [httpApi.id, 'ApiEndpoint'] };
-    expect(envOf(functionsById().Api).PUBLIC_URL).toEqual(endpoint);
-    template.hasOutput('ApiUrl', { Value: endpoint });
-    template.hasOutput('OAuthRedirectUri', { Value: { 'Fn::Join': ['', [endpoint, '/oauth/callback']] } });
+  it('uses the function URL (without its trailing slash) as PUBLIC_URL and outputs it with the OAuth redirect URI', () => {
+    const [url] = resources('AWS::Lambda::Url');
+    const base = {
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [url.id, 'FunctionUrl'] }] }] },
+        ],
+      ],
+    };
+    expect(envOf(functionsById().Refresher).PUBLIC_URL).toEqual(base);
+    template.hasOutput('ApiUrl', { Value: base });
+    template.hasOutput('OAuthRedirectUri', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'https://',
+            { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [url.id, 'FunctionUrl'] }] }] },
+            '/oauth/callback',
+          ],
+        ],
+      },
+    });
     for (const name of [
+      'FunctionUrl',
       'AdminApiKeySecretArn',
       'ProviderSecretsArn',
       'ApiFunctionName',
@@ -286,6 +318,17 @@ describe('HTTP API', () => {
     ]) {
       template.hasOutput(name, {});
     }
+  });
+
+  it('quotes the bundling hook for the shell CDK runs it with: bash -c, or cmd /c on Windows', () => {
+    const args = [String.raw`C:\Program Files\nodejs\node.exe`, String.raw`C:\Users\o'neil\$repo\x.ts`];
+    expect(shellCommand(args, 'win32')).toBe(
+      String.raw`"C:\Program Files\nodejs\node.exe" "C:\Users\o'neil\$repo\x.ts"`,
+    );
+    expect(() => shellCommand(['a"b'], 'win32')).toThrow(/double quote/);
+    expect(shellCommand(['/opt/my node/node', "/home/o'neil/$x"], 'linux')).toBe(
+      `'/opt/my node/node' '/home/o'\\''neil/$x'`,
+    );
   });
 });
 
@@ -319,16 +362,22 @@ describe('schedule, dead letters and alarms', () => {
     });
   });
 
-  it('alarms on API errors, 5xx, throttles, refresher errors and dead letters', () => {
+  it('alarms on API errors, 5xx, throttles, refresher errors, dead letters, failed refreshes and dead webhooks', () => {
     const { Api: api, Refresher: refresher } = functionsById();
     const alarms = resources('AWS::CloudWatch::Alarm').map((a) => {
       const p = a.Properties as {
         Namespace: string;
         MetricName: string;
-        Dimensions: Array<{ Value: unknown }>;
+        Dimensions: Array<{ Name: string; Value: unknown }>;
       };
       const target = JSON.stringify(p.Dimensions);
-      const who = target.includes(api.id) ? 'api' : target.includes(refresher.id) ? 'refresher' : '';
+      const who = target.includes(api.id)
+        ? 'api'
+        : target.includes(refresher.id)
+          ? 'refresher'
+          : p.Dimensions.map((d) => (typeof d.Value === 'string' ? `${d.Name}=${d.Value}` : d.Name)).join(
+              ',',
+            );
       return `${p.Namespace} ${p.MetricName} ${who}`.trim();
     });
     expect(alarms.sort()).toEqual(
@@ -337,10 +386,24 @@ describe('schedule, dead letters and alarms', () => {
         'AWS/Lambda Errors refresher',
         'AWS/Lambda Throttles api',
         'AWS/Lambda Throttles refresher',
-        'AWS/ApiGateway 5xx',
-        'AWS/SQS ApproximateNumberOfMessagesVisible',
+        'AWS/Lambda Url5xxCount api',
+        'AWS/SQS ApproximateNumberOfMessagesVisible QueueName',
+        // lib/metrics.ts, published by the refresher with its stack's name as `Service`.
+        'Portico RefreshFailures Service=Portico',
+        'Portico WebhooksDeadLettered Service=Portico',
       ].sort(),
     );
+    for (const name of ['RefreshFailures', 'WebhooksDeadLettered']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Portico',
+        MetricName: name,
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
   });
 });
 
@@ -449,32 +512,77 @@ describe('IAM least privilege', () => {
 });
 
 describe('custom domain', () => {
-  it('serves PUBLIC_URL and the redirect URI from the custom domain', () => {
+  const certificateArn =
+    'arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+
+  it('serves the domain through CloudFront from the function URL, PUBLIC_URL and the redirect URI on it', () => {
     const other = new App({ outdir: mkdtempSync(join(outRoot, 'cdk.out-')) });
     const stack = new PorticoStack(other, 'PorticoDomain', {
-      env: { region: 'us-east-1' },
-      customDomain: {
-        domainName: 'connect.example.com',
-        certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b',
-      },
-      alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:portico-alarms',
+      env: { region: 'eu-west-1' },
+      customDomain: { domainName: 'connect.example.com', certificateArn },
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:portico-alarms',
     });
     Validations.of(other).addPlugins(new AwsSolutionsChecks(other));
     try {
       const t = Template.fromStack(stack);
-      t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'connect.example.com' });
-      t.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+      const [url] = Object.keys(t.findResources('AWS::Lambda::Url'));
+      const [distribution] = Object.values(t.findResources('AWS::CloudFront::Distribution')) as Resource[];
+      const config = distribution!.Properties.DistributionConfig as Record<string, unknown>;
+      expect(config).toMatchObject({
+        Aliases: ['connect.example.com'],
+        Enabled: true,
+        ViewerCertificate: { AcmCertificateArn: certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021' },
+        DefaultCacheBehavior: {
+          ViewerProtocolPolicy: 'redirect-to-https',
+          AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+          // Managed policies: CachingDisabled, and AllViewerExceptHostHeader, which forwards the
+          // viewer's Authorization header when nothing is cached.
+          CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+          OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+          Compress: false,
+        },
+      });
+      const [origin] = config.Origins as Array<Record<string, unknown>>;
+      expect(origin).toMatchObject({
+        DomainName: { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [url, 'FunctionUrl'] }] }] },
+        CustomOriginConfig: {
+          OriginProtocolPolicy: 'https-only',
+          OriginSSLProtocols: ['TLSv1.2'],
+          OriginReadTimeout: 60,
+        },
+      });
       t.hasOutput('OAuthRedirectUri', { Value: 'https://connect.example.com/oauth/callback' });
+      t.hasOutput('CustomDomainTarget', {});
       for (const f of Object.values(t.findResources('AWS::Lambda::Function')) as Resource[]) {
         expect(envOf(f).PUBLIC_URL).toBe('https://connect.example.com');
+        expect(envOf(f).PUBLIC_URL_FROM).toBeUndefined();
         expect(envOf(f).HUBSPOT_CLIENT_ID).toBeUndefined();
       }
+      // No API Gateway, so no execute-api endpoint serving the app at a second origin.
+      expect(JSON.stringify(t.toJSON())).not.toContain('execute-api');
       for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Resource[]) {
-        expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:us-east-1:111122223333:portico-alarms']);
+        expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:111122223333:portico-alarms']);
       }
+      const report = JSON.parse(readFileSync(join(other.outdir, 'validation-report.json'), 'utf8'));
+      expect((report.pluginReports as Array<{ violations: unknown[] }>).flatMap((r) => r.violations)).toEqual(
+        [],
+      );
     } finally {
       rmSync(other.outdir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a certificate outside us-east-1, which CloudFront cannot use', () => {
+    expect(
+      () =>
+        new PorticoStack(new App(), 'WrongRegion', {
+          env: { region: 'eu-west-1' },
+          customDomain: {
+            domainName: 'connect.example.com',
+            certificateArn: certificateArn.replace('us-east-1', 'eu-west-1'),
+          },
+        }),
+    ).toThrow(/us-east-1/);
   });
 });
 
@@ -494,42 +602,43 @@ describe('the synthesized bundles run', () => {
           handler: (event: unknown, context?: unknown) => Promise<unknown>;
         };
       };
+      // The API bundle is a streaming handler: driven through the runtime's response stream.
+      const { startStreamingRuntime } = await import('../functions/streaming-runtime.js');
+      const runtime = await startStreamingRuntime({ keepBody: true });
       const apiHandler = (await load(api)).handler;
-      const health = (await apiHandler(fixture('healthz.json'))) as { statusCode: number; body: string };
-      expect(health.statusCode).toBe(200);
-      const created = (await apiHandler(fixture('create-tenant.json'))) as {
-        statusCode: number;
-        body: string;
+      type Answer = { statusCode: number; body: string; headers: Record<string, string> };
+      const call = async (event: unknown): Promise<Answer> => {
+        const a = await runtime.invoke(apiHandler, event);
+        return { statusCode: a.statusCode, headers: a.headers, body: a.body?.toString('utf8') ?? '' };
       };
-      expect(created.statusCode).toBe(201);
-      expect(JSON.parse(created.body).apiKey).toMatch(/^ptk_/);
+      try {
+        const health = await call(fixture('healthz.json'));
+        expect(health.statusCode).toBe(200);
+        const created = await call(fixture('create-tenant.json'));
+        expect(created.statusCode).toBe(201);
+        expect(JSON.parse(created.body).apiKey).toMatch(/^ptk_/);
 
-      // The admin console, SDK and reference come from the asset's static.json.
-      const get = async (path: string) => {
-        const event = fixture<Record<string, unknown> & { requestContext: { http: { path: string } } }>(
-          'healthz.json',
-        );
-        event.rawPath = path;
-        event.requestContext.http.path = path;
-        event.pathParameters = { proxy: path.slice(1) };
-        return (await apiHandler(event)) as {
-          statusCode: number;
-          body: string;
-          headers: Record<string, string>;
-          isBase64Encoded: boolean;
+        // The admin console, SDK and reference come from the asset's static.json.
+        const get = async (path: string) => {
+          const event = fixture<Record<string, unknown> & { requestContext: { http: { path: string } } }>(
+            'function-url-healthz.json',
+          );
+          event.rawPath = path;
+          event.requestContext.http.path = path;
+          return call(event);
         };
-      };
-      const decode = (r: { body: string; isBase64Encoded: boolean }) =>
-        r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString('utf8') : r.body;
-      const openapi = await get('/openapi.json');
-      expect(openapi.statusCode).toBe(200);
-      expect(JSON.parse(decode(openapi)).paths['/v1/tenants']).toBeDefined();
-      const admin = await get('/admin');
-      expect(admin.statusCode).toBe(200);
-      expect(decode(admin)).toContain('/admin/app.js?v=');
-      const sdk = await get('/sdk/connect.js');
-      expect(sdk.statusCode).toBe(200);
-      expect(decode(sdk)).toContain('export');
+        const openapi = await get('/openapi.json');
+        expect(openapi.statusCode).toBe(200);
+        expect(JSON.parse(openapi.body).paths['/v1/tenants']).toBeDefined();
+        const admin = await get('/admin');
+        expect(admin.statusCode).toBe(200);
+        expect(admin.body).toContain('/admin/app.js?v=');
+        const sdk = await get('/sdk/connect.js');
+        expect(sdk.statusCode).toBe(200);
+        expect(sdk.body).toContain('export');
+      } finally {
+        await runtime.close();
+      }
 
       const sweep = await (await load(refresher)).handler(fixture('scheduled-event.json'));
       expect(sweep).toEqual({

@@ -275,7 +275,7 @@ describe('headless flow', () => {
       decision: 'approve',
     });
     const code = new URL(locationOf(decided)).searchParams.get('code')!;
-    s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', status: 503, count: 0 });
+    s.sandbox.state.addFault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 503, count: 0 });
     try {
       const down = await s.api('POST', `/v1/connect-sessions/${cs.id}/exchange`, tenant.apiKey, { code });
       expect(down.status).toBe(503);

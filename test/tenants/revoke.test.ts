@@ -79,7 +79,7 @@ describe('revoking a tenant', () => {
     await importGrants(t.apiKey, 1, 'dropbox', 'rf-d');
     s.sandbox.state.addFault({
       provider: 'hubspot',
-      match: '/oauth/v1/refresh-tokens',
+      match: '/oauth/2026-03/token/revoke',
       status: 500,
       count: 0,
     });

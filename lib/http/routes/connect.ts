@@ -38,9 +38,13 @@ const ImportBody = z.strictObject({
     }),
     z.strictObject({
       type: z.literal('private_app'),
-      token: z
-        .string()
-        .check(z.regex(/^pat-[A-Za-z0-9-]{8,200}$/, 'a HubSpot private-app token starts with pat-')),
+      // The provider checks the token's shape and then the token itself (HubSpot: account-info).
+      token: doc(
+        z
+          .string()
+          .check(z.minLength(16), z.maxLength(512), z.regex(/^[\x21-\x7e]+$/, 'a token of printable ASCII')),
+        { description: 'A HubSpot private-app token (`pat-na1-…`, `pat-eu1-…`) or service key' },
+      ),
     }),
   ]),
 });
@@ -122,7 +126,7 @@ connectApi.route(
     tags: ['Connect'],
     summary: 'Import a grant obtained elsewhere',
     description:
-      "An OAuth refresh token (checked by refreshing it with the tenant's app, or the platform's), or a HubSpot private-app token (`pat-…`, checked against the account-info API). Nothing is stored unless the provider accepts it.",
+      "An OAuth refresh token (checked by refreshing it with the tenant's app, or the platform's), or a HubSpot private-app token (`pat-na1-…`, `pat-eu1-…`) or service key, checked against the account-info API. Nothing is stored unless the provider accepts it.",
     body: ImportBody,
     responses: { 201: { description: 'The connection', schema: ConnectionSchema } },
     errors: [409, 413, 415, 422, 502, 503],

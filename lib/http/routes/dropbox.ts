@@ -7,9 +7,12 @@ import {
   decodeAvro,
   readAvroPage,
 } from '../../avro/index.js';
-import { invalidRequest, unprocessable } from '../../errors.js';
-import { checkPath, dropbox } from '../../providers/dropbox/api.js';
+import { conflict, invalidRequest, unprocessable } from '../../errors.js';
+import { sha256Hex } from '../../ids.js';
+import { checkPath, downloadedVersion } from '../../providers/dropbox/api.js';
+import { dropbox } from '../../providers/dropbox/provider.js';
 import { bodyReadError } from '../../providers/http.js';
+import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
@@ -26,6 +29,10 @@ const EntrySchema = z.object({
   modifiedAt: z.optional(z.string()),
   contentHash: doc(z.optional(z.string()), {
     description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
+  }),
+  downloadable: doc(z.optional(z.literal(false)), {
+    description:
+      'Present (false) for files with no bytes of their own (Google Docs, Paper): downloading one answers 422.',
   }),
 });
 const problems = [404, 409, 422, 429, 502, 503];
@@ -56,12 +63,42 @@ function avroError(err: unknown): unknown {
   return err;
 }
 
+/**
+ * An Avro page cursor pinned to the file and revision it began with: `<file>.<rev>.<position>`.
+ * A cursor without them (issued before pinning) resumes unpinned.
+ */
+function pinnedCursor(cursor: string | undefined): { rev?: { file: string; rev: string }; cursor?: string } {
+  if (!cursor) return {};
+  const m = /^([0-9a-f]{12})\.([0-9a-f]{9,64})\.(.+)$/.exec(cursor);
+  return m?.[1] && m[2] ? { rev: { file: m[1], rev: m[2] }, cursor: m[3] } : { cursor };
+}
+
+/** A short stand-in for a Dropbox file id in cursors (ids are long and not secret, just bulky). */
+function fileTag(id: string): string {
+  return sha256Hex(id).slice(0, 12);
+}
+
 export const dropboxRoutes = new Hono<AppEnv>();
 export const dropboxApi = new Api(dropboxRoutes);
 
-const client = (c: { get(k: 'services'): AppEnv['Variables']['services'] }, token: string) => {
-  const { endpoints } = c.get('services').config;
-  return dropbox(endpoints.dropbox.apiUrl, endpoints.dropbox.contentUrl!, token);
+/**
+ * The Dropbox client for a connection's token. A team-space member's calls name the team's root
+ * namespace; when Dropbox refuses it, the client re-reads it and the connection keeps the new one.
+ */
+const client = (
+  c: { get(k: 'services'): AppEnv['Variables']['services'] },
+  token: string,
+  connection: ConnectionRecord,
+) => {
+  const { config, connections, log } = c.get('services');
+  return dropbox.client(config.endpoints.dropbox, token, {
+    rootNamespaceId: connection.rootNamespaceId,
+    onRootChange: (root) => {
+      connections
+        .setRootNamespace(connection.tenantId, connection.id, root)
+        .catch((err) => log.warn('could not record the Dropbox root namespace', { err }));
+    },
+  });
 };
 
 dropboxApi.route(
@@ -92,7 +129,12 @@ dropboxApi.route(
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token) => client(c, token).listFolder(path, query.recursive === 'true', query.cursor || undefined),
+        (token, connection) =>
+          client(c, token, connection).listFolder(
+            path,
+            query.recursive === 'true',
+            query.cursor || undefined,
+          ),
         { provider: 'dropbox' },
       );
     return c.json({ entries: out.entries, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);
@@ -105,22 +147,53 @@ dropboxApi.route(
     path: '/v1/connections/{id}/dropbox/content',
     tags: ['Dropbox'],
     summary: "Download a file's bytes",
-    description: 'Streamed as it downloads, with `Content-Length`.',
+    description:
+      'Streamed as it downloads, with `Content-Length`. With `link=true`, answers `{link, expiresAt, size}` instead: a Dropbox temporary link that opens the bytes without a token for four hours (for files larger than one answer may carry).',
     params: z.object({ id: PathId }),
-    query: z.object({ path: PathQuery }),
+    query: z.object({ path: PathQuery, link: z.optional(z.enum(['true', 'false'])) }),
     responses: {
-      200: { description: 'The bytes', schema: z.string(), contentType: 'application/octet-stream' },
+      200: {
+        description: 'The bytes (or, with `link=true`, a temporary link)',
+        schema: z.string(),
+        contentType: 'application/octet-stream',
+        also: {
+          'application/json': z.object({
+            link: z.string(),
+            expiresAt: z.string(),
+            size: z.optional(z.number()),
+          }),
+        },
+      },
     },
     errors: problems,
   },
   async (c, { params, query }) => {
     const path = checkPath(query.path, false);
+    if (query.link === 'true') {
+      const asked = Date.now();
+      const out = await c
+        .get('services')
+        .connections.withToken(
+          tenantOf(c.get('principal')),
+          params.id,
+          (token, connection) => client(c, token, connection).temporaryLink(path),
+          {
+            provider: 'dropbox',
+          },
+        );
+      const expiresAt = new Date(asked + 4 * 60 * 60 * 1000).toISOString();
+      c.header('cache-control', 'no-store');
+      return c.json(
+        { link: out.link, expiresAt, ...(out.size !== undefined ? { size: out.size } : {}) },
+        200,
+      );
+    }
     const res = await c
       .get('services')
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token) => client(c, token).download(path),
+        (token, connection) => client(c, token, connection).download(path),
         {
           provider: 'dropbox',
         },
@@ -178,7 +251,7 @@ dropboxApi.route(
       const res = await connections.withToken(
         tenantId,
         params.id,
-        (token) => client(c, token).download(path),
+        (token, connection) => client(c, token, connection).download(path),
         {
           provider: 'dropbox',
         },
@@ -189,21 +262,36 @@ dropboxApi.route(
       });
     }
 
+    const resumed = pinnedCursor(query.cursor || undefined);
     try {
-      const page = await connections.withToken(
+      const { page, rev } = await connections.withToken(
         tenantId,
         params.id,
-        (token) => {
-          const open: ByteSource = async (offset) =>
-            bodyChunks(await client(c, token).download(path, { offset }));
-          return readAvroPage(open, { limit: query.limit ?? 100, cursor: query.cursor || undefined });
+        async (token, connection) => {
+          // Every read of this page, and of the pages its cursor resumes, must see the same revision.
+          let rev = resumed.rev;
+          const open: ByteSource = async (offset) => {
+            const res = await client(c, token, connection).download(path, { offset });
+            const got = downloadedVersion(res);
+            const mismatch =
+              got && rev && (fileTag(got.id) !== rev.file ? 'file' : got.rev !== rev.rev ? 'rev' : undefined);
+            if (mismatch) {
+              await res.body?.cancel().catch(() => {});
+              throw mismatch === 'file'
+                ? invalidRequest('The cursor is not valid: it belongs to another file.')
+                : conflict('The file changed; start again without a cursor.');
+            }
+            rev ??= got && { file: fileTag(got.id), rev: got.rev };
+            return bodyChunks(res);
+          };
+          const page = await readAvroPage(open, { limit: query.limit ?? 100, cursor: resumed.cursor });
+          return { page, rev };
         },
         { provider: 'dropbox' },
       );
-      return c.json(
-        { schema: page.schema, rows: page.rows, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-        200,
-      );
+      const nextCursor =
+        page.nextCursor && (rev ? `${rev.file}.${rev.rev}.${page.nextCursor}` : page.nextCursor);
+      return c.json({ schema: page.schema, rows: page.rows, ...(nextCursor ? { nextCursor } : {}) }, 200);
     } catch (err) {
       throw avroError(err);
     }

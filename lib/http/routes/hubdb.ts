@@ -1,7 +1,8 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod/mini';
 import { invalidRequest } from '../../errors.js';
-import { hubdb } from '../../providers/hubspot/api.js';
+import { type hubdb, resumeRows } from '../../providers/hubspot/api.js';
+import { hubspot } from '../../providers/hubspot/provider.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
@@ -53,7 +54,7 @@ const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof
   return connections.withToken(
     tenantOf(c.get('principal')),
     id,
-    (token) => fn(hubdb(config.endpoints.hubspot.apiUrl, token)),
+    (token) => fn(hubspot.client(config.endpoints.hubspot, token)),
     { provider: 'hubspot' },
   );
 };
@@ -98,27 +99,54 @@ hubspotApi.route(
   },
 );
 
-const reserved = new Set(['limit', 'cursor', 'sort', 'properties']);
-const filterKey =
-  /^[A-Za-z0-9_]{1,100}(__(eq|ne|lt|lte|gt|gte|is_null|not_null|like|not_like|contains|icontains|startswith|in|not_in))?$/;
+/** Our own parameters, and HubSpot's that pass through as they are. */
+const passThrough = new Set(['sort', 'properties', 'archived']);
+/** HubSpot's paging parameters: the caller pages with `cursor`, so these are never filters either. */
+const paging = new Set(['after', 'offset']);
+/** HubDB's filter operators (https://developers.hubspot.com/docs/api/cms/hubdb#filter-returned-rows). */
+const operators = [
+  'eq',
+  'ne',
+  'contains',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'is_null',
+  'not_null',
+  'like',
+  'not_like',
+  'icontains',
+  'startswith',
+  'in',
+  'not_in',
+];
+const filterKey = new RegExp(`^[A-Za-z0-9_]{1,100}(__(${operators.join('|')}))?$`);
 
-/** HubSpot's own row query: `col__op=value` filters, `sort`, `properties`, paging. */
-function rowQuery(url: string): URLSearchParams {
+/** HubSpot's own row query: `col__op=value` filters, `sort`, `properties`, `archived`, paging. */
+function rowQuery(url: string): { query: URLSearchParams; cursor?: string } {
   const params = new URL(url).searchParams;
   const query = new URLSearchParams();
+  let cursor: string | undefined;
   for (const [k, v] of params) {
     if (k === 'cursor') {
-      if (v) query.set('after', v);
+      cursor = v || undefined;
       continue;
     }
     if (k === 'limit') continue;
-    if (!reserved.has(k) && !filterKey.test(k)) {
-      throw invalidRequest(`"${k.slice(0, 100)}" is not a HubDB filter (column__operator).`);
+    if (paging.has(k))
+      throw invalidRequest(`"${k}" is HubSpot's paging: pass the nextCursor of a page as cursor.`);
+    if (k === 'archived' && v !== 'true' && v !== 'false')
+      throw invalidRequest('archived must be true or false.');
+    if (!passThrough.has(k) && !filterKey.test(k)) {
+      throw invalidRequest(
+        `"${k.slice(0, 100)}" is not a HubDB filter (column__operator, operators: ${operators.join(', ')}).`,
+      );
     }
     if (v.length > 1000) throw invalidRequest(`The value of ${k} is too long.`);
     query.append(k, v);
   }
-  return query;
+  return { query, cursor };
 }
 
 hubspotApi.route(
@@ -128,11 +156,12 @@ hubspotApi.route(
     tags: ['HubDB'],
     summary: 'List rows',
     description:
-      'Filters and `sort` pass through with HubSpot\'s syntax: `?name__contains=shoe&price__gt=10&sort=-price`. With `Accept: application/x-ndjson` every row of every page is streamed, one JSON object a line; a failure mid-stream ends with a line `{"error": {code, detail}}`.',
+      'Filters (`column__operator`), `sort`, `properties` and `archived` pass through with HubSpot\'s syntax: `?name__contains=shoe&price__gt=10&sort=-price`; `after` and `offset` are refused (page with `cursor`). With `Accept: application/x-ndjson` every row of every page is streamed, one JSON object a line; a failure mid-stream ends with a line `{"error": {code, detail}}`.',
     params: TableParams,
     query: z.looseObject({
       limit: Limit,
       cursor: Cursor,
+      archived: z.optional(z.enum(['true', 'false'])),
       sort: z.optional(z.string().check(z.maxLength(200))),
       properties: z.optional(z.string().check(z.maxLength(2000))),
     }),
@@ -147,22 +176,24 @@ hubspotApi.route(
   },
   async (c, { params, query: q }) => {
     const { log } = c.get('services');
-    const query = rowQuery(c.req.url);
+    const { query, cursor } = rowQuery(c.req.url);
     const list = () => withHubDb(c, params.id, (db) => db.listRows(params.table, query));
     if (wantsNdjson(c.req.header('accept'))) {
-      query.delete('after');
+      resumeRows(query, undefined);
       query.set('limit', '1000');
+      // Either paging kind (after or offset) until the last page: a RANDOM_ACCESS table is never cut short.
       async function* all() {
-        let after: string | undefined;
+        let next: string | undefined;
         do {
-          if (after) query.set('after', after);
+          resumeRows(query, next);
           const page = await list();
           yield* page.rows;
-          after = page.nextCursor;
-        } while (after);
+          next = page.nextCursor;
+        } while (next);
       }
       return ndjsonResponse(all(), log, c.get('requestId'));
     }
+    resumeRows(query, cursor);
     query.set('limit', String(q.limit ?? 100));
     const out = await list();
     return c.json({ rows: out.rows, ...(out.nextCursor ? { nextCursor: out.nextCursor } : {}) }, 200);

@@ -22,7 +22,8 @@ proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
   const marker = `/v1/connections/${id}/proxy/`;
   const rawPath = url.pathname.startsWith(marker) ? url.pathname.slice(marker.length) : '';
   const item = await connections.getItemForUse(tenantId, id);
-  const target = proxyTarget(config, item.provider as ProviderName, rawPath, url.search);
+  const provider = item.provider as ProviderName;
+  const target = proxyTarget(config, provider, rawPath, url.search);
 
   const method = c.req.method;
   let body: ArrayBuffer | ReadableStream<Uint8Array> | null = null;
@@ -33,7 +34,7 @@ proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
   const res = await connections.withToken(
     tenantId,
     id,
-    (token) => proxyRequest(target, method, forwardHeaders(c.req.raw.headers, token), body),
+    (token) => proxyRequest(target, method, forwardHeaders(c.req.raw.headers, token), body, provider),
     { item },
   );
   return new Response(method === 'HEAD' ? null : res.body, {

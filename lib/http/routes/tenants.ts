@@ -39,11 +39,16 @@ const AppBody = z.strictObject({
   clientId: z.string().check(z.minLength(1), z.maxLength(500)),
   clientSecret: z.string().check(z.minLength(1), z.maxLength(2000)),
   scopes: z.optional(z.array(Scope).check(z.maxLength(100))),
+  optionalScopes: doc(z.optional(z.array(Scope).check(z.maxLength(100))), {
+    description:
+      "Scopes the user may decline (HubSpot's `optional_scope`); `scopes` are then exactly the app's required scopes.",
+  }),
 });
 const AppAnswer = z.object({
   provider: ProviderSchema,
   clientId: z.string(),
   scopes: z.optional(z.array(z.string())),
+  optionalScopes: z.optional(z.array(z.string())),
 });
 const AppParams = z.object({ tenantId: PathId, provider: ProviderSchema });
 const KeyParams = z.object({ tenantId: PathId, keyId: PathId });
@@ -185,7 +190,12 @@ tenantsApi.route(
       .get('services')
       .tenants.setApp(params.tenantId, params.provider as ProviderName, body, c.get('principal').actor);
     return c.json(
-      { provider: app.provider, clientId: app.clientId, ...(app.scopes ? { scopes: app.scopes } : {}) },
+      {
+        provider: app.provider,
+        clientId: app.clientId,
+        ...(app.scopes ? { scopes: app.scopes } : {}),
+        ...(app.optionalScopes ? { optionalScopes: app.optionalScopes } : {}),
+      },
       200,
     );
   },

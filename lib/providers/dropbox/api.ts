@@ -1,4 +1,5 @@
 import {
+  conflict,
   invalidRequest,
   notFound,
   PorticoError,
@@ -21,6 +22,8 @@ export interface DropboxEntry {
   size?: number;
   modifiedAt?: string;
   contentHash?: string;
+  /** Present (false) for files Dropbox cannot download: Google Docs, Paper and the like. */
+  downloadable?: false;
 }
 
 interface RawEntry {
@@ -32,6 +35,7 @@ interface RawEntry {
   size?: number;
   server_modified?: string;
   content_hash?: string;
+  is_downloadable?: boolean;
 }
 
 /**
@@ -71,9 +75,40 @@ export const toEntry = (e: RawEntry): DropboxEntry => ({
         ...(typeof e.size === 'number' ? { size: e.size } : {}),
         ...(e.server_modified ? { modifiedAt: e.server_modified } : {}),
         ...(e.content_hash ? { contentHash: e.content_hash } : {}),
+        ...(e.is_downloadable === false ? { downloadable: false as const } : {}),
       }
     : {}),
 });
+
+/**
+ * Which file and revision a download answered with (`Dropbox-API-Result`'s `id` and `rev`), when
+ * Dropbox said: a revision is only comparable within one file.
+ */
+export function downloadedVersion(res: Response): { id: string; rev: string } | undefined {
+  const raw = res.headers.get('dropbox-api-result');
+  if (!raw) return undefined;
+  try {
+    const { id, rev } = JSON.parse(raw) as { id?: unknown; rev?: unknown };
+    return typeof id === 'string' && typeof rev === 'string' && /^[0-9a-f]{9,64}$/.test(rev)
+      ? { id, rev }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `Dropbox-API-Path-Root` naming a team space's root namespace (https://developers.dropbox.com/dbx-team-files-guide). */
+export function pathRootHeader(rootNamespaceId: string): string {
+  return JSON.stringify({ '.tag': 'root', root: rootNamespaceId });
+}
+
+/** What `users/get_current_account` says about namespaces: the root to name when it is not the home one. */
+export function teamSpaceRoot(rootInfo: unknown): string | undefined {
+  const info = rootInfo as { root_namespace_id?: unknown; home_namespace_id?: unknown } | undefined;
+  const root = info?.root_namespace_id;
+  if (typeof root !== 'string' || !/^\d{1,20}$/.test(root)) return undefined;
+  return root !== info?.home_namespace_id ? root : undefined;
+}
 
 /**
  * Maps a Dropbox error answer: 401 -> {@link TokenRejected} (refresh once and retry); 409
@@ -99,6 +134,14 @@ export async function dropboxError(res: Response, badRequest?: () => PorticoErro
   const summary =
     typeof body?.error_summary === 'string' ? body.error_summary.replace(/\/\.*$/, '').slice(0, 200) : '';
   if (res.status === 409) {
+    if (/^reset/.test(summary)) {
+      return conflict('Dropbox can no longer continue this listing: list the folder again without a cursor.');
+    }
+    if (/^unsupported_file/.test(summary)) {
+      return unprocessable(
+        'Dropbox cannot download this file (unsupported_file): it is a Google Doc, Paper doc or similar with no bytes of its own.',
+      );
+    }
     if (/not_found/.test(summary)) return notFound('Dropbox path');
     if (/restricted|malformed_path|not_file|not_folder|unsupported_file/.test(summary)) {
       return unprocessable(`Dropbox: ${summary}`);
@@ -110,15 +153,48 @@ export async function dropboxError(res: Response, badRequest?: () => PorticoErro
   return new ProviderError('provider_error', `Dropbox answered ${res.status}.`);
 }
 
-/** A Dropbox client bound to its hosts and an access token. */
-export function dropbox(apiUrl: string, contentUrl: string, token: string) {
+/** Whether a 422 is Dropbox refusing the `Dropbox-API-Path-Root` we sent (then root_info is re-read). */
+async function isPathRootError(res: Response): Promise<boolean> {
+  if (res.status !== 422) return false;
+  const body = (await readJson(res.clone())) as { error?: { '.tag'?: string } } | undefined;
+  return body?.error?.['.tag'] === 'invalid_root' || body?.error?.['.tag'] === 'no_permission';
+}
+
+/**
+ * A Dropbox client bound to its hosts and an access token. With `rootNamespaceId` (a team space's
+ * root, stored with the connection) every call names it in `Dropbox-API-Path-Root`; when Dropbox
+ * refuses that root (422 `invalid_root`/`no_permission`, e.g. the member moved), the client
+ * re-reads `root_info` once, retries with the current root, and reports it via `onRootChange`.
+ */
+export function dropbox(
+  apiUrl: string,
+  contentUrl: string,
+  token: string,
+  options: { rootNamespaceId?: string; onRootChange?: (root: string | undefined) => void } = {},
+) {
+  let root = options.rootNamespaceId;
+  let rootReread = false;
+  const withRoot = (headers: Record<string, string>) =>
+    root ? { ...headers, 'dropbox-api-path-root': pathRootHeader(root) } : headers;
+
+  /** Sends a call; on a refused path root, re-reads root_info once and sends it again. */
+  const send = async (url: string, init: () => RequestInit): Promise<Response> => {
+    const { response } = await fetchWithRetry(url, init());
+    if (root === undefined || rootReread || !(await isPathRootError(response))) return response;
+    await response.body?.cancel().catch(() => {});
+    rootReread = true;
+    root = teamSpaceRoot((await currentAccount(apiUrl, token)).root_info);
+    options.onRootChange?.(root);
+    return (await fetchWithRetry(url, init())).response;
+  };
+
   /** `badRequest`: what a 400 means when the argument carries the caller's input as is. */
   const rpc = async <T>(route: string, arg: unknown, badRequest?: () => PorticoError): Promise<T> => {
-    const { response } = await fetchWithRetry(`${apiUrl}/2/${route}`, {
+    const response = await send(`${apiUrl}/2/${route}`, () => ({
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: withRoot({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
       body: JSON.stringify(arg),
-    });
+    }));
     if (!response.ok) throw await dropboxError(response, badRequest);
     return (await readJson(response)) as T;
   };
@@ -142,20 +218,25 @@ export function dropbox(apiUrl: string, contentUrl: string, token: string) {
         nextCursor: page.has_more ? page.cursor : undefined,
       };
     },
+    /** A link that opens the file's bytes without a token for four hours (`files/get_temporary_link`). */
+    async temporaryLink(path: string): Promise<{ link: string; size?: number }> {
+      const out = await rpc<{ link?: string; metadata?: RawEntry }>('files/get_temporary_link', { path });
+      if (typeof out?.link !== 'string')
+        throw new ProviderError('provider_error', 'Dropbox answered no link.');
+      return { link: out.link, size: out.metadata?.size };
+    },
     /**
      * Downloads a file (from `offset`, with a Range request). The answer's body is not read:
      * the caller streams it. 416 (offset at or past the end) answers an empty body.
      */
     async download(path: string, options: { offset?: number; signal?: AbortSignal } = {}): Promise<Response> {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
-        'dropbox-api-arg': dropboxApiArg({ path }),
-      };
-      if (options.offset) headers.range = `bytes=${options.offset}-`;
-      const { response } = await fetchWithRetry(`${contentUrl}/2/files/download`, {
-        method: 'POST',
-        headers,
-        signal: options.signal,
+      const response = await send(`${contentUrl}/2/files/download`, () => {
+        const headers: Record<string, string> = withRoot({
+          authorization: `Bearer ${token}`,
+          'dropbox-api-arg': dropboxApiArg({ path }),
+        });
+        if (options.offset) headers.range = `bytes=${options.offset}-`;
+        return { method: 'POST', headers, signal: options.signal };
       });
       if (response.status === 416) {
         await response.body?.cancel().catch(() => {});
@@ -165,4 +246,17 @@ export function dropbox(apiUrl: string, contentUrl: string, token: string) {
       return response;
     },
   };
+}
+
+/** The raw `users/get_current_account` answer (never with a path root: it describes the namespaces). */
+export async function currentAccount(
+  apiUrl: string,
+  token: string,
+): Promise<{ account_id?: string; name?: { display_name?: string }; root_info?: unknown }> {
+  const { response } = await fetchWithRetry(`${apiUrl}/2/users/get_current_account`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw await dropboxError(response);
+  return ((await readJson(response)) ?? {}) as { root_info?: unknown };
 }

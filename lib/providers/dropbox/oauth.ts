@@ -1,4 +1,3 @@
-import type { ProviderEndpoints } from '../../config.js';
 import { ProviderError } from '../../errors.js';
 import { fetchWithRetry, readJson, transientError } from '../http.js';
 import {
@@ -8,10 +7,12 @@ import {
   InvalidClientError,
   InvalidGrantError,
   type OAuthApp,
+  type ProviderEndpoints,
   type ProviderOAuth,
   tokenGrants,
   withPkce,
 } from '../types.js';
+import { teamSpaceRoot } from './api.js';
 
 interface DropboxTokenAnswer {
   access_token?: string;
@@ -84,16 +85,22 @@ export function dropboxOAuth(endpoints: ProviderEndpoints): ProviderOAuth {
       return withPkce(url, codeChallenge);
     },
     ...tokenGrants(post),
+    /** The account, and its team space's root namespace when that is not the member's home one. */
     async identify(grant): Promise<Account> {
       const { response } = await fetchWithRetry(`${endpoints.apiUrl}/2/users/get_current_account`, {
         method: 'POST',
         headers: { authorization: `Bearer ${grant.accessToken}` },
       });
       const body = (await readJson(response)) as
-        | { account_id?: string; name?: { display_name?: string }; email?: string }
+        | { account_id?: string; name?: { display_name?: string }; email?: string; root_info?: unknown }
         | undefined;
       if (response.ok && body?.account_id) {
-        return { id: body.account_id, ...(body.name?.display_name ? { name: body.name.display_name } : {}) };
+        const root = teamSpaceRoot(body.root_info);
+        return {
+          id: body.account_id,
+          ...(body.name?.display_name ? { name: body.name.display_name } : {}),
+          ...(root ? { rootNamespaceId: root, teamSpace: true } : {}),
+        };
       }
       if (grant.accountId) return { id: grant.accountId };
       throw (

@@ -1,7 +1,7 @@
 import { invalidRequest, notFound, PorticoError, ProviderError, TokenRejected } from '../../errors.js';
-import { fetchWithRetry, readJson, transientError } from '../http.js';
+import { fetchWithRetry, readJson, retryAfterMs, transientError } from '../http.js';
 
-/** HubDB v3 (https://developers.hubspot.com/docs/api/cms/hubdb), normalized for Portico's API. */
+/** HubDB 2026-03 (https://developers.hubspot.com/docs/api/cms/hubdb; v3's shapes), normalized for Portico's API. */
 
 export interface HubDbColumn {
   name: string;
@@ -40,8 +40,34 @@ interface RawRow {
   updatedAt?: string;
 }
 interface RawPage<T> {
+  type?: string;
   results?: T[];
-  paging?: { next?: { after?: string } };
+  paging?: { next?: { after?: string; offset?: number | string } };
+}
+
+/**
+ * Portico's rows cursor over HubSpot's two paging kinds: `a.<after>` for STREAMING answers and
+ * `o.<offset>` for RANDOM_ACCESS ones (a bare token is an `after` from before the prefix).
+ */
+export function rowsCursor(
+  next: { after?: string; offset?: number | string } | undefined,
+): string | undefined {
+  if (typeof next?.after === 'string' && next.after) return `a.${next.after}`;
+  const offset = typeof next?.offset === 'string' ? Number(next.offset) : next?.offset;
+  if (typeof offset === 'number' && Number.isSafeInteger(offset) && offset > 0) return `o.${offset}`;
+  return undefined;
+}
+
+/** Sets the HubSpot paging parameter a {@link rowsCursor} stands for (and clears the other). */
+export function resumeRows(query: URLSearchParams, cursor: string | undefined): void {
+  query.delete('after');
+  query.delete('offset');
+  if (!cursor) return;
+  if (cursor.startsWith('o.')) {
+    if (!/^o\.\d{1,9}$/.test(cursor))
+      throw invalidRequest('The cursor is not valid: pass the nextCursor of a previous page.');
+    query.set('offset', cursor.slice(2));
+  } else query.set('after', cursor.startsWith('a.') ? cursor.slice(2) : cursor);
 }
 
 export const toTable = (t: RawTable): HubDbTable => ({
@@ -70,7 +96,12 @@ export const toRow = (r: RawRow): HubDbRow => ({
  * 403 MISSING_SCOPES -> `403 forbidden` naming the scopes, 404 -> `404`, 429/5xx -> retry
  * advice, other 4xx -> `400 invalid_request` with HubSpot's message.
  */
-export async function hubspotError(res: Response): Promise<Error> {
+export async function hubspotError(res: Response, now = Date.now()): Promise<Error> {
+  if (res.status === 429) {
+    const body = (await readJson(res)) as { policyName?: string } | undefined;
+    if (body?.policyName === 'DAILY') return dailyLimitError(res, now);
+    return transientError(res, 'HubSpot') ?? new ProviderError('provider_error', 'HubSpot answered 429.');
+  }
   if (res.status === 401) {
     await res.body?.cancel().catch(() => {});
     return new TokenRejected('HubSpot refused the access token');
@@ -98,19 +129,50 @@ export async function hubspotError(res: Response): Promise<Error> {
   return new ProviderError('provider_error', `HubSpot answered ${res.status}.`);
 }
 
+/**
+ * Whether an answer is HubSpot's DAILY rate limit, which no retry within a request's budget can
+ * clear (the burst limit, `TEN_SECONDLY_ROLLING`, can). Reads a clone: the answer stays unread.
+ */
+export async function isDailyLimit(res: Response): Promise<boolean> {
+  if (res.status !== 429) return false;
+  const body = (await readJson(res.clone()).catch(() => undefined)) as { policyName?: string } | undefined;
+  return body?.policyName === 'DAILY';
+}
+
+/**
+ * `429 rate_limited` for a used-up daily limit: `Retry-After` from HubSpot's header when it sends
+ * one, else until the next UTC midnight (HubSpot resets at midnight in the account's time zone,
+ * which we do not know; a guess on the safe side for most accounts).
+ */
+function dailyLimitError(res: Response, now: number): PorticoError {
+  const header = retryAfterMs(res, now);
+  const midnight = new Date(now);
+  midnight.setUTCHours(24, 0, 0, 0);
+  const seconds = Math.max(1, Math.ceil((header ?? midnight.getTime() - now) / 1000));
+  return new PorticoError(
+    'rate_limited',
+    "HubSpot's daily API call limit for this account is used up; retry after it resets.",
+    { retryAfter: seconds },
+  );
+}
+
 /** A HubDB client bound to an API base URL and an access token. */
 export function hubdb(apiUrl: string, token: string) {
-  const base = `${apiUrl}/cms/v3/hubdb`;
+  const base = `${apiUrl}/cms/hubdb/2026-03`;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T | undefined> => {
-    const { response } = await fetchWithRetry(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        accept: 'application/json',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    const { response } = await fetchWithRetry(
+      `${base}${path}`,
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+      { final: isDailyLimit },
+    );
     if (!response.ok) throw await hubspotError(response);
     if (response.status === 204) return undefined;
     return (await readJson(response)) as T;
@@ -126,9 +188,10 @@ export function hubdb(apiUrl: string, token: string) {
     async getTable(table: string) {
       return toTable((await call<RawTable>('GET', `/tables/${seg(table)}`)) ?? {});
     },
+    /** One page of rows; `nextCursor` continues either paging kind (see {@link rowsCursor}). */
     async listRows(table: string, query: URLSearchParams) {
       const page = (await call<RawPage<RawRow>>('GET', `/tables/${seg(table)}/rows?${query}`)) ?? {};
-      return { rows: (page.results ?? []).map(toRow), nextCursor: page.paging?.next?.after };
+      return { rows: (page.results ?? []).map(toRow), nextCursor: rowsCursor(page.paging?.next) };
     },
     async getRow(table: string, rowId: string) {
       return toRow((await call<RawRow>('GET', `/tables/${seg(table)}/rows/${seg(rowId)}`)) ?? {});

@@ -17,7 +17,14 @@ describe('configuration', () => {
     expect(c.publicUrl).toBe('http://localhost:8787');
     expect(c.tableName).toBe('portico');
     expect(c.sandbox).toBe(true);
-    expect(c.apps.hubspot.scopes).toEqual(['oauth', 'hubdb', 'crm.objects.owners.read']);
+    // HubSpot's required scopes go in `scope` exactly; the owners scope is optional (`optional_scope`).
+    expect(c.apps.hubspot.scopes).toEqual(['oauth', 'hubdb']);
+    expect(c.apps.hubspot.optionalScopes).toEqual(['crm.objects.owners.read']);
+    expect(c.apps.dropbox.optionalScopes).toEqual([]);
+    expect(loadConfig({ HUBSPOT_OPTIONAL_SCOPES: 'a.read b.read' }).apps.hubspot.optionalScopes).toEqual([
+      'a.read',
+      'b.read',
+    ]);
     expect(c.apps.dropbox.scopes).toEqual(['account_info.read', 'files.metadata.read', 'files.content.read']);
     expect(c.endpoints.hubspot.apiUrl).toBe('https://api.hubapi.com');
     expect(loadConfig({ HUBSPOT_CLIENT_ID: 'x', HUBSPOT_CLIENT_SECRET: 'y' }).sandbox).toBe(false);
@@ -36,6 +43,7 @@ describe('configuration', () => {
       [{ SANDBOX: 'maybe' }, 'SANDBOX'],
       [{ HUBSPOT_CLIENT_ID: 'x' }, 'HUBSPOT_CLIENT_SECRET'],
       [{ REFRESH_LEASE_MS: '5' }, 'REFRESH_LEASE_MS'],
+      [{ DROPBOX_OPTIONAL_SCOPES: 'files.content.write' }, 'DROPBOX_OPTIONAL_SCOPES'],
     ];
     for (const [env, variable] of cases) {
       let error: unknown;

@@ -3,7 +3,7 @@ import { createSandbox } from '../../../lib/dev/sandbox/index.js';
 import { bearer, consent, formPost, ORIGIN, REDIRECT_URI, rpc } from './flows.js';
 
 const CONTROL = `${ORIGIN}/_control`;
-const HUBDB_ROWS = `${ORIGIN}/hubspot/api/cms/v3/hubdb/tables/products/rows`;
+const HUBDB_ROWS = `${ORIGIN}/hubspot/api/cms/hubdb/2026-03/tables/products/rows`;
 const DBX_ACCOUNT = `${ORIGIN}/dropbox/api/2/users/get_current_account`;
 
 function post(app: ReturnType<typeof createSandbox>['app'], path: string, body: unknown) {
@@ -23,7 +23,7 @@ describe('control: mint, apps, private apps', () => {
     expect(grant).toMatchObject({ account: '1000002', hub_id: 1000002, client_id: 'sandbox-hubspot-app' });
     expect((await app.request(HUBDB_ROWS, bearer(String(grant.access_token)))).status).toBe(200);
     const refreshed = await app.request(
-      `${ORIGIN}/hubspot/api/oauth/v1/token`,
+      `${ORIGIN}/hubspot/api/oauth/2026-03/token`,
       formPost({
         grant_type: 'refresh_token',
         refresh_token: String(grant.refresh_token),
@@ -72,23 +72,29 @@ describe('control: mint, apps, private apps', () => {
 
   it('registers private-app tokens, which have no refresh', async () => {
     const { app } = createSandbox();
-    expect((await post(app, '/private-apps', { token: 'not-pat', hubId: 1 })).status).toBe(400);
+    expect((await post(app, '/private-apps', { token: 'short', hubId: 1 })).status).toBe(400);
     expect(
-      (await post(app, '/private-apps', { token: 'pat-na1-abc', hubId: 5550001, scopes: ['hubdb'] })).status,
+      (
+        await post(app, '/private-apps', {
+          token: 'pat-na1-abcdef0123456789',
+          hubId: 5550001,
+          scopes: ['hubdb'],
+        })
+      ).status,
     ).toBe(201);
-    expect((await app.request(HUBDB_ROWS, bearer('pat-na1-abc'))).status).toBe(200);
+    expect((await app.request(HUBDB_ROWS, bearer('pat-na1-abcdef0123456789'))).status).toBe(200);
     const refresh = await app.request(
-      `${ORIGIN}/hubspot/api/oauth/v1/token`,
+      `${ORIGIN}/hubspot/api/oauth/2026-03/token`,
       formPost({
         grant_type: 'refresh_token',
-        refresh_token: 'pat-na1-abc',
+        refresh_token: 'pat-na1-abcdef0123456789',
         client_id: 'sandbox-hubspot-app',
         client_secret: 'sandbox-hubspot-secret',
       }),
     );
     expect(((await refresh.json()) as { status: string }).status).toBe('BAD_REFRESH_TOKEN');
     expect((await post(app, '/expire-tokens', { provider: 'hubspot' })).status).toBe(200);
-    expect((await app.request(HUBDB_ROWS, bearer('pat-na1-abc'))).status).toBe(200);
+    expect((await app.request(HUBDB_ROWS, bearer('pat-na1-abcdef0123456789'))).status).toBe(200);
   });
 });
 
@@ -113,7 +119,7 @@ describe('control: expiring and revoking', () => {
     expect(await (await post(app, '/revoke-grants', { provider: 'hubspot' })).json()).toEqual({ revoked: 1 });
     expect(state.revokeGrants('dropbox')).toBe(1);
     const hubRefresh = await app.request(
-      `${ORIGIN}/hubspot/api/oauth/v1/token`,
+      `${ORIGIN}/hubspot/api/oauth/2026-03/token`,
       formPost({
         grant_type: 'refresh_token',
         refresh_token: hub.refresh_token,
@@ -186,11 +192,11 @@ describe('control: faults', () => {
 
   it('injects 5xx and literal bodies, on token endpoints too, until cleared when count is 0', async () => {
     const { app, state } = createSandbox();
-    state.addFault({ provider: 'hubspot', match: '/oauth/v1/token', status: 503, count: 0 });
+    state.addFault({ provider: 'hubspot', match: '/oauth/2026-03/token', status: 503, count: 0 });
     const grant = state.mint({ provider: 'hubspot' });
     const refresh = () =>
       app.request(
-        `${ORIGIN}/hubspot/api/oauth/v1/token`,
+        `${ORIGIN}/hubspot/api/oauth/2026-03/token`,
         formPost({
           grant_type: 'refresh_token',
           refresh_token: grant.refresh_token,
@@ -251,7 +257,7 @@ describe('control: faults', () => {
     state.addFault({ provider: 'hubspot', match: 'account-info', slowBodyMs: 100 });
     const grant = state.mint({ provider: 'hubspot' });
     const res = await app.request(
-      `${ORIGIN}/hubspot/api/account-info/v3/details`,
+      `${ORIGIN}/hubspot/api/account-info/2026-03/details`,
       bearer(grant.access_token),
     );
     const started = Date.now();
@@ -276,7 +282,7 @@ describe('control: stats', () => {
     const grant = state.mint({ provider: 'hubspot' });
     const token = (fields: Record<string, string>) =>
       app.request(
-        `${ORIGIN}/hubspot/api/oauth/v1/token`,
+        `${ORIGIN}/hubspot/api/oauth/2026-03/token`,
         formPost({ client_id: 'sandbox-hubspot-app', client_secret: 'sandbox-hubspot-secret', ...fields }),
       );
     await token({ grant_type: 'refresh_token', refresh_token: grant.refresh_token });
@@ -285,9 +291,15 @@ describe('control: stats', () => {
     await app.request(HUBDB_ROWS, bearer(grant.access_token));
     await app.request(`${HUBDB_ROWS}/1000001100001`, bearer(grant.access_token));
     await app.request(HUBDB_ROWS, bearer('nope'));
-    await app.request(`${ORIGIN}/hubspot/api/oauth/v1/refresh-tokens/${grant.refresh_token}`, {
-      method: 'DELETE',
-    });
+    await app.request(
+      `${ORIGIN}/hubspot/api/oauth/2026-03/token/revoke`,
+      formPost({
+        client_id: 'sandbox-hubspot-app',
+        client_secret: 'sandbox-hubspot-secret',
+        token: grant.refresh_token,
+        token_type_hint: 'refresh_token',
+      }),
+    );
 
     const stats = (await (await app.request(`${CONTROL}/stats`)).json()) as ReturnType<typeof state.stats>;
     expect(stats.hubspot.tokenRequests).toEqual({ refresh_token: 2, authorization_code: 1 });
@@ -295,10 +307,10 @@ describe('control: stats', () => {
     expect(stats.hubspot.revokes).toBe(1);
     expect(stats.hubspot.dataRequests).toBe(3);
     expect(stats.hubspot.routes).toMatchObject({
-      'POST /hubspot/api/oauth/v1/token': 3,
-      'GET /hubspot/api/cms/v3/hubdb/tables/:table/rows': 2,
-      'GET /hubspot/api/cms/v3/hubdb/tables/:table/rows/:rowId': 1,
-      'DELETE /hubspot/api/oauth/v1/refresh-tokens/:token': 1,
+      'POST /hubspot/api/oauth/2026-03/token': 3,
+      'GET /hubspot/api/cms/hubdb/2026-03/tables/:table/rows': 2,
+      'GET /hubspot/api/cms/hubdb/2026-03/tables/:table/rows/:rowId': 1,
+      'POST /hubspot/api/oauth/2026-03/token/revoke': 1,
     });
     expect(stats.dropbox.dataRequests).toBe(0);
 

@@ -178,7 +178,8 @@ describe('Dropbox files/list_folder', () => {
     const { call } = setup();
     const all = (await call('files/list_folder', { path: '', recursive: true })).body as Listing;
     expect(all.entries.map((e) => e.path_display)).toContain('/Données/résumé.txt');
-    expect(all.entries).toHaveLength(5 + 2 + 1 + 7 + 250);
+    // The Paper doc in /Reports is listed (include_non_downloadable_files defaults to true); team folders are not.
+    expect(all.entries).toHaveLength(5 + 2 + 1 + 7 + 250 + 1);
     const data = (await call('files/list_folder', { path: '/DATA', recursive: true })).body as Listing;
     expect(data.entries[0]?.path_display).toBe('/data');
     expect(data.entries.map((e) => e.name)).toContain('big.avro');

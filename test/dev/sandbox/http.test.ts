@@ -96,7 +96,7 @@ describe.each(['route', 'mount'] as const)('the sandbox under /sandbox of anothe
   it('builds paging links from the request’s own URL', async () => {
     const grant = sandbox.state.mint({ provider: 'hubspot' });
     const res = await fetch(
-      `${served.origin}/sandbox/hubspot/api/cms/v3/hubdb/tables/products/rows?limit=10`,
+      `${served.origin}/sandbox/hubspot/api/cms/hubdb/2026-03/tables/products/rows?limit=10`,
       {
         headers: { authorization: `Bearer ${grant.access_token}` },
       },
@@ -104,7 +104,7 @@ describe.each(['route', 'mount'] as const)('the sandbox under /sandbox of anothe
     const body = (await res.json()) as { paging: { next: { link: string } } };
     const link = new URL(body.paging.next.link);
     expect(link.origin).toBe(served.origin);
-    expect(link.pathname).toBe('/sandbox/hubspot/api/cms/v3/hubdb/tables/products/rows');
+    expect(link.pathname).toBe('/sandbox/hubspot/api/cms/hubdb/2026-03/tables/products/rows');
     expect((await fetch(link, { headers: { authorization: `Bearer ${grant.access_token}` } })).status).toBe(
       200,
     );

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SEED_PRODUCT_COUNT } from '../../../lib/dev/sandbox/hubspot/hubdb-store.js';
+import { SEED_INVENTORY_COUNT, SEED_PRODUCT_COUNT } from '../../../lib/dev/sandbox/hubspot/hubdb-store.js';
 import { createSandbox } from '../../../lib/dev/sandbox/index.js';
 import { bearer, ORIGIN } from './flows.js';
 
 const API = `${ORIGIN}/hubspot/api`;
-const HUBDB = `${API}/cms/v3/hubdb`;
+const HUBDB = `${API}/cms/hubdb/2026-03`;
 
 type Row = { id: string; values: Record<string, unknown>; path: string | null; name: string | null };
 type Rows = { total: number; results: Row[]; paging?: { next: { after: string; link: string } } };
@@ -66,7 +66,7 @@ describe('HubSpot data-route authentication', () => {
 
   it('serves account info and rate-limit headers', async () => {
     const { sandbox, grant } = setup('acme');
-    const res = await sandbox.app.request(`${API}/account-info/v3/details`, bearer(grant.access_token));
+    const res = await sandbox.app.request(`${API}/account-info/2026-03/details`, bearer(grant.access_token));
     expect(await res.json()).toMatchObject({
       portalId: 1000002,
       uiDomain: 'app.hubspot.com',
@@ -80,7 +80,7 @@ describe('HubSpot data-route authentication', () => {
   it('accepts registered private-app tokens as Bearer', async () => {
     const sandbox = createSandbox();
     sandbox.state.registerPrivateApp({ token: 'pat-na1-test', hubId: 4242, scopes: ['hubdb'] });
-    const res = await sandbox.app.request(`${API}/account-info/v3/details`, bearer('pat-na1-test'));
+    const res = await sandbox.app.request(`${API}/account-info/2026-03/details`, bearer('pat-na1-test'));
     expect(await res.json()).toMatchObject({ portalId: 4242 });
     const tables = await sandbox.app.request(`${HUBDB}/tables`, bearer('pat-na1-test'));
     expect(tables.status).toBe(200);
@@ -93,8 +93,8 @@ describe('HubDB tables', () => {
     const { res, body } = await get('/tables');
     expect(res.status).toBe(200);
     const results = body.results as Array<Record<string, unknown>>;
-    expect(body.total).toBe(3);
-    expect(results.map((t) => t.name)).toEqual(['products', 'stores', 'archive']);
+    expect(body.total).toBe(4);
+    expect(results.map((t) => t.name)).toEqual(['products', 'stores', 'archive', 'inventory']);
     expect(results[0]).toMatchObject({
       id: '10000011',
       label: 'Products',
@@ -115,7 +115,7 @@ describe('HubDB tables', () => {
     expect((page.results as Array<{ name: string }>).map((t) => t.name)).toEqual(['stores', 'products']);
     const after = (page.paging as { next: { after: string } }).next.after;
     const rest = (await get(`/tables?limit=2&sort=-name&after=${after}`)).body;
-    expect((rest.results as Array<{ name: string }>).map((t) => t.name)).toEqual(['archive']);
+    expect((rest.results as Array<{ name: string }>).map((t) => t.name)).toEqual(['inventory', 'archive']);
     expect(rest.paging).toBeUndefined();
   });
 
@@ -150,6 +150,25 @@ describe('HubDB rows', () => {
     }
     expect(pages).toBe(3);
     expect(seen.size).toBe(SEED_PRODUCT_COUNT);
+  });
+
+  it('pages a RANDOM_ACCESS table with numeric offsets (and its link), STREAMING ones with after', async () => {
+    const { get } = setup();
+    const first = (await get('/tables/inventory/rows?limit=1000')).body as {
+      type: string;
+      total: number;
+      results: unknown[];
+      paging: { next: { offset: number; after?: string; link: string } };
+    };
+    expect(first).toMatchObject({ type: 'RANDOM_ACCESS', total: SEED_INVENTORY_COUNT });
+    expect(first.results).toHaveLength(1000);
+    expect(first.paging.next.offset).toBe(1000);
+    expect(first.paging.next.after).toBeUndefined();
+    expect(new URL(first.paging.next.link).searchParams.get('offset')).toBe('1000');
+    const last = (await get('/tables/inventory/rows?limit=1000&offset=1000')).body as { results: unknown[] };
+    expect(last.results).toHaveLength(SEED_INVENTORY_COUNT - 1000);
+    expect(last).not.toHaveProperty('paging');
+    expect((await get('/tables/products/rows?limit=1')).body.type).toBe('STREAMING');
   });
 
   it('returns HubDB v3 value shapes', async () => {

@@ -3,7 +3,7 @@ import { createSandbox } from '../../../lib/dev/sandbox/index.js';
 import { bearer, consent, formPost, ORIGIN, pkcePair, REDIRECT_URI } from './flows.js';
 
 const AUTHORIZE = '/hubspot/oauth/authorize';
-const TOKEN = `${ORIGIN}/hubspot/api/oauth/v1/token`;
+const TOKEN = `${ORIGIN}/hubspot/api/oauth/2026-03/token`;
 const CLIENT = { client_id: 'sandbox-hubspot-app', client_secret: 'sandbox-hubspot-secret' };
 
 function authorizeQuery(extra: Record<string, string> = {}): Record<string, string> {
@@ -208,7 +208,9 @@ describe('HubSpot token endpoint', () => {
     expect(refreshed.status).toBe(200);
     expect(body.refresh_token).toBe(first.refresh_token);
     expect(body.access_token).not.toBe(first.access_token);
-    expect(body.hub_id).toBe(1000001);
+    // hub_id and scopes are optional in the 2026-03 answer; the sandbox leaves them out of refreshes.
+    expect(body).not.toHaveProperty('hub_id');
+    expect(body).not.toHaveProperty('scopes');
 
     sandbox.state.registerApp('hubspot', {
       clientId: 'tenant-app',
@@ -227,10 +229,10 @@ describe('HubSpot token endpoint', () => {
     expect(((await foreign.json()) as { status: string }).status).toBe('BAD_REFRESH_TOKEN');
   });
 
-  it('also answers at the v3 and 2026-03 token paths', async () => {
+  it('also answers at the v3 alias of the 2026-03 token path', async () => {
     const { sandbox, code } = await codeFor();
     const res = await sandbox.app.request(
-      `${ORIGIN}/hubspot/api/oauth/2026-03/token`,
+      `${ORIGIN}/hubspot/api/oauth/v3/token`,
       formPost({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, ...CLIENT }),
     );
     expect(res.status).toBe(200);
@@ -238,45 +240,90 @@ describe('HubSpot token endpoint', () => {
 });
 
 describe('HubSpot token introspection and revocation', () => {
-  it('describes access and refresh tokens', async () => {
+  const INTROSPECT = `${TOKEN}/introspect`;
+  const REVOKE = `${TOKEN}/revoke`;
+
+  it('describes access and refresh tokens, from a form with the app credentials only', async () => {
     const { sandbox, code } = await codeFor(undefined, {}, 'globex');
     const tokens = (await exchange(sandbox, { code, redirect_uri: REDIRECT_URI })).body;
     const access = await sandbox.app.request(
-      `${ORIGIN}/hubspot/api/oauth/v1/access-tokens/${tokens.access_token}`,
+      INTROSPECT,
+      formPost({ ...CLIENT, token: String(tokens.access_token), token_type_hint: 'access_token' }),
     );
     expect(await access.json()).toMatchObject({
+      active: true,
       hub_id: 1000003,
-      token_type: 'access',
+      hub_domain: expect.stringContaining('globex'),
+      token_use: 'access_token',
       scopes: ['oauth', 'hubdb'],
+      signed_access_token: { hublet: 'na1' },
     });
     const refresh = await sandbox.app.request(
-      `${ORIGIN}/hubspot/api/oauth/v1/refresh-tokens/${tokens.refresh_token}`,
+      INTROSPECT,
+      formPost({ ...CLIENT, token: String(tokens.refresh_token), token_type_hint: 'refresh_token' }),
     );
     expect(await refresh.json()).toMatchObject({
+      active: true,
       hub_id: 1000003,
       client_id: CLIENT.client_id,
-      token_type: 'refresh',
     });
-    const unknown = await sandbox.app.request(`${ORIGIN}/hubspot/api/oauth/v1/access-tokens/nope`);
-    expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND' });
+    const unknown = await sandbox.app.request(INTROSPECT, formPost({ ...CLIENT, token: 'nope' }));
+    expect(unknown.status).toBe(200);
+    expect(await unknown.json()).toEqual({ active: false });
   });
 
-  it('revokes a refresh token with 204; the access token lives on, refresh then fails', async () => {
+  it('refuses a token in the URL and a form without client credentials', async () => {
     const { sandbox, code } = await codeFor();
     const tokens = (await exchange(sandbox, { code, redirect_uri: REDIRECT_URI })).body;
-    const url = `${ORIGIN}/hubspot/api/oauth/v1/refresh-tokens/${tokens.refresh_token}`;
-    const revoked = await sandbox.app.request(url, { method: 'DELETE' });
-    expect(revoked.status).toBe(204);
-    expect(await revoked.text()).toBe('');
-    expect((await sandbox.app.request(url, { method: 'DELETE' })).status).toBe(404);
+    const inUrl = await sandbox.app.request(
+      `${INTROSPECT}?token=${tokens.access_token}`,
+      formPost({ ...CLIENT, token: String(tokens.access_token) }),
+    );
+    expect(inUrl.status).toBe(400);
+    expect(JSON.stringify(await inUrl.json())).not.toContain(String(tokens.access_token));
+    for (const url of [INTROSPECT, REVOKE]) {
+      const noSecret = await sandbox.app.request(
+        url,
+        formPost({ client_id: CLIENT.client_id, token: String(tokens.refresh_token) }),
+      );
+      expect(noSecret.status, url).toBe(400);
+      expect(await noSecret.json()).toMatchObject({ status: 'BAD_CLIENT_SECRET' });
+      const noClient = await sandbox.app.request(url, formPost({ token: String(tokens.refresh_token) }));
+      expect(await noClient.json()).toMatchObject({ status: 'BAD_CLIENT_ID' });
+    }
+    expect(sandbox.state.stats().hubspot.revokes).toBe(0);
+  });
+
+  it('answers 404 on every v1 OAuth path, as HubSpot does after 2027-02-16', async () => {
+    const { sandbox, code } = await codeFor();
+    const tokens = (await exchange(sandbox, { code, redirect_uri: REDIRECT_URI })).body;
+    const v1 = `${ORIGIN}/hubspot/api/oauth/v1`;
+    const calls: Array<[string, RequestInit]> = [
+      [
+        `${v1}/token`,
+        formPost({ grant_type: 'refresh_token', refresh_token: String(tokens.refresh_token), ...CLIENT }),
+      ],
+      [`${v1}/access-tokens/${tokens.access_token}`, {}],
+      [`${v1}/refresh-tokens/${tokens.refresh_token}`, {}],
+      [`${v1}/refresh-tokens/${tokens.refresh_token}`, { method: 'DELETE' }],
+    ];
+    for (const [url, init] of calls) expect((await sandbox.app.request(url, init)).status, url).toBe(404);
+    expect(sandbox.state.stats().hubspot.revokes).toBe(0);
+  });
+
+  it('revokes a refresh token with a form post; the access token lives on, refresh then fails', async () => {
+    const { sandbox, code } = await codeFor();
+    const tokens = (await exchange(sandbox, { code, redirect_uri: REDIRECT_URI })).body;
+    const form = { ...CLIENT, token: String(tokens.refresh_token), token_type_hint: 'refresh_token' };
+    const revoked = await sandbox.app.request(REVOKE, formPost(form));
+    expect(revoked.status).toBe(200);
     const refresh = await sandbox.app.request(
       TOKEN,
       formPost({ grant_type: 'refresh_token', refresh_token: String(tokens.refresh_token), ...CLIENT }),
     );
     expect(await refresh.json()).toMatchObject({ status: 'BAD_REFRESH_TOKEN', error: 'invalid_grant' });
     const data = await sandbox.app.request(
-      `${ORIGIN}/hubspot/api/account-info/v3/details`,
+      `${ORIGIN}/hubspot/api/account-info/2026-03/details`,
       bearer(String(tokens.access_token)),
     );
     expect(data.status).toBe(200);

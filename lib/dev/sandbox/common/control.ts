@@ -26,7 +26,8 @@ const appSchema = z.object({
   name: z.string().min(1),
 });
 const privateAppSchema = z.object({
-  token: z.string().regex(/^pat-/, 'private app tokens start with "pat-"'),
+  // Private-app tokens (`pat-na1-…`) and service keys, whose format HubSpot does not document.
+  token: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._~+/=-]{15,511}$/, 'a private-app token or service key'),
   hubId: z.number().int().positive(),
   scopes: z.array(z.string()).default(['hubdb']),
 });

@@ -1,4 +1,4 @@
-import { type DropboxFiles, loadDropboxFiles } from '../dropbox/tree.js';
+import { type DropboxFiles, loadDropboxFiles, replaceFileBytes } from '../dropbox/tree.js';
 import { type HubDb, seedHubDb } from '../hubspot/hubdb-store.js';
 import { type Fault, type FaultSpec, FaultStore } from './faults.js';
 import { dropboxIdentity, hubspotIdentity, hubspotIdentityForHub, normaliseAccount } from './identity.js';
@@ -36,7 +36,7 @@ export const DEFAULT_DROPBOX_APP: SandboxApp = {
   name: 'Portico Demo',
 };
 
-/** Scopes a minted grant gets when none are asked for (Portico's defaults, API.md). */
+/** Scopes a minted grant gets when none are asked for (Portico's defaults, docs/api.md). */
 export const DEFAULT_SCOPES: Record<Provider, string[]> = {
   hubspot: ['oauth', 'hubdb', 'crm.objects.owners.read'],
   dropbox: ['account_info.read', 'files.metadata.read', 'files.content.read'],
@@ -129,6 +129,22 @@ export class SandboxState {
   dropboxFiles(): Promise<DropboxFiles> {
     this.files ??= loadDropboxFiles(this.bigAvroBytes);
     return this.files;
+  }
+
+  /**
+   * Bumped by {@link resetDropboxCursors}: `list_folder/continue` answers 409 `reset` to any
+   * cursor issued before, as Dropbox does when it can no longer continue a listing.
+   */
+  dropboxCursorEpoch = 0;
+
+  /** Makes every Dropbox listing cursor issued so far answer `reset`. */
+  resetDropboxCursors(): void {
+    this.dropboxCursorEpoch++;
+  }
+
+  /** Saves new bytes over a Dropbox file (a new `rev`), as another client would. */
+  async changeDropboxFile(path: string, data: Buffer): Promise<void> {
+    replaceFileBytes(await this.dropboxFiles(), path, data);
   }
 
   /** Counters per provider. */

@@ -2,8 +2,9 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxState } from '../common/state.js';
 import { authenticate } from './auth.js';
-import { badRequest, headerSafeJson, pathError } from './errors.js';
+import { badRequest, dropboxJson, headerSafeJson, pathError } from './errors.js';
 import { resolvePath } from './files.js';
+import { openTemporaryLink } from './temporary-links.js';
 import { entryMetadata, fileBody } from './tree.js';
 
 /** Content types Dropbox accepts on content-download calls (which carry no body). */
@@ -85,11 +86,17 @@ export function dropboxContentApi(state: SandboxState): Hono {
     }
     const files = await state.dropboxFiles();
     const accountId = caller.identity.accountId;
-    const lower = resolvePath(files, accountId, route, parsed.data.path, 'read');
+    const lower = resolvePath(files, caller, route, parsed.data.path, 'read');
     if (lower instanceof Response) return lower;
     const entry = files.entries.get(lower);
     if (!entry) return pathError('not_found');
     if (entry.kind === 'folder') return pathError('not_file');
+    if (entry.downloadable === false) {
+      return dropboxJson(409, {
+        error_summary: 'unsupported_file/..',
+        error: { '.tag': 'unsupported_file' },
+      });
+    }
     const metadata = await entryMetadata(entry, accountId);
     if (parsed.data.rev !== undefined && parsed.data.rev !== metadata.rev) return pathError('not_found');
 
@@ -113,5 +120,14 @@ export function dropboxContentApi(state: SandboxState): Hono {
 
   app.post('/2/files/download', download);
   app.get('/2/files/download', download);
+  // What files/get_temporary_link points at: the bytes, no token, until the link expires.
+  app.get('/temporary/:id', async (c) => {
+    const lower = openTemporaryLink(state, c.req.param('id'));
+    const entry = lower === undefined ? undefined : (await state.dropboxFiles()).entries.get(lower);
+    if (!entry || entry.kind === 'folder') return new Response('Not Found', { status: 404 });
+    return new Response(fileBody(entry, 0, entry.size), {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(entry.size) },
+    });
+  });
   return app;
 }

@@ -1,9 +1,10 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxState } from '../common/state.js';
-import { authenticate, type DropboxCaller, rpcArgs } from './auth.js';
+import { authenticate, type DropboxCaller, namespacesOf, rpcArgs } from './auth.js';
 import { badRequest, dropboxJson, pathError, resetCursor } from './errors.js';
-import { type DropboxFiles, entryMetadata, findById, listEntries, lowerPath } from './tree.js';
+import { issueTemporaryLink } from './temporary-links.js';
+import { type DropboxFiles, entryMetadata, findById, listEntries, lowerPath, visibleTo } from './tree.js';
 
 /** Path patterns from the Dropbox API spec (files namespace). */
 const LIST_PATTERN = '(/(.|[\\r\\n])*)?|id:.*|(ns:[0-9]+(/.*)?)';
@@ -11,6 +12,20 @@ const READ_PATTERN = '(/(.|[\\r\\n])*|id:.*)|(rev:[0-9a-f]{9,})|(ns:[0-9]+(/.*)?
 
 /** Lower-cased path of an existing entry, or the Dropbox error for the `path` argument. */
 export function resolvePath(
+  files: DropboxFiles,
+  caller: DropboxCaller,
+  route: string,
+  path: string,
+  pattern: 'list' | 'read',
+): string | Response {
+  const lower = resolveAnyPath(files, caller.identity.accountId, route, path, pattern);
+  if (typeof lower === 'string' && lower !== '' && !visibleTo(files.entries.get(lower), caller.teamView)) {
+    return pathError('not_found');
+  }
+  return lower;
+}
+
+function resolveAnyPath(
   files: DropboxFiles,
   accountId: string,
   route: string,
@@ -76,6 +91,12 @@ interface Cursor {
   r: boolean;
   o: number;
   l: number;
+  /** The sandbox's cursor epoch when issued (see `SandboxState.resetDropboxCursors`). */
+  g: number;
+  /** Whether non-downloadable files are listed (`include_non_downloadable_files`, default true). */
+  n: boolean;
+  /** Whether the listing is of the team space (it began with the team root as path root). */
+  t: boolean;
 }
 
 const cursorShape = z.object({
@@ -84,6 +105,9 @@ const cursorShape = z.object({
   r: z.boolean(),
   o: z.number().int().min(0),
   l: z.number(),
+  g: z.number().int().min(0),
+  n: z.boolean(),
+  t: z.boolean(),
 });
 
 function encodeCursor(cursor: Cursor): string {
@@ -104,7 +128,11 @@ function decodeCursor(raw: string): Cursor | undefined {
 const DEFAULT_LIST_LIMIT = 2000;
 
 async function listPage(files: DropboxFiles, caller: DropboxCaller, cursor: Cursor): Promise<Response> {
-  const all = listEntries(files, cursor.p, cursor.r);
+  const all = listEntries(files, cursor.p, cursor.r).filter((lower) => {
+    const entry = files.entries.get(lower);
+    if (!visibleTo(entry, cursor.t)) return false;
+    return cursor.n || entry?.kind !== 'file' || entry.downloadable !== false;
+  });
   // A recursive listing of a folder other than the root includes that folder first, as Dropbox's does.
   if (cursor.r && cursor.p !== '') all.unshift(cursor.p);
   const slice = all.slice(cursor.o, cursor.o + cursor.l);
@@ -136,7 +164,7 @@ export function dropboxFilesApi(state: SandboxState): Hono {
     const id = caller.identity;
     const [given, ...rest] = id.displayName.split(' ');
     const surname = rest.join(' ') || 'User';
-    const namespace = String(1000000000 + (Number(id.uid) % 1000000000));
+    const ns = namespacesOf(id);
     return dropboxJson(200, {
       account_id: id.accountId,
       name: {
@@ -154,55 +182,96 @@ export function dropboxFilesApi(state: SandboxState): Hono {
       referral_link: `https://db.tt/sandbox${id.uid}`,
       is_paired: false,
       account_type: { '.tag': 'basic' },
-      root_info: { '.tag': 'user', root_namespace_id: namespace, home_namespace_id: namespace },
+      // A team-space member's root is the team's, not their home (updated team spaces).
+      root_info: ns.team
+        ? {
+            '.tag': 'team',
+            root_namespace_id: ns.root,
+            home_namespace_id: ns.home,
+            home_path: `/${id.displayName}`,
+          }
+        : { '.tag': 'user', root_namespace_id: ns.root, home_namespace_id: ns.home },
+      ...(ns.team ? { team: { id: 'dbtid:AAsandboxteam', name: 'Sandbox Team' } } : {}),
     });
   });
 
-  app.post('/2/files/list_folder', async (c) => {
-    const route = 'files/list_folder';
-    state.counters.of('dropbox').dataRequests++;
-    const caller = authenticate(c, state, route, 'files.metadata.read');
-    if (caller instanceof Response) return caller;
-    const args = await parseArgs(c, route, listFolderArgs);
-    if (args instanceof Response) return args;
-    const files = await state.dropboxFiles();
-    const lower = resolvePath(files, caller.identity.accountId, route, args.path, 'list');
+  /** An RPC route over validated arguments: counted, authenticated (`scope`), then `handle`d. */
+  const rpc = <T extends z.ZodType>(
+    route: string,
+    scope: string,
+    schema: T,
+    handle: (caller: DropboxCaller, args: z.infer<T>, files: DropboxFiles) => Promise<Response>,
+  ) =>
+    app.post(`/2/${route}`, async (c) => {
+      state.counters.of('dropbox').dataRequests++;
+      const caller = authenticate(c, state, route, scope);
+      if (caller instanceof Response) return caller;
+      const args = await parseArgs(c, route, schema);
+      if (args instanceof Response) return args;
+      return handle(caller, args, await state.dropboxFiles());
+    });
+
+  rpc('files/list_folder', 'files.metadata.read', listFolderArgs, async (caller, args, files) => {
+    const lower = resolvePath(files, caller, 'files/list_folder', args.path, 'list');
     if (lower instanceof Response) return lower;
     if (files.entries.get(lower)?.kind === 'file') return pathError('not_folder');
-    const cursor = { a: caller.identity.accountId, p: lower, r: args.recursive ?? false, o: 0 };
+    const cursor = {
+      a: caller.identity.accountId,
+      p: lower,
+      r: args.recursive ?? false,
+      o: 0,
+      g: state.dropboxCursorEpoch,
+      n: args.include_non_downloadable_files ?? true,
+      t: caller.teamView,
+    };
     return listPage(files, caller, { ...cursor, l: args.limit ?? DEFAULT_LIST_LIMIT });
   });
 
-  app.post('/2/files/list_folder/continue', async (c) => {
-    const route = 'files/list_folder/continue';
-    state.counters.of('dropbox').dataRequests++;
-    const caller = authenticate(c, state, route, 'files.metadata.read');
-    if (caller instanceof Response) return caller;
-    const args = await parseArgs(c, route, continueArgs);
-    if (args instanceof Response) return args;
+  rpc('files/list_folder/continue', 'files.metadata.read', continueArgs, async (caller, args, files) => {
     const cursor = decodeCursor(args.cursor);
-    if (!cursor) return badRequest(route, 'request body: cursor: Invalid cursor');
-    // A cursor of another account (or of a folder that is gone) must be restarted.
-    const files = await state.dropboxFiles();
-    if (cursor.a !== caller.identity.accountId || (cursor.p !== '' && !files.entries.has(cursor.p))) {
+    if (!cursor) return badRequest('files/list_folder/continue', 'request body: cursor: Invalid cursor');
+    // A cursor of another account (or of a folder that is gone, or from before a reset) must be restarted.
+    if (
+      cursor.a !== caller.identity.accountId ||
+      cursor.g !== state.dropboxCursorEpoch ||
+      cursor.t !== caller.teamView ||
+      (cursor.p !== '' && !files.entries.has(cursor.p))
+    ) {
       return resetCursor();
     }
     return listPage(files, caller, cursor);
   });
 
-  app.post('/2/files/get_metadata', async (c) => {
-    const route = 'files/get_metadata';
-    state.counters.of('dropbox').dataRequests++;
-    const caller = authenticate(c, state, route, 'files.metadata.read');
-    if (caller instanceof Response) return caller;
-    const args = await parseArgs(c, route, metadataArgs);
-    if (args instanceof Response) return args;
-    const files = await state.dropboxFiles();
-    const lower = resolvePath(files, caller.identity.accountId, route, args.path, 'read');
+  rpc('files/get_metadata', 'files.metadata.read', metadataArgs, async (caller, args, files) => {
+    const lower = resolvePath(files, caller, 'files/get_metadata', args.path, 'read');
     if (lower instanceof Response) return lower;
     const entry = files.entries.get(lower);
     if (!entry) return pathError('not_found');
     return dropboxJson(200, await entryMetadata(entry, caller.identity.accountId));
+  });
+
+  // A link on the content host that opens the file without a token, for four hours.
+  app.post('/2/files/get_temporary_link', async (c) => {
+    const route = 'files/get_temporary_link';
+    state.counters.of('dropbox').dataRequests++;
+    const caller = authenticate(c, state, route, 'files.content.read');
+    if (caller instanceof Response) return caller;
+    const args = await parseArgs(c, route, z.object({ path: z.string() }));
+    if (args instanceof Response) return args;
+    const files = await state.dropboxFiles();
+    const lower = resolvePath(files, caller, route, args.path, 'read');
+    if (lower instanceof Response) return lower;
+    const entry = files.entries.get(lower);
+    if (!entry) return pathError('not_found');
+    if (entry.kind === 'folder') return pathError('not_file');
+    const id = issueTemporaryLink(state, lower);
+    const link = new URL(
+      c.req.url.replace(/\/api\/2\/files\/get_temporary_link$/, `/content/temporary/${id}`),
+    );
+    return dropboxJson(200, {
+      metadata: await entryMetadata(entry, caller.identity.accountId),
+      link: link.href,
+    });
   });
 
   return app;

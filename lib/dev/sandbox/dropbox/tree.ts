@@ -9,6 +9,8 @@ export interface DropboxFolder {
   /** Display path, e.g. `/Données`. */
   path: string;
   name: string;
+  /** In the team space: visible only to calls that name the team's root namespace. */
+  team?: boolean;
 }
 
 /** A file of the seeded tree: bytes in memory, or the generated `big.avro`. */
@@ -20,6 +22,12 @@ export interface DropboxFile {
   /** ISO-8601 without milliseconds, as Dropbox writes timestamps. */
   modified: string;
   source: { kind: 'bytes'; data: Buffer } | { kind: 'generated'; layout: BigAvroLayout };
+  /** False for Google Docs, Paper and the like: listed, but downloading answers 409 `unsupported_file`. */
+  downloadable?: boolean;
+  /** Bumped by {@link replaceFileBytes}, so the file's `rev` changes with its content. */
+  version?: number;
+  /** In the team space: visible only to calls that name the team's root namespace. */
+  team?: boolean;
 }
 
 /** Any entry. */
@@ -40,6 +48,8 @@ export function lowerPath(path: string): string {
 function parentOf(lower: string): string {
   return lower.slice(0, lower.lastIndexOf('/'));
 }
+
+const TEAM_BUDGET = Buffer.from('team,budget\nops,120000\nsales,98000\n');
 
 /** The seeded files' timestamps: fixed, so metadata and hashes are stable. */
 const MODIFIED = ['2024-03-01T09:30:00Z', '2024-04-15T14:05:12Z', '2024-06-30T23:59:59Z'];
@@ -77,7 +87,28 @@ export async function loadDropboxFiles(bigAvroBytes: number): Promise<DropboxFil
     '/README.txt',
     Buffer.from('Portico sandbox Dropbox account.\nEverything here is generated; nothing is real.\n'),
   );
+  // The team space's shared folder: seen only with `Dropbox-API-Path-Root` naming the team root.
+  add({ kind: 'folder', path: '/Team Shared', name: 'Team Shared', team: true });
+  add({
+    kind: 'file',
+    path: '/Team Shared/budget.csv',
+    name: 'budget.csv',
+    size: TEAM_BUDGET.length,
+    modified: MODIFIED[1] as string,
+    source: { kind: 'bytes', data: TEAM_BUDGET },
+    team: true,
+  });
   folder('/Reports');
+  // A Paper doc: metadata only, no bytes to download (FileMetadata.is_downloadable = false).
+  add({
+    kind: 'file',
+    path: '/Reports/Roadmap.paper',
+    name: 'Roadmap.paper',
+    size: 0,
+    modified: MODIFIED[2] as string,
+    source: { kind: 'bytes', data: Buffer.alloc(0) },
+    downloadable: false,
+  });
   file(
     '/Reports/q1.csv',
     csv([
@@ -178,7 +209,7 @@ export function fileBody(file: DropboxFile, start: number, end: number): BodyIni
 /** A file's revision: hex, at least 9 characters, stable per account and path. */
 export function fileRev(accountId: string, file: DropboxFile): string {
   return `015${createHash('sha1')
-    .update(`${accountId}\0${lowerPath(file.path)}\0${file.size}`)
+    .update(`${accountId}\0${lowerPath(file.path)}\0${file.size}\0${file.version ?? 0}`)
     .digest('hex')
     .slice(0, 12)}`;
 }
@@ -203,7 +234,21 @@ export async function entryMetadata(
     server_modified: entry.modified,
     rev: fileRev(accountId, entry),
     size: entry.size,
-    is_downloadable: true,
+    is_downloadable: entry.downloadable !== false,
     content_hash: await fileContentHash(entry),
   };
+}
+
+/** Replaces a file's bytes in place (a new revision), as another client saving it would. */
+export function replaceFileBytes(files: DropboxFiles, path: string, data: Buffer): void {
+  const entry = files.entries.get(lowerPath(path));
+  if (entry?.kind !== 'file') throw new Error(`sandbox has no file ${path}`);
+  entry.source = { kind: 'bytes', data };
+  entry.size = data.length;
+  entry.version = (entry.version ?? 0) + 1;
+}
+
+/** Whether a caller sees an entry: team-space entries only through the team root. */
+export function visibleTo(entry: DropboxEntry | undefined, teamView: boolean): boolean {
+  return entry !== undefined && (teamView || !entry.team);
 }

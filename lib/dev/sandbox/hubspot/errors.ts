@@ -1,7 +1,7 @@
 import { uuid } from '../common/oauth-store.js';
 
 /**
- * HubSpot's error bodies, as its API sends them (see PROVIDERS.md and the bodies quoted
+ * HubSpot's error bodies, as its API sends them (see docs/providers.md and the bodies quoted
  * in HubSpot/hubspot-api-nodejs issues): data routes answer `{status:"error", message,
  * correlationId, category, …}`, the token endpoint `{status:"BAD_…", message,
  * correlationId, error, error_description}`.
@@ -132,7 +132,7 @@ const TOKEN_ERRORS: Record<TokenErrorStatus, { error: string; message: string }>
   BAD_GRANT_TYPE: { error: 'unsupported_grant_type', message: 'missing or unknown grant_type' },
 };
 
-/** 400 from `POST /oauth/v1/token`. */
+/** 400 from `POST /oauth/2026-03/token`. */
 export function tokenError(status: TokenErrorStatus, message?: string): Response {
   const known = TOKEN_ERRORS[status];
   const text = message ?? known.message;

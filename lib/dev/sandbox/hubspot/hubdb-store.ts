@@ -60,6 +60,12 @@ export interface HubDbTable {
   published: HubDbRow[];
   draft: HubDbRow[];
   nextRowNumber: number;
+  /**
+   * How its rows answer pages: `STREAMING` (`paging.next.after`, an opaque token) or
+   * `RANDOM_ACCESS` (`paging.next.offset`, a number). Which tables HubSpot answers which way is
+   * not documented (a guess: the sandbox fixes it per table); both shapes are the spec's.
+   */
+  paging: 'STREAMING' | 'RANDOM_ACCESS';
 }
 
 /** What a row write may carry. */
@@ -358,11 +364,15 @@ function table(
     published: [],
     draft: [],
     nextRowNumber: 1,
+    paging: 'STREAMING',
   };
 }
 
 /** Rows in the seeded `products` table: enough that paging matters at HubDB's usual limits. */
 export const SEED_PRODUCT_COUNT = 250;
+
+/** Rows in the seeded `inventory` table (RANDOM_ACCESS paging): more than one 1000-row page. */
+export const SEED_INVENTORY_COUNT = 1234;
 
 /**
  * Seed HubDB of a portal: `products` (250 rows, every column type the sandbox models,
@@ -464,7 +474,26 @@ export function seedHubDb(hubId: number, now: () => number): HubDb {
     ]),
   );
 
-  const all = [products, stores, archive];
+  // More rows than one page at HubDB's largest limit, paged by offset: a client reading only `after` loses rows.
+  const inventory = table(
+    hubId,
+    4,
+    'inventory',
+    'Inventory (random access)',
+    columns([
+      ['item', 'Item', 'TEXT'],
+      ['quantity', 'Quantity', 'NUMBER'],
+    ]),
+  );
+  inventory.paging = 'RANDOM_ACCESS';
+  for (let n = 1; n <= SEED_INVENTORY_COUNT; n++) {
+    inventory.published.push(
+      seedRow(inventory, n, { item: `Item ${String(n).padStart(4, '0')}`, quantity: (n * 37) % 500 }),
+    );
+  }
+  inventory.nextRowNumber = SEED_INVENTORY_COUNT + 1;
+
+  const all = [products, stores, archive, inventory];
   for (const t of all) t.draft = structuredClone(t.published);
   return new HubDb(hubId, all, now);
 }

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxState } from '../common/state.js';
+import type { HubspotEnv } from './auth.js';
 import { hubspotJson, notFound, validationError } from './errors.js';
 import {
   encodeAfter,
@@ -11,7 +12,6 @@ import {
   selectProperties,
 } from './hubdb-query.js';
 import { type HubDb, type HubDbRow, type HubDbTable, rowJson, tableJson } from './hubdb-store.js';
-import type { HubspotEnv } from './index.js';
 
 type HubDbContext = Context<HubspotEnv>;
 
@@ -36,11 +36,13 @@ export function requestedUrl(c: Context): URL {
     : url;
 }
 
-/** Absolute link to the next page: the request's own URL with `after` replaced. */
-function nextLink(c: HubDbContext, after: string): string {
+/** Absolute link to the next page: the request's own URL with `after` (or `offset`) replaced. */
+function nextLink(c: HubDbContext, next: { after: string } | { offset: number }): string {
   const url = requestedUrl(c);
   url.searchParams.delete('offset');
-  url.searchParams.set('after', after);
+  url.searchParams.delete('after');
+  if ('after' in next) url.searchParams.set('after', next.after);
+  else url.searchParams.set('offset', String(next.offset));
   return url.toString();
 }
 
@@ -66,7 +68,7 @@ async function readRowInput(c: HubDbContext): Promise<z.infer<typeof rowInput> |
 }
 
 /**
- * HubDB v3 (`/cms/v3/hubdb`): tables (published and draft versions), rows with
+ * HubDB 2026-03 (`/cms/hubdb/2026-03`, the shapes of v3): tables (published and draft versions), rows with
  * filters/sort/paging, and draft row writes that `draft/publish` makes live.
  * Needs the caller set by `hubspotAuth(state, 'hubdb')`.
  */
@@ -105,7 +107,7 @@ export function hubdbRoutes(state: SandboxState): Hono<HubspotEnv> {
     return hubspotJson(200, {
       total: tables.length,
       results: page.map((t) => tableJson(t, 'published')),
-      ...(after ? { paging: { next: { after, link: nextLink(c, after) } } } : {}),
+      ...(after ? { paging: { next: { after, link: nextLink(c, { after }) } } } : {}),
     });
   });
 
@@ -124,12 +126,22 @@ export function hubdbRoutes(state: SandboxState): Hono<HubspotEnv> {
       if ('error' in query) return validationError(query.error);
       const rows = version === 'published' ? table.published : table.draft;
       const { total, page, nextOffset } = runRowQuery(rows, table, query);
-      const after = nextOffset === undefined ? undefined : encodeAfter(nextOffset);
+      const results = page.map((row) => rowJson(selectProperties(row, query.properties)));
+      if (table.paging === 'RANDOM_ACCESS') {
+        const next = nextOffset === undefined ? undefined : { offset: nextOffset };
+        return hubspotJson(200, {
+          type: 'RANDOM_ACCESS',
+          total,
+          results,
+          ...(next ? { paging: { next: { ...next, link: nextLink(c, next) } } } : {}),
+        });
+      }
+      const next = nextOffset === undefined ? undefined : { after: encodeAfter(nextOffset) };
       return hubspotJson(200, {
         type: 'STREAMING',
         total,
-        results: page.map((row) => rowJson(selectProperties(row, query.properties))),
-        ...(after ? { paging: { next: { after, link: nextLink(c, after) } } } : {}),
+        results,
+        ...(next ? { paging: { next: { ...next, link: nextLink(c, next) } } } : {}),
       });
     });
   app.get('/tables/:table/rows', listRows('published'));

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { authorizeRoutes, formFields } from '../common/authorize.js';
-import { hubspotIdentity, KNOWN_ACCOUNTS } from '../common/identity.js';
-import { type AccessTokenRecord, type Grant, secretsEqual, verifyPkce } from '../common/oauth-store.js';
+import { hubspotIdentity, hubspotIdentityForHub, KNOWN_ACCOUNTS } from '../common/identity.js';
+import { type AccessTokenRecord, type Grant, secretsEqual, uuid, verifyPkce } from '../common/oauth-store.js';
 import type { SandboxState } from '../common/state.js';
-import { expiredToken, hubspotJson, notFound, tokenError } from './errors.js';
+import { hubspotJson, tokenError } from './errors.js';
 
 /** HubSpot's authorize page: `client_id`, `redirect_uri`, `scope` (space separated), `optional_scope`, `state`. */
 export function hubspotAuthorize(state: SandboxState): Hono {
@@ -29,45 +29,80 @@ function appId(clientId: string): number {
   return 100000 + (createHash('sha256').update(clientId).digest().readUInt32BE(0) % 900000);
 }
 
-function tokenAnswer(state: SandboxState, grant: Grant, access: AccessTokenRecord): Response {
+/**
+ * The token answer. `hub_id` and `scopes` are optional in HubSpot's 2026-03 spec: the sandbox
+ * sends them with a code exchange but never with a refresh, so a client has to introspect.
+ */
+function tokenAnswer(
+  state: SandboxState,
+  grant: Grant,
+  access: AccessTokenRecord,
+  refresh: boolean,
+): Response {
   const id = hubspotIdentity(grant.account);
   return hubspotJson(200, {
     token_type: 'bearer',
+    token_use: 'access_token',
     refresh_token: grant.refreshToken,
     access_token: access.token,
     expires_in: state.hubspot.accessTtlSeconds,
-    hub_id: id.hubId,
-    scopes: grant.scopes,
+    ...(refresh ? {} : { hub_id: id.hubId, scopes: grant.scopes }),
     user_id: id.userId,
   });
 }
 
 /**
- * HubSpot's OAuth v1 API: token exchange and refresh (form body, client id and secret in
- * the body), token introspection, and refresh-token revocation (204; access tokens stay
- * valid until they expire). Refresh tokens do not rotate: the answer repeats the same one.
+ * HubSpot's OAuth 2026-03 API (`oauth-2026-03.json`): token exchange and refresh, introspection
+ * and revocation, each a form post with the app's credentials in the body; a token is never
+ * accepted in a URL. Refresh tokens do not rotate: the answer repeats the same one. The v1 paths
+ * are gone (404), as they are at HubSpot after 2027-02-16.
+ *
+ * Fidelity: paths, form fields and the token/introspection answer fields are confirmed by the
+ * spec. Guesses: the revoke success status (spec lists only `default`; 200 with an empty object
+ * here), an unknown token revoked answering 200 like RFC 7009, introspection answering 401 for bad
+ * client credentials, the hublet `na1` for every sandbox portal.
  */
 export function hubspotOAuthApi(state: SandboxState): Hono {
   const app = new Hono();
   const store = state.hubspot;
 
-  const exchange = async (c: Context): Promise<Response> => {
-    const form = await formFields(c);
-    const grantType = form.grant_type;
-    state.counters.tokenRequest('hubspot', grantType);
-    if (grantType !== 'authorization_code' && grantType !== 'refresh_token')
-      return tokenError('BAD_GRANT_TYPE');
+  /** The app posting the form, or HubSpot's error for missing or wrong credentials. */
+  const clientOf = (form: Record<string, string>) => {
     const client = form.client_id ? store.apps.get(form.client_id) : undefined;
     if (!client) return tokenError('BAD_CLIENT_ID');
     if (!form.client_secret || !secretsEqual(form.client_secret, client.clientSecret)) {
       return tokenError('BAD_CLIENT_SECRET');
     }
+    return client;
+  };
+
+  /** Tokens travel in form bodies only: one in the query string is refused before anything else. */
+  const tokenInUrl = (c: Context) =>
+    ['token', 'refresh_token', 'access_token', 'code'].some((k) => c.req.query(k) !== undefined)
+      ? hubspotJson(400, {
+          status: 'error',
+          message: 'Tokens must be sent in the form body, not the URL.',
+          correlationId: uuid(),
+          category: 'VALIDATION_ERROR',
+        })
+      : undefined;
+
+  const exchange = async (c: Context): Promise<Response> => {
+    const refused = tokenInUrl(c);
+    if (refused) return refused;
+    const form = await formFields(c);
+    const grantType = form.grant_type;
+    state.counters.tokenRequest('hubspot', grantType);
+    if (grantType !== 'authorization_code' && grantType !== 'refresh_token')
+      return tokenError('BAD_GRANT_TYPE');
+    const client = clientOf(form);
+    if (client instanceof Response) return client;
 
     if (grantType === 'refresh_token') {
       const grant = store.grantForRefreshToken(form.refresh_token);
       if (!grant || grant.clientId !== client.clientId) return tokenError('BAD_REFRESH_TOKEN');
       state.counters.of('hubspot').refreshes++;
-      return tokenAnswer(state, grant, store.issueAccessToken(grant));
+      return tokenAnswer(state, grant, store.issueAccessToken(grant), true);
     }
 
     const code = form.code ? store.codes.get(form.code) : undefined;
@@ -85,57 +120,80 @@ export function hubspotOAuthApi(state: SandboxState): Hono {
       offline: true,
       publicClient: false,
     });
-    return tokenAnswer(state, grant, store.issueAccessToken(grant));
+    return tokenAnswer(state, grant, store.issueAccessToken(grant), false);
   };
-  app.post('/oauth/v1/token', exchange);
-  // v1 is deprecated for 2027; the same exchange also answers at its successors' paths.
-  app.post('/oauth/v3/token', exchange);
   app.post('/oauth/2026-03/token', exchange);
+  // `/oauth/v3/token` is the spec's alias of the same operation.
+  app.post('/oauth/v3/token', exchange);
 
-  app.get('/oauth/v1/access-tokens/:token', (c) => {
-    const check = store.checkAccessToken(c.req.param('token'));
-    if (check.status === 'unknown') return notFound('Access token not found');
-    if (check.status === 'expired') return expiredToken(check.record.expiresAt ?? 0, state.now());
+  app.post('/oauth/2026-03/token/introspect', async (c) => {
+    const refused = tokenInUrl(c);
+    if (refused) return refused;
+    const form = await formFields(c);
+    const client = clientOf(form);
+    if (client instanceof Response) return client;
+    if (form.token_type_hint === 'refresh_token') {
+      const grant = store.grantForRefreshToken(form.token);
+      if (!grant) return hubspotJson(200, { active: false });
+      const id = hubspotIdentity(grant.account);
+      return hubspotJson(200, {
+        active: true,
+        token: grant.refreshToken,
+        token_use: 'refresh_token',
+        token_type: 'refresh',
+        hub_id: id.hubId,
+        hub_domain: id.hubDomain,
+        user_id: id.userId,
+        client_id: grant.clientId,
+        app_id: appId(grant.clientId),
+        scopes: grant.scopes,
+      });
+    }
+    const check = store.checkAccessToken(form.token);
+    if (check.status !== 'ok' || check.record.kind !== 'oauth') return hubspotJson(200, { active: false });
     const r = check.record;
-    const id = hubspotIdentity(r.account);
+    const id = r.hubId !== undefined ? hubspotIdentityForHub(r.hubId) : hubspotIdentity(r.account);
     return hubspotJson(200, {
+      active: true,
       token: r.token,
-      user: id.email,
-      hub_domain: id.hubDomain,
-      scopes: r.scopes,
-      scope_to_scope_group_pks: [],
-      trial_scopes: [],
-      trial_scope_to_scope_group_pks: [],
-      hub_id: r.hubId ?? id.hubId,
-      app_id: appId(r.clientId ?? ''),
-      expires_in: store.secondsLeft(r),
-      user_id: id.userId,
+      token_use: 'access_token',
       token_type: 'access',
-    });
-  });
-
-  app.get('/oauth/v1/refresh-tokens/:token', (c) => {
-    const grant = store.grantForRefreshToken(c.req.param('token'));
-    if (!grant) return notFound('Refresh token not found');
-    const id = hubspotIdentity(grant.account);
-    return hubspotJson(200, {
-      token: grant.refreshToken,
       user: id.email,
       hub_domain: id.hubDomain,
-      scopes: grant.scopes,
       hub_id: id.hubId,
-      client_id: grant.clientId,
       user_id: id.userId,
-      token_type: 'refresh',
+      client_id: r.clientId ?? '',
+      app_id: appId(r.clientId ?? ''),
+      is_private_distribution: false,
+      scopes: r.scopes,
+      expires_in: store.secondsLeft(r),
+      signed_access_token: {
+        hubId: id.hubId,
+        userId: id.userId,
+        appId: appId(r.clientId ?? ''),
+        hublet: 'na1',
+        expiresAt: r.expiresAt ?? 0,
+        scopes: '',
+        isUserLevel: false,
+        isServiceAccount: false,
+        isPrivateDistribution: false,
+      },
     });
   });
 
-  app.delete('/oauth/v1/refresh-tokens/:token', (c) => {
-    const grant = store.grantForRefreshToken(c.req.param('token'));
-    if (!grant) return notFound('Refresh token not found');
-    store.revokeGrant(grant, false);
-    state.counters.of('hubspot').revokes++;
-    return c.body(null, 204);
+  app.post('/oauth/2026-03/token/revoke', async (c) => {
+    const refused = tokenInUrl(c);
+    if (refused) return refused;
+    const form = await formFields(c);
+    const client = clientOf(form);
+    if (client instanceof Response) return client;
+    if (!form.token) return tokenError('BAD_REFRESH_TOKEN', 'token is required');
+    const grant = store.grantForRefreshToken(form.token);
+    if (grant && grant.clientId === client.clientId) {
+      store.revokeGrant(grant, false);
+      state.counters.of('hubspot').revokes++;
+    }
+    return hubspotJson(200, {});
   });
 
   return app;

@@ -1,0 +1,124 @@
+import { fileURLToPath } from 'node:url';
+import type { Duration } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { lambdaBundling } from './bundling.js';
+import type { PorticoData } from './data.js';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The source file of a Lambda entry point in functions/. */
+export const entry = (name: string): string =>
+  fileURLToPath(new URL(`../functions/${name}.ts`, import.meta.url));
+
+export interface PorticoFunctionOptions {
+  entry: string;
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+  environment: Record<string, string>;
+  /** Shell commands run after esbuild, on this machine, with the asset's output directory. */
+  afterBundling?: (outputDir: string) => string[];
+}
+
+/**
+ * One of Portico's functions, created in `scope` as `<id>Function` with `<id>Role` and
+ * `<id>Logs`: Node.js 24 on ARM64, bundled offline by the project's esbuild with the settings
+ * of infra/bundling.ts, its own one-month log group, and a role that may write to that log
+ * group and nothing else until the caller grants more (no AWS managed policy).
+ */
+export function porticoFunction(
+  scope: Construct,
+  id: string,
+  options: PorticoFunctionOptions,
+): NodejsFunction {
+  const { afterBundling, ...functionOptions } = options;
+  const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH });
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Portico ${id} function`,
+  });
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'Logs',
+      effect: Effect.ALLOW,
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  return new NodejsFunction(scope, `${id}Function`, {
+    ...functionOptions,
+    // Stack traces point into the TypeScript sources (the bundle ships index.mjs.map).
+    environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
+    handler: 'handler',
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    role,
+    logGroup,
+    projectRoot: repoRoot,
+    depsLockFilePath: `${repoRoot}package-lock.json`,
+    bundling: {
+      // The project's own esbuild, offline; never Docker.
+      forceDockerBundling: false,
+      logLevel: LogLevel.WARNING,
+      format: OutputFormat.ESM,
+      target: lambdaBundling.target,
+      minify: lambdaBundling.minify,
+      sourceMap: lambdaBundling.sourcemap,
+      sourcesContent: lambdaBundling.sourcesContent,
+      mainFields: [...lambdaBundling.mainFields],
+      externalModules: [...lambdaBundling.external],
+      banner: lambdaBundling.banner,
+      esbuildArgs: { '--tree-shaking': String(lambdaBundling.treeShaking) },
+      commandHooks: afterBundling && {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (_inputDir, outputDir) => afterBundling(outputDir),
+      },
+    },
+  });
+}
+
+/**
+ * Envelope encryption: the CMK only with an encryption context made of exactly `tenantId`
+ * (ForAllValues alone would also match an empty context, hence the Null check). The API creates
+ * tenants (`kms:GenerateDataKey`); every function opens credentials (`kms:Decrypt`).
+ */
+export function grantTenantDataKeys(fn: NodejsFunction, data: PorticoData, actions: string[]): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      sid: 'TenantDataKeys',
+      actions,
+      resources: [data.key.keyArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenantId'] },
+        Null: { 'kms:EncryptionContext:tenantId': 'false' },
+      },
+    }),
+  );
+}
+
+/**
+ * Table encryption at rest: DynamoDB decrypts the table key with the caller's identity (cached
+ * ~5 minutes), so each function needs kms:Decrypt, but only through DynamoDB and only for this
+ * table (DynamoDB's encryption context names the table).
+ * https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html
+ */
+export function grantTableEncryption(fn: NodejsFunction, data: PorticoData, region: string): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      sid: 'TableEncryptionViaDynamoDB',
+      actions: ['kms:Decrypt'],
+      resources: [data.key.keyArn],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': `dynamodb.${region}.amazonaws.com`,
+          'kms:EncryptionContext:aws:dynamodb:tableName': data.table.tableName,
+        },
+      },
+    }),
+  );
+}

@@ -1,0 +1,28 @@
+import type { ProviderDeclaration } from '../types.js';
+import { dropbox as dropboxClient } from './api.js';
+import { dropboxOAuth } from './oauth.js';
+
+/**
+ * Dropbox: OAuth with offline access; files on a separate content host.
+ * https://www.dropbox.com/developers/documentation/http/documentation
+ */
+export const dropbox = {
+  name: 'dropbox',
+  displayName: 'Dropbox',
+  envPrefix: 'DROPBOX',
+  endpoints: {
+    authUrl: 'https://www.dropbox.com/oauth2/authorize',
+    apiUrl: 'https://api.dropboxapi.com',
+    contentUrl: 'https://content.dropboxapi.com',
+  },
+  defaultScopes: ['account_info.read', 'files.metadata.read', 'files.content.read'],
+  // Without offline access Dropbox issues no refresh token, and the connection would die in four hours.
+  requiresRefreshToken: true,
+  contentHost: true,
+  privateApps: false,
+  optionalScopes: false,
+  defaultOptionalScopes: [],
+  oauth: dropboxOAuth,
+  client: (endpoints, token, options?: Parameters<typeof dropboxClient>[3]) =>
+    dropboxClient(endpoints.apiUrl, endpoints.contentUrl ?? endpoints.apiUrl, token, options),
+} as const satisfies ProviderDeclaration<'dropbox', ReturnType<typeof dropboxClient>>;
