@@ -109,11 +109,40 @@ async function readJson(c: Context): Promise<unknown> {
     if ((err as Error).name === 'BodyLimitError') throw err;
     throw invalidRequest('The request body could not be read.');
   }
+  if (nestingOf(text) > maxJsonDepth) {
+    throw invalidRequest(`The JSON body nests deeper than ${maxJsonDepth} levels.`);
+  }
   try {
     return JSON.parse(text);
   } catch {
     throw invalidRequest('Malformed JSON in request body.');
   }
+}
+
+/**
+ * How deep a JSON body may nest. HubDB cells nest three or four levels; a body 5,000 deep once
+ * reached a recursion limit downstream and answered 500 (issue 14).
+ */
+export const maxJsonDepth = 64;
+
+/** The deepest `[`/`{` nesting of a JSON text, counted without parsing it (strings skipped). */
+function nestingOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /** A set of routes on a Hono app, with their OpenAPI declarations. */
