@@ -1,5 +1,6 @@
 import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
+import { PorticoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProviderOAuth } from '../providers/index.js';
 import type { Db } from '../store/db.js';
@@ -88,7 +89,7 @@ export class Connections {
   async getItemForUse(tenantId: string, id: string): Promise<ConnectionRecord> {
     const hit = this.cache.get(tenantId, id);
     if (hit) return hit;
-    const record = await this.store.getItem(tenantId, id);
+    const record = servable(await this.store.getItem(tenantId, id));
     this.cache.offer(record);
     return record;
   }
@@ -123,7 +124,7 @@ export class Connections {
     id: string,
     options: { force?: boolean; item?: ConnectionRecord } = {},
   ): Promise<AccessToken> {
-    const c = options.item ?? (await this.getItemForUse(tenantId, id));
+    const c = servable(options.item ?? (await this.getItemForUse(tenantId, id)));
     return this.refresher.accessToken(c, options);
   }
 
@@ -143,12 +144,31 @@ export class Connections {
     fn: (token: string, connection: ConnectionRecord) => Promise<T>,
     options: { provider?: ProviderName; item?: ConnectionRecord } = {},
   ): Promise<T> {
-    const c = options.item ?? (await this.getItemForUse(tenantId, id));
+    const c = servable(options.item ?? (await this.getItemForUse(tenantId, id)));
     return this.refresher.withToken(c, fn, options.provider);
+  }
+
+  /** Activates a pending connection once its tenant's backend confirmed it (see `ConnectFlows.confirm`). */
+  confirm(tenantId: string, id: string, actor: string): Promise<Connection> {
+    return this.store.confirm(tenantId, id, actor);
   }
 
   /** Revokes the grant at the provider, then deletes the connection. */
   delete(tenantId: string, id: string, actor: string): Promise<void> {
     return this.store.delete(tenantId, id, actor);
   }
+}
+
+/**
+ * A pending connection is never served: no token, no provider call, until the tenant's backend
+ * confirms it (issue 14, connect-link phishing).
+ */
+function servable(c: ConnectionRecord): ConnectionRecord {
+  if (c.status === 'pending') {
+    throw new PorticoError(
+      'conflict',
+      'The connection awaits confirmation: POST /v1/connect-sessions/{id}/confirm with the connectCode.',
+    );
+  }
+  return c;
 }

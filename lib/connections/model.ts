@@ -1,6 +1,6 @@
 import type { ProviderName } from '../config.js';
 import type { Grant, OAuthApp } from '../providers/index.js';
-import type { ConnectionRecord } from '../store/items.js';
+import type { ConnectionRecord, ConnectionStatus } from '../store/items.js';
 
 /** A connection as the API shows it: never a token. */
 export interface Connection {
@@ -8,7 +8,8 @@ export interface Connection {
   provider: ProviderName;
   endUserId: string;
   authScheme: 'oauth2' | 'private_app';
-  status: 'active' | 'needs_reauth';
+  /** `pending`: made through a browser flow, awaiting `POST /v1/connect-sessions/:id/confirm`; never served. */
+  status: ConnectionStatus;
   account: { id: string; name?: string; hublet?: string; teamSpace?: boolean };
   scopes: string[];
   expiresAt: string | null;

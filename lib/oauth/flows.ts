@@ -59,6 +59,9 @@ export interface ConnectFlowsDeps {
   now?: () => number;
 }
 
+/** How long a completed flow's `connectCode` lasts at least (beyond the session's own expiry). */
+export const connectCodeTtlMs = 10 * 60_000;
+
 /** A state or binding value is kept only as its SHA-256, and compared in constant time. */
 const matches = (value: string, hash: string | undefined) =>
   hash !== undefined && safeEqual(sha256Hex(value), hash);
@@ -196,6 +199,35 @@ export class ConnectFlows {
     return { authorizationUrl, binding, session: s };
   }
 
+  /**
+   * What the consent step shows before the browser leaves for the provider: which tenant asks,
+   * for which end user, and whether the tenant requires confirmation (it then shows Portico's
+   * page first). Checks the link exactly as {@link openConnectLink} does; changes nothing.
+   */
+  async describeConnectLink(
+    sid: string,
+    token: string | undefined,
+  ): Promise<{
+    tenantName: string;
+    endUserId: string;
+    provider: ProviderName;
+    requireConfirmation: boolean;
+  }> {
+    if (!token || !isId(sid, 'cs')) throw new FlowError('invalid_state', 'This connect link is not valid.');
+    const claims = await verifyConnectToken(await this.deps.signingKey.get(), token, sid);
+    if (!claims) throw new FlowError('invalid_state', 'This connect link is not valid or has expired.');
+    const tenant = await this.deps.tenants.get(claims.tid);
+    if (tenant?.status !== 'active') throw new FlowError('expired', 'This connect link no longer applies.');
+    const s = await this.sessions.load(sid, claims.tid);
+    this.usable(s);
+    return {
+      tenantName: tenant.name,
+      endUserId: s.endUserId,
+      provider: s.provider,
+      requireConfirmation: tenant.requireConfirmation,
+    };
+  }
+
   /** Headless: the raw provider URL for a browser elsewhere, and its state. */
   async authorizationUrl(tenantId: string, sid: string, redirectUri?: string) {
     const s = await this.sessions.load(sid, tenantId);
@@ -216,7 +248,7 @@ export class ConnectFlows {
     if (redirectUri && s.redirectUri && redirectUri !== s.redirectUri) {
       throw invalidRequest('redirectUri differs from the one the authorization URL was made with.');
     }
-    return this.complete(s, code, redirectUri ?? s.redirectUri ?? this.redirectUri, actor);
+    return (await this.complete(s, code, redirectUri ?? s.redirectUri ?? this.redirectUri, actor)).connection;
   }
 
   /**
@@ -226,7 +258,7 @@ export class ConnectFlows {
   async callback(
     query: { code?: string; state?: string; error?: string },
     cookie: (name: string) => string | undefined,
-  ): Promise<{ connection: Connection; session: SessionRecord }> {
+  ): Promise<{ connection: Connection; session: SessionRecord; connectCode: string }> {
     const state = query.state ?? '';
     const sid = state.split('.')[0] ?? '';
     if (!state || !isId(sid, 'cs'))
@@ -259,13 +291,13 @@ export class ConnectFlows {
     }
     if (!query.code) throw new FlowError('invalid_state', 'The sign-in answer has no code.', s);
     try {
-      const connection = await this.complete(
+      const { connection, connectCode } = await this.complete(
         s,
         query.code,
         s.redirectUri ?? this.redirectUri,
         `end-user:${s.endUserId}`,
       );
-      return { connection, session: s };
+      return { connection, session: s, connectCode };
     } catch (err) {
       if (err instanceof FlowError) throw err;
       const code = codeOf(err);
@@ -279,17 +311,24 @@ export class ConnectFlows {
     }
   }
 
-  /** Claims the session (single use), exchanges the code, identifies the account, stores the grant. */
+  /**
+   * Claims the session (single use), exchanges the code, identifies the account, stores the grant,
+   * and answers the connection with a single-use `connectCode` for the tenant's backend. A browser
+   * flow of a tenant that requires confirmation stores the connection `pending` until then.
+   */
   private async complete(
     s: SessionRecord,
     code: string,
     redirectUri: string,
     actor: string,
-  ): Promise<Connection> {
+  ): Promise<{ connection: Connection; connectCode: string }> {
     // A tenant revoked while its user was at the provider stores nothing.
     const tenant = await this.deps.tenants.get(s.tenantId);
     if (tenant?.status !== 'active')
       throw new FlowError('expired', 'This connect session no longer applies.', s);
+    // The code (and a pending connection) last as long as the session, and at least 10 minutes.
+    const codeUntil = Math.max(s.expiresAt, this.now() + connectCodeTtlMs);
+    const pendingUntil = s.mode === 'browser' && tenant.requireConfirmation ? codeUntil : undefined;
     // Claim first: a replayed callback or a second exchange loses here.
     if (!(await this.sessions.finish(s, 'completed', { completedAt: this.now() }))) {
       throw new FlowError('already_used', 'The connect session was already used.', s);
@@ -324,7 +363,7 @@ export class ConnectFlows {
       throw err;
     }
     try {
-      return await this.store(s, grant, app, source, actor, claimedVersion);
+      return await this.store(s, grant, app, source, actor, claimedVersion, { codeUntil, pendingUntil });
     } catch (err) {
       // The provider issued a grant we could not keep: revoke it (best effort) rather than leak it.
       await p.revoke({ app, grant }).catch(() => undefined);
@@ -339,7 +378,8 @@ export class ConnectFlows {
     source: 'platform' | 'tenant',
     actor: string,
     claimedVersion: number,
-  ): Promise<Connection> {
+    timing: { codeUntil: number; pendingUntil?: number },
+  ): Promise<{ connection: Connection; connectCode: string }> {
     const declared = providers.get(s.provider);
     if (declared.requiresRefreshToken && !grant.refreshToken) {
       throw new FlowError(
@@ -359,9 +399,54 @@ export class ConnectFlows {
       scopes: grant.scopes.length ? grant.scopes : (s.scopes ?? []),
       expiresAt: grant.expiresAt,
       actor,
+      pendingUntil: timing.pendingUntil,
     });
-    await this.sessions.attachConnection(s, connection.id, claimedVersion);
-    return connection;
+    const connectCode = randomBytes(24).toString('base64url');
+    await this.sessions.attachConnection(s, connection.id, claimedVersion, {
+      connectCodeHash: sha256Hex(connectCode),
+      connectCodeUntil: timing.codeUntil,
+    });
+    return { connection, connectCode };
+  }
+
+  /**
+   * `POST /v1/connect-sessions/:id/confirm`: the tenant's backend, which knows which of its users
+   * is signed in, confirms the flow that user completed with the `connectCode` the browser brought
+   * back (single use, short-lived). A pending connection becomes active; an active one is
+   * answered as it is. With `endUserId`, a session of another end user is refused: a connect link
+   * forwarded by someone else (phishing) cannot be confirmed for the victim.
+   */
+  async confirm(
+    tenantId: string,
+    sid: string,
+    input: { connectCode: string; endUserId?: string },
+    actor: string,
+  ): Promise<Connection> {
+    const s = await this.sessions.load(sid, tenantId);
+    const refused = () =>
+      new PorticoError('invalid_request', 'The connect code is not valid for this session.');
+    if (!s.connectionId || !s.connectCodeUntil || s.connectCodeUntil < this.now()) throw refused();
+    if (!matches(input.connectCode, s.connectCodeHash)) throw refused();
+    if (input.endUserId !== undefined && input.endUserId !== s.endUserId) {
+      throw new PorticoError('conflict', 'This connect session belongs to another end user.');
+    }
+    if (!(await this.sessions.consumeCode(s, this.now()))) throw refused();
+    return this.deps.connections.confirm(tenantId, s.connectionId, actor);
+  }
+
+  /** `GET /v1/connect-sessions/:id`: the session's state, for the tenant's backend. */
+  async describeSession(tenantId: string, sid: string) {
+    const s = await this.sessions.load(sid, tenantId);
+    const expired = s.status === 'pending' && s.expiresAt < this.now();
+    return {
+      id: s.id,
+      provider: s.provider,
+      endUserId: s.endUserId,
+      status: expired ? ('expired' as const) : s.status,
+      expiresAt: new Date(s.expiresAt).toISOString(),
+      ...(s.connectionId ? { connectionId: s.connectionId } : {}),
+      confirmed: s.confirmedAt !== undefined,
+    };
   }
 
   /** Imports a grant obtained elsewhere, checked against the provider before it is stored. */

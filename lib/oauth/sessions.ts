@@ -75,12 +75,30 @@ export class ConnectSessions {
   }
 
   /** Best effort: links the stored connection and drops the verifier, unless a newer attempt moved on. */
-  async attachConnection(s: SessionRecord, connectionId: string, claimedVersion: number): Promise<void> {
+  async attachConnection(
+    s: SessionRecord,
+    connectionId: string,
+    claimedVersion: number,
+    code: Pick<SessionChanges, 'connectCodeHash' | 'connectCodeUntil'>,
+  ): Promise<void> {
     await this.change(
       s,
-      { connectionId, verifier: undefined },
+      { connectionId, verifier: undefined, ...code },
       { expression: '#v >= :v', names: { '#v': 'version' }, values: { ':v': claimedVersion } },
     ).catch(() => undefined);
+  }
+
+  /** Uses up the session's connect code (single use); `false` when it was used or is gone. */
+  async consumeCode(s: SessionRecord, nowMs: number): Promise<boolean> {
+    return this.conditional(
+      s,
+      { connectCodeHash: undefined, confirmedAt: nowMs },
+      {
+        expression: '#h = :h AND #u >= :now',
+        names: { '#h': 'connectCodeHash', '#u': 'connectCodeUntil' },
+        values: { ':h': s.connectCodeHash, ':now': nowMs },
+      },
+    );
   }
 
   /**

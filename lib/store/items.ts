@@ -37,6 +37,8 @@ export type TenantRecord = {
   status: TenantStatus;
   returnUrls: string[];
   webhookUrl?: string;
+  /** New browser connections stay `pending` until the tenant's backend confirms them (issue 14). */
+  requireConfirmation?: boolean;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -65,6 +67,7 @@ export function readTenant(item: Item): TenantRecord {
     status: f.oneOf('status', tenantStatuses),
     returnUrls: f.optionalStrings('returnUrls') ?? [],
     webhookUrl: f.optionalString('webhookUrl'),
+    requireConfirmation: f.optionalBoolean('requireConfirmation'),
     createdAt: f.string('createdAt'),
     updatedAt: f.string('updatedAt'),
     version: f.number('version'),
@@ -187,6 +190,12 @@ export type SessionRecord = {
   completedAt?: number;
   connectionId?: string;
   error?: string;
+  /** SHA-256 of the single-use code handed to the browser when the flow completed. */
+  connectCodeHash?: string;
+  /** Epoch milliseconds: the code, and a pending connection, last until then. */
+  connectCodeUntil?: number;
+  /** Epoch milliseconds: when the tenant's backend confirmed the connection with the code. */
+  confirmedAt?: number;
 };
 
 /** The attributes of a session update (`undefined` removes one). */
@@ -232,6 +241,9 @@ export function readSession(item: Item): SessionRecord {
     completedAt: f.optionalNumber('completedAt'),
     connectionId: f.optionalString('connectionId'),
     error: f.optionalString('error'),
+    connectCodeHash: f.optionalString('connectCodeHash'),
+    connectCodeUntil: f.optionalNumber('connectCodeUntil'),
+    confirmedAt: f.optionalNumber('confirmedAt'),
   };
 }
 
@@ -260,7 +272,7 @@ export type ConnectionRecord = {
   provider: ProviderName;
   endUserId: string;
   authScheme: 'oauth2' | 'private_app';
-  status: 'active' | 'needs_reauth';
+  status: ConnectionStatus;
   accountId: string;
   accountName?: string;
   /** HubSpot's data centre of the account (`na1`, `eu1`, …), as introspection reported it. */
@@ -282,7 +294,17 @@ export type ConnectionRecord = {
   leaseUntil?: number;
   gsi1pk?: string;
   gsi1sk?: string;
+  /** Pending only: epoch milliseconds after which the unconfirmed connection is void. */
+  pendingUntil?: number;
+  /** Pending only: the due-index keys it takes once confirmed (the sweep never sees it before). */
+  pendingGsi1pk?: string;
+  pendingGsi1sk?: string;
+  /** Pending only: epoch seconds, for DynamoDB's TTL to delete it unconfirmed. */
+  ttl?: number;
 };
+
+export const connectionStatuses = ['active', 'needs_reauth', 'pending'] as const;
+export type ConnectionStatus = (typeof connectionStatuses)[number];
 
 /** The attributes of a connection update (`undefined` removes one). */
 export type ConnectionChanges = Partial<
@@ -304,7 +326,7 @@ export function readConnection(item: Item): ConnectionRecord {
     provider: f.oneOf('provider', providerNames),
     endUserId: f.string('endUserId'),
     authScheme: f.oneOf('authScheme', ['oauth2', 'private_app'] as const),
-    status: f.oneOf('status', ['active', 'needs_reauth'] as const),
+    status: f.oneOf('status', connectionStatuses),
     accountId: f.string('accountId'),
     accountName: f.optionalString('accountName'),
     hublet: f.optionalString('hublet'),
@@ -320,6 +342,10 @@ export function readConnection(item: Item): ConnectionRecord {
     leaseUntil: f.optionalNumber('leaseUntil'),
     gsi1pk: f.optionalString('gsi1pk'),
     gsi1sk: f.optionalString('gsi1sk'),
+    pendingUntil: f.optionalNumber('pendingUntil'),
+    pendingGsi1pk: f.optionalString('pendingGsi1pk'),
+    pendingGsi1sk: f.optionalString('pendingGsi1sk'),
+    ttl: f.optionalNumber('ttl'),
   };
 }
 

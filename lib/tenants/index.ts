@@ -28,7 +28,7 @@ export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
 export type Tenant = Pick<
   TenantRecord,
   'id' | 'name' | 'status' | 'returnUrls' | 'webhookUrl' | 'createdAt' | 'updatedAt'
->;
+> & { requireConfirmation: boolean };
 
 export interface TenantApp {
   provider: ProviderName;
@@ -53,6 +53,7 @@ function toTenant(t: TenantRecord): Tenant {
     status: t.status,
     returnUrls: t.returnUrls,
     ...(t.webhookUrl ? { webhookUrl: t.webhookUrl } : {}),
+    requireConfirmation: t.requireConfirmation ?? false,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -90,7 +91,7 @@ export class Tenants {
 
   /** A new tenant with its own data key, its first API key and its webhook secret (each shown once). */
   async create(
-    input: { name: string; returnUrls?: string[]; webhookUrl?: string },
+    input: { name: string; returnUrls?: string[]; webhookUrl?: string; requireConfirmation?: boolean },
     actor: string,
   ): Promise<{ tenant: Tenant; apiKey: string; apiKeyId: string; webhookSecret: string }> {
     const id = newId('ten');
@@ -102,6 +103,7 @@ export class Tenants {
         status: 'active',
         returnUrls: input.returnUrls ?? [],
         webhookUrl: input.webhookUrl,
+        ...(input.requireConfirmation ? { requireConfirmation: true } : {}),
         createdAt: at,
         updatedAt: at,
         wrappedKey: await this.vault.createTenantKey(id),
@@ -162,7 +164,12 @@ export class Tenants {
   /** Changes an active tenant; a concurrent change or a revoked tenant is a `conflict`. */
   async patch(
     tenantId: string,
-    input: { name?: string; returnUrls?: string[]; webhookUrl?: string | null },
+    input: {
+      name?: string;
+      returnUrls?: string[];
+      webhookUrl?: string | null;
+      requireConfirmation?: boolean;
+    },
     actor: string,
   ): Promise<Tenant> {
     const current = await this.getItem(tenantId);
@@ -173,6 +180,7 @@ export class Tenants {
       if (input.name !== undefined) set.name = input.name;
       if (input.returnUrls !== undefined) set.returnUrls = input.returnUrls;
       if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl ?? undefined;
+      if (input.requireConfirmation !== undefined) set.requireConfirmation = input.requireConfirmation;
       try {
         return toTenant(
           await this.updateTenant(tenantId, set, {

@@ -122,6 +122,62 @@ connectApi.route(
 connectApi.route(
   {
     method: 'post',
+    path: '/v1/connect-sessions/{id}/confirm',
+    tags: ['Connect'],
+    summary: 'Confirm a completed browser flow',
+    description:
+      "When a browser flow completes, Portico hands the browser a single-use `connectCode` (on the `returnUrl` as `connectCode=`, or in the popup's `portico:connected` message). Your backend, which knows which of your users is signed in, sends it here: a tenant with `requireConfirmation` keeps the connection `pending` (never served, never refreshed, void when the code expires) until then. Pass `endUserId` (the signed-in user) so that a session of another end user, a connect link someone forwarded, is refused (409). The code lasts as long as its session and at least 10 minutes after the flow completed, and works once.",
+    params: SessionParams,
+    body: z.strictObject({
+      connectCode: z.string().check(z.minLength(1), z.maxLength(200)),
+      endUserId: doc(z.optional(EndUserId), {
+        description: 'The end user signed in to your product: the session must be theirs.',
+      }),
+    }),
+    responses: { 200: { description: 'The connection, now active', schema: ConnectionSchema } },
+    errors: [404, 409, 413, 415],
+  },
+  async (c, { params, body }) => {
+    const p = c.get('principal');
+    const connection = await c.get('services').flows.confirm(tenantOf(p), params.id, body, p.actor);
+    return c.json(connection, 200);
+  },
+);
+
+connectApi.route(
+  {
+    method: 'get',
+    path: '/v1/connect-sessions/{id}',
+    tags: ['Connect'],
+    summary: "A connect session's state",
+    params: SessionParams,
+    responses: {
+      200: {
+        description: 'The session',
+        schema: z.object({
+          id: z.string(),
+          provider: ProviderSchema,
+          endUserId: z.string(),
+          status: z.enum(['pending', 'completed', 'failed', 'expired']),
+          expiresAt: z.string(),
+          connectionId: z.optional(z.string()),
+          confirmed: z.boolean(),
+        }),
+      },
+    },
+    errors: [404],
+  },
+  async (c, { params }) => {
+    return c.json(
+      await c.get('services').flows.describeSession(tenantOf(c.get('principal')), params.id),
+      200,
+    );
+  },
+);
+
+connectApi.route(
+  {
+    method: 'post',
     path: '/v1/connections',
     tags: ['Connect'],
     summary: 'Import a grant obtained elsewhere',
