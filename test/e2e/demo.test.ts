@@ -21,7 +21,11 @@ describe.skipIf(!hasChromium)('demo app in a browser', () => {
   /** Clicks a Connect button and answers the popup the SDK opened. */
   async function openPopup(selector: string): Promise<Page> {
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.click(selector)]);
-    await popup.waitForSelector('#approve');
+    // The demo tenant requires confirmation: Portico's consent step names it and the end user first.
+    await popup.waitForSelector('#continue');
+    await expect(popup.textContent('main')).resolves.toContain('Portico demo');
+    await expect(popup.textContent('#end-user')).resolves.toBe(await page.inputValue('#end-user'));
+    await Promise.all([popup.waitForSelector('#approve'), popup.click('#continue')]);
     return popup;
   }
 

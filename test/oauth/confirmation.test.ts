@@ -74,6 +74,13 @@ describe('a tenant that requires confirmation', () => {
     });
     expect(forged.status).toBe(403);
     expect(forged.headers.get('location')).toBeNull();
+    const crossSite = await fetch(`${s.url}/connect/${cs.id}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams(formFields(html)).toString(),
+    });
+    expect(crossSite.status).toBe(403);
   });
 
   it("keeps a forwarded link's connection pending, unserved, and unconfirmable for the victim", async () => {

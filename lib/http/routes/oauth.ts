@@ -52,7 +52,11 @@ oauthRoutes.get('/connect/:sid', async (c) => {
 // The consent step's "Continue": only from Portico's own page (a form another site posts is refused).
 oauthRoutes.post('/connect/:sid', async (c) => {
   const { config } = c.get('services');
-  if (c.req.header('origin') !== new URL(config.publicUrl).origin) {
+  // Browsers say where a form post came from (Sec-Fetch-Site); without it, the Origin must be ours.
+  // (The app's no-referrer policy makes a browser send `Origin: null` on this post.)
+  const site = c.req.header('sec-fetch-site');
+  const ours = site ? site === 'same-origin' : c.req.header('origin') === new URL(config.publicUrl).origin;
+  if (!ours) {
     return c.html(errorPage('This connect link cannot be used', 'Open the connect link itself.'), 403);
   }
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);

@@ -102,6 +102,23 @@ export function demoRoutes(services: Services, backend: DemoBackend, token: stri
     return c.json({ connectUrl, expiresAt }, 201);
   });
 
+  // The SDK hands the page the flow's code; the backend confirms it for the user signed in here
+  // (Portico refuses a session of another end user: a forwarded link cannot land on this user).
+  const ConfirmBody = z.strictObject({
+    connectCode: z.string().check(z.minLength(1), z.maxLength(200)),
+    endUserId: EndUserId,
+  });
+  api.post('/sessions/:id/confirm', async (c) => {
+    if (!c.req.header('content-type')?.startsWith('application/json')) {
+      return problem(c, 400, 'invalid_request', 'Send JSON.');
+    }
+    const parsed = z.safeParse(ConfirmBody, await c.req.json().catch(() => undefined));
+    if (!parsed.success)
+      return problem(c, 400, 'invalid_request', 'Give the connect code and the end-user id.');
+    const sid = encodeURIComponent(c.req.param('id'));
+    return relay(await backend.call('POST', `/v1/connect-sessions/${sid}/confirm`, parsed.data));
+  });
+
   api.get('/connections', async (c) => {
     const user = z.safeParse(EndUserId, c.req.query('endUserId'));
     if (!user.success) return problem(c, 400, 'invalid_request', 'Give an end-user id.');

@@ -238,6 +238,14 @@ function onConnect(p: Provider): void {
     connectUrl: () => call<{ connectUrl: string }>('POST', '/demo/api/sessions', { provider: p, endUserId }),
   })
     .then(async (result) => {
+      // This product's backend confirms the flow for the user signed in here: until then the
+      // connection stays pending (the demo tenant requires confirmation).
+      if (result.connectCode && result.connectSessionId) {
+        await call('POST', `/demo/api/sessions/${encodeURIComponent(result.connectSessionId)}/confirm`, {
+          connectCode: result.connectCode,
+          endUserId,
+        });
+      }
       notify('success', `${NAMES[p]} connected (${result.connectionId}).`);
       busy[p] = false;
       await loadConnections();
