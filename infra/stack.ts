@@ -103,6 +103,7 @@ export class PorticoStack extends Stack {
       deadLetters: refresher.deadLetters,
       functions: [api, refresher.fn],
       distribution: front.distribution,
+      originSecret: front.originSecret,
     });
   }
 }
