@@ -535,8 +535,8 @@ describe('custom domain', () => {
       const [url] = Object.keys(t.findResources('AWS::Lambda::Url'));
       // apiConcurrency 0: no reserved concurrency, the account's shared pool.
       const fns = Object.entries(t.findResources('AWS::Lambda::Function') as Record<string, Resource>);
-      const apiFn = fns.find(([id]) => id.startsWith('ApiFunction'))?.[1];
-      expect(apiFn?.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      const uncapped = fns.find(([id]) => id.startsWith('ApiFunction'))?.[1];
+      expect(uncapped?.Properties.ReservedConcurrentExecutions).toBeUndefined();
       const [distribution] = Object.values(t.findResources('AWS::CloudFront::Distribution')) as Resource[];
       const config = distribution!.Properties.DistributionConfig as Record<string, unknown>;
       expect(config).toMatchObject({

@@ -164,7 +164,7 @@ function misdirected(hostHeader: string | null): Response {
     new PorticoError(
       'invalid_request',
       `This server does not answer for the host ${JSON.stringify((hostHeader ?? '').slice(0, 100))}: use PUBLIC_URL's host or localhost.`,
-      { status: 421 },
+      { reason: 'misdirected' },
     ),
   );
 }
