@@ -16,9 +16,8 @@ export const oauthRoutes = new Hono<AppEnv>();
 // Only the flow pages get the flow pages' policy (a '*' here would reach every route of the app).
 const flowPageHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  const consent = c.res.headers.get('x-portico-consent') !== null;
-  c.res.headers.delete('x-portico-consent');
-  c.header('content-security-policy', consent ? consentPageCsp : flowPageCsp);
+  // The consent step sets its own policy (it has a form); every other flow page gets this one.
+  if (!c.res.headers.has('content-security-policy')) c.header('content-security-policy', flowPageCsp);
   c.header('cache-control', 'no-store');
   c.header('referrer-policy', 'no-referrer');
 };
@@ -40,9 +39,7 @@ oauthRoutes.get('/connect/:sid', async (c) => {
       action: `${config.publicUrl}/connect/${encodeURIComponent(sid)}`,
       token: token ?? '',
     });
-    const res = c.html(page);
-    res.headers.set('x-portico-consent', 'shown');
-    return res;
+    return c.html(page, 200, { 'content-security-policy': consentPageCsp });
   } catch (err) {
     if (err instanceof FlowError) return linkError(c, err);
     throw err;
