@@ -19,6 +19,8 @@ export interface PorticoStackProps extends StackProps {
   readonly customDomain?: CustomDomain;
   /** An SNS topic every alarm notifies (alarms are created either way). */
   readonly alarmTopicArn?: string;
+  /** Concurrent API requests at most, across instances (reserved concurrency). Default 100; 0 = no cap. */
+  readonly apiConcurrency?: number;
 }
 
 /**
@@ -56,7 +58,14 @@ export class PorticoStack extends Stack {
       ...(props.dropboxClientId ? { DROPBOX_CLIENT_ID: props.dropboxClientId } : {}),
     };
     const domainUrl = props.customDomain ? `https://${props.customDomain.domainName}` : undefined;
-    const api = apiFunction(this, { data, secrets, environment, publicUrl: domainUrl, region });
+    const api = apiFunction(this, {
+      data,
+      secrets,
+      environment,
+      publicUrl: domainUrl,
+      region,
+      reservedConcurrency: props.apiConcurrency,
+    });
     const front = new ApiFront(this, api, props.customDomain);
     this.publicUrl = front.publicUrl;
     const refresher = new ScheduledRefresher(this, {

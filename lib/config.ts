@@ -38,6 +38,8 @@ export interface Config {
   refreshLeaseMs: number;
   /** How long token reads and data routes may reuse a connection item this process read (0 = never). */
   connectionCacheMs: number;
+  /** Per-key rate limit of each process: sustained requests a second and burst (`RATE_LIMIT_PER_SECOND`, `RATE_LIMIT_BURST`). */
+  rateLimit: { perSecond: number; burst: number };
   apps: Record<ProviderName, PlatformApp>;
   endpoints: Record<ProviderName, ProviderEndpoints>;
 }
@@ -158,6 +160,10 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
       str('CONNECTION_CACHE_MS') === '0'
         ? 0
         : parseMs('CONNECTION_CACHE_MS', str('CONNECTION_CACHE_MS'), 1000),
+    rateLimit: {
+      perSecond: parseCount('RATE_LIMIT_PER_SECOND', str('RATE_LIMIT_PER_SECOND'), 100),
+      burst: parseCount('RATE_LIMIT_BURST', str('RATE_LIMIT_BURST'), 200),
+    },
     apps,
     endpoints,
   };
@@ -167,6 +173,14 @@ function parsePort(raw: string | undefined): number {
   if (raw === undefined) return 8787;
   if (!/^\d+$/.test(raw) || Number(raw) > 65535)
     throw new ConfigError('PORT', `must be a number from 0 to 65535, got "${raw}"`);
+  return Number(raw);
+}
+
+function parseCount(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1_000_000) {
+    throw new ConfigError(name, `must be a whole number from 1 to 1000000, got "${raw}"`);
+  }
   return Number(raw);
 }
 

@@ -48,6 +48,10 @@ export const TenantSchema = z.object({
   status: z.enum(['active', 'revoked']),
   returnUrls: z.array(z.string()),
   webhookUrl: z.optional(z.string()),
+  requireConfirmation: doc(z.boolean(), {
+    description:
+      "New browser connections stay `pending` (never served or refreshed) until the tenant's backend confirms them with the flow's `connectCode` (`POST /v1/connect-sessions/{id}/confirm`). Recommended: it closes connect-link phishing.",
+  }),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -69,7 +73,7 @@ export const ConnectionSchema = z.object({
   endUserId: z.string(),
   authScheme: z.enum(['oauth2', 'private_app']),
   status: doc(z.enum(['active', 'needs_reauth', 'pending']), {
-    description: '`pending` while a connection awaits confirmation (tenants with `requireConfirmation`)',
+    description: '`pending`: awaiting confirmation (tenants with `requireConfirmation`); never served.',
   }),
   account: z.object({
     id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),

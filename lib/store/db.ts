@@ -19,6 +19,8 @@ export interface DbOptions {
   /** A DynamoDB endpoint (embedded dynalite, DynamoDB Local); unset = AWS. */
   endpoint?: string;
   region?: string;
+  /** The key pair to sign with (the embedded DynamoDB's per-start pair); unset = the SDK's chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   client?: DynamoDBClient;
 }
 
@@ -88,9 +90,11 @@ export class Db {
         endpoint: options.endpoint,
         region: options.region ?? process.env.AWS_REGION ?? 'local',
         maxAttempts: 3,
-        ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID
-          ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-          : {}),
+        ...(options.credentials
+          ? { credentials: options.credentials }
+          : options.endpoint && !process.env.AWS_ACCESS_KEY_ID
+            ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+            : {}),
       });
   }
 

@@ -38,6 +38,8 @@ export type TenantRecord = {
   status: TenantStatus;
   returnUrls: string[];
   webhookUrl?: string;
+  /** New browser connections stay `pending` until the tenant's backend confirms them (issue 14). */
+  requireConfirmation?: boolean;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -66,6 +68,7 @@ export function readTenant(item: Item): TenantRecord {
     status: f.oneOf('status', tenantStatuses),
     returnUrls: f.optionalStrings('returnUrls') ?? [],
     webhookUrl: f.optionalString('webhookUrl'),
+    requireConfirmation: f.optionalBoolean('requireConfirmation'),
     createdAt: f.string('createdAt'),
     updatedAt: f.string('updatedAt'),
     version: f.number('version'),
@@ -194,13 +197,32 @@ export type SessionRecord = {
   completedAt?: number;
   connectionId?: string;
   error?: string;
+  /** SHA-256 of the single-use code handed to the browser when the flow completed. */
+  connectCodeHash?: string;
+  /** Epoch milliseconds: the code, and a pending connection, last until then. */
+  connectCodeUntil?: number;
+  /** Epoch milliseconds: when the tenant's backend confirmed the connection with the code. */
+  confirmedAt?: number;
 };
 
 /** The attributes of a session update (`undefined` removes one). */
 export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'tenantId' | 'provider'>>;
 
+/**
+ * A tenant's sessions in the listing index, ordered by when their `ttl` falls due: the local purge
+ * (the embedded store has no TTL) and tenant revocation find them without a scan.
+ */
+export const sessionIndexPk = (tenantId: string) => `SESSION#${tenantId}`;
+const sessionIndexSk = (s: SessionRecord) => `${new Date(s.ttl * 1000).toISOString()}#${s.id}`;
+
 export function sessionItem(s: SessionRecord): Item {
-  return { ...sessionKey(s.id), type: 'session', ...s };
+  return {
+    ...sessionKey(s.id),
+    type: 'session',
+    ...s,
+    gsi2pk: sessionIndexPk(s.tenantId),
+    gsi2sk: sessionIndexSk(s),
+  };
 }
 
 export function readSession(item: Item): SessionRecord {
@@ -226,6 +248,9 @@ export function readSession(item: Item): SessionRecord {
     completedAt: f.optionalNumber('completedAt'),
     connectionId: f.optionalString('connectionId'),
     error: f.optionalString('error'),
+    connectCodeHash: f.optionalString('connectCodeHash'),
+    connectCodeUntil: f.optionalNumber('connectCodeUntil'),
+    confirmedAt: f.optionalNumber('confirmedAt'),
   };
 }
 
@@ -289,6 +314,13 @@ export type ConnectionRecord = {
   lastError?: ConnectionError;
   /** Consecutive failed refreshes (0 after a success). */
   refreshFailures?: number;
+  /** Pending only: epoch milliseconds after which the unconfirmed connection is void. */
+  pendingUntil?: number;
+  /** Pending only: the due-index keys it takes once confirmed (the sweep never sees it before). */
+  pendingGsi1pk?: string;
+  pendingGsi1sk?: string;
+  /** Pending only: epoch seconds, for DynamoDB's TTL to delete it unconfirmed. */
+  ttl?: number;
 };
 
 /** The attributes of a connection update (`undefined` removes one). */
@@ -353,6 +385,10 @@ export function readConnection(item: Item): ConnectionRecord {
     lastUsedAt: f.optionalString('lastUsedAt'),
     lastError: readConnectionError(f.optionalObject('lastError')),
     refreshFailures: f.optionalNumber('refreshFailures'),
+    pendingUntil: f.optionalNumber('pendingUntil'),
+    pendingGsi1pk: f.optionalString('pendingGsi1pk'),
+    pendingGsi1sk: f.optionalString('pendingGsi1sk'),
+    ttl: f.optionalNumber('ttl'),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Config, ProviderName } from '../config.js';
 import { type EventSink, type SealedCredentials, toConnection } from '../connections/index.js';
 import { codeOf, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ConnectSessions } from '../oauth/sessions.js';
 import type { ProviderOAuth } from '../providers/index.js';
 import type { Db } from '../store/db.js';
 import {
@@ -48,8 +49,10 @@ export interface RevokeDeps {
  * 2. every connection's credentials opened into memory (never written anywhere);
  * 3. the tenant's wrapped data key deleted: from here nothing of the tenant can be decrypted;
  * 4. each grant revoked at its provider from memory, with bounded concurrency and retries;
- * 5. every item of the tenant deleted, except a tombstone (status and counts) and the audit trail;
- * 6. status `revoked`, `tenant.revoked` emitted.
+ * 5. every item of the tenant deleted, except a tombstone (status and counts) and the audit
+ *    trail, and its connect sessions (end-user ids, return URLs) with them;
+ * 6. status `revoked`, `tenant.revoked` emitted; the tombstone's webhook secret is deleted once
+ *    that event is delivered or dead-lettered (at once when there is no webhook to send it to).
  *
  * A repeat call answers the stored result. A call after a crash resumes: before step 3 it
  * redoes everything; after it, grants still listed can no longer be opened and count as failed.
@@ -135,8 +138,9 @@ export async function revokeTenant(
   await Promise.all(Array.from({ length: deps.concurrency ?? 16 }, worker));
   await progress;
 
-  // 5. Delete everything of the tenant but the tombstone.
+  // 5. Delete everything of the tenant but the tombstone, and its sessions (outside its partition).
   await db.deleteMany(items.map(keyOf).filter((k) => k.sk !== 'META'));
+  await new ConnectSessions(db).purge(tenantId, Number.POSITIVE_INFINITY);
 
   // 6. Done.
   await tenants.updateTenant(tenantId, {
@@ -159,5 +163,7 @@ export async function revokeTenant(
       .catch(() => undefined);
   }
   await deps.events.emit(tenantId, 'tenant.revoked', { tenantId }).catch(() => undefined);
+  // No webhook: no event will carry the secret's last use, so it goes now.
+  if (!tenant.webhookUrl) await tenants.forgetWebhookSecret(tenantId);
   return { tenantId, status: 'revoked', connections: counts };
 }

@@ -285,6 +285,12 @@ describe('the API front: a function URL in response-streaming mode', () => {
     expect(refresher.Properties.Timeout).toBe(240);
   });
 
+  it('caps the API at 100 concurrent requests across instances: the outer limit, before any code runs', () => {
+    const { Api: api, Refresher: refresher } = functionsById();
+    expect(api.Properties.ReservedConcurrentExecutions).toBe(100);
+    expect(refresher.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
   it('uses the function URL (without its trailing slash) as PUBLIC_URL and outputs it with the OAuth redirect URI', () => {
     const [url] = resources('AWS::Lambda::Url');
     const base = {
@@ -527,11 +533,16 @@ describe('custom domain', () => {
       env: { region: 'eu-west-1' },
       customDomain: { domainName: 'connect.example.com', certificateArn },
       alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:portico-alarms',
+      apiConcurrency: 0,
     });
     Validations.of(other).addPlugins(new AwsSolutionsChecks(other));
     try {
       const t = Template.fromStack(stack);
       const [url] = Object.keys(t.findResources('AWS::Lambda::Url'));
+      // apiConcurrency 0: no reserved concurrency, the account's shared pool.
+      const fns = Object.entries(t.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+      const uncapped = fns.find(([id]) => id.startsWith('ApiFunction'))?.[1];
+      expect(uncapped?.Properties.ReservedConcurrentExecutions).toBeUndefined();
       const [distribution] = Object.values(t.findResources('AWS::CloudFront::Distribution')) as Resource[];
       const config = distribution!.Properties.DistributionConfig as Record<string, unknown>;
       expect(config).toMatchObject({

@@ -29,11 +29,13 @@ const CreateTenantBody = z.strictObject({
   name: Name,
   returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
   webhookUrl: z.optional(WebhookUrlSchema),
+  requireConfirmation: z.optional(z.boolean()),
 });
 const PatchTenantBody = z.strictObject({
   name: z.optional(Name),
   returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
   webhookUrl: z.optional(z.nullable(WebhookUrlSchema)),
+  requireConfirmation: z.optional(z.boolean()),
 });
 const AppBody = z.strictObject({
   clientId: z.string().check(z.minLength(1), z.maxLength(500)),
