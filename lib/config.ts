@@ -33,6 +33,8 @@ export interface Config {
   refreshLeaseMs: number;
   /** How long token reads and data routes may reuse a connection item this process read (0 = never). */
   connectionCacheMs: number;
+  /** How long a process keeps a tenant's unwrapped data key (`KEY_CACHE_MS`, default 5 minutes). */
+  keyCacheMs: number;
   apps: Record<ProviderName, PlatformApp>;
   endpoints: Record<ProviderName, ProviderEndpoints>;
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
       str('CONNECTION_CACHE_MS') === '0'
         ? 0
         : parseMs('CONNECTION_CACHE_MS', str('CONNECTION_CACHE_MS'), 1000),
+    keyCacheMs: parseMs('KEY_CACHE_MS', str('KEY_CACHE_MS'), 300_000),
     apps,
     endpoints,
   };

@@ -7,8 +7,8 @@ import { createLogger, type Logger } from './log.js';
 import { ConnectFlows, SigningKey } from './oauth/index.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
 import { Db } from './store/db.js';
-import { readWrappedKey, tenantKey } from './store/items.js';
-import { grantApp, Tenants } from './tenants/index.js';
+import { readRevocationJob, readWrappedKey, revocationKey, tenantKey } from './store/items.js';
+import { grantApp, Revocations, type RevocationsDeps, Tenants } from './tenants/index.js';
 import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import { Outbox } from './webhooks/index.js';
 
@@ -23,6 +23,7 @@ export interface Services {
   connections: Connections;
   flows: ConnectFlows;
   outbox: Outbox;
+  revocations: Revocations;
   log: Logger;
 }
 
@@ -36,6 +37,13 @@ export interface ServiceOverrides {
   leaseMs?: number;
   /** The connections' clock and wait between looks at a refresh lease (tests pass a virtual one). */
   clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
+  /** Tenant revocation's limits and timings (tests and the bench tune them). */
+  revocations?: Partial<
+    Pick<
+      RevocationsDeps,
+      'pageSize' | 'concurrency' | 'perSecond' | 'callTimeoutMs' | 'leaseMs' | 'giveUpMs' | 'inlineMs'
+    >
+  >;
 }
 
 /**
@@ -59,6 +67,17 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
       const item = await db.get(pk, sk);
       return item ? readWrappedKey(item) : undefined;
     },
+    cacheTtlMs: config.keyCacheMs,
+  });
+  // Only the revocation job opens a revoking tenant's grants: its key has left the tenant item.
+  const jobVault = new Vault({
+    wrapper,
+    loadWrappedKey: async (tenantId) => {
+      const { pk, sk } = revocationKey(tenantId);
+      const item = await db.get(pk, sk);
+      return item ? readRevocationJob(item).wrappedKey : undefined;
+    },
+    cacheTtlMs: config.keyCacheMs,
   });
   const audit = new Audit(db);
   const tenants = new Tenants({ db, vault, audit });
@@ -86,5 +105,19 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     config,
     signingKey: new SigningKey(db, vault, config.signingKey),
   });
-  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox };
+  const revocations = new Revocations({
+    db,
+    vault,
+    jobVault,
+    tenants,
+    audit,
+    config,
+    providers,
+    events: overrides.events ?? outbox,
+    log,
+    now: overrides.clock?.now,
+    sleep: overrides.clock?.sleep,
+    ...overrides.revocations,
+  });
+  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, revocations };
 }

@@ -339,6 +339,12 @@ export class ConnectFlows {
       expiresAt: grant.expiresAt,
       actor,
     });
+    // A revocation that began during the exchange must not miss this grant: look again after the
+    // write, and if so delete it (the caller then revokes the grant from memory).
+    if ((await this.deps.tenants.get(s.tenantId))?.status !== 'active') {
+      await this.deps.connections.discard(s.tenantId, connection.id, actor);
+      throw new FlowError('expired', 'This connect session no longer applies.', s);
+    }
     await this.sessions.attachConnection(s, connection.id, claimedVersion);
     return connection;
   }
