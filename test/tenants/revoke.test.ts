@@ -309,7 +309,9 @@ describe('revoking a tenant', () => {
     ).json();
     const all = [...page.failures, ...rest.failures];
     expect(all.map((f: { connectionId: string }) => f.connectionId).sort()).toEqual([hub, box].sort());
-    const byId = Object.fromEntries(all.map((f: { connectionId: string }) => [f.connectionId, f]));
+    const byId: Record<string, { attempts: number }> = Object.fromEntries(
+      all.map((f: { connectionId: string; attempts: number }) => [f.connectionId, f]),
+    );
     expect(byId[hub]).toMatchObject({
       provider: 'hubspot',
       lastError: expect.stringContaining('provider_error'),
