@@ -219,6 +219,9 @@ export class Revocations {
         sweepAfter: now + this.deps.config.keyCacheMs + this.deps.config.refreshLeaseMs,
         giveUpAt: now + (this.deps.giveUpMs ?? day),
         wrappedKey: tenant.wrappedKey,
+        // Born leased to this worker, so the request's own bit of work is not raced by a loop.
+        leaseOwner: this.worker,
+        leaseUntil: now + this.leaseMs,
         version: 1,
       };
       try {
@@ -268,8 +271,9 @@ export class Revocations {
       // A worker that died after counting a page may not have applied it: apply it again.
       if (job.batch) await this.apply(job, JSON.parse(job.batch) as Outcome[]);
       while (job.status !== 'done' && job.nextRunAt <= this.now()) {
-        job = await this.step(job);
-        if (this.now() >= until || signal?.aborted) break;
+        const before = job.version;
+        job = await this.step(job, until);
+        if (this.now() >= until || signal?.aborted || job.version === before) break;
       }
     } catch (err) {
       if (!(err instanceof ConditionFailed)) throw err;
@@ -281,8 +285,12 @@ export class Revocations {
     return job;
   }
 
-  /** One page: revoke what is due, count it in the write that moves the cursor past it, apply it. */
-  private async step(job: RevocationJobRecord): Promise<RevocationJobRecord> {
+  /**
+   * One page: revoke what is due, count it in the write that moves the cursor past it, apply it.
+   * No grant starts after `until` but the first, so a slow provider bounds a step by one call;
+   * the page is then cut after the last grant in order that was done.
+   */
+  private async step(job: RevocationJobRecord, until: number): Promise<RevocationJobRecord> {
     const pk = tenantPk(job.tenantId);
     const page = await this.deps.db.query({
       pk,
@@ -291,20 +299,35 @@ export class Revocations {
       startKey: job.cursor ? { pk, sk: job.cursor } : undefined,
       consistent: true,
     });
-    const connections = page.items.map(readConnection);
+    let connections = page.items.map(readConnection);
     const now = this.now();
+    const isDue = (c: ConnectionRecord) => c.revokeRetryAt === undefined || c.revokeRetryAt <= now;
+    const tried = await Promise.all(
+      connections.map((c, i) =>
+        isDue(c) ? this.revokeGrant(job, c, i === 0 ? undefined : until) : undefined,
+      ),
+    );
+    const cut = tried.findIndex((o) => o === 'late');
+    let lastKey = page.lastKey && String(page.lastKey.sk);
+    if (cut === 0) return job;
+    if (cut > 0) {
+      connections = connections.slice(0, cut);
+      lastKey = connSk(connections[cut - 1].id);
+    }
     let nextRetryAt = job.nextRetryAt;
     const later = (at: number) => {
       nextRetryAt = nextRetryAt === undefined ? at : Math.min(nextRetryAt, at);
     };
-    const due = connections.filter((c) => {
-      if (c.revokeRetryAt !== undefined && c.revokeRetryAt > now) {
-        later(c.revokeRetryAt);
-        return false;
+    const due: ConnectionRecord[] = [];
+    const outcomes: Outcome[] = [];
+    for (const [i, c] of connections.entries()) {
+      const o = tried[i];
+      if (o === undefined || o === 'late') later(c.revokeRetryAt ?? now);
+      else {
+        due.push(c);
+        outcomes.push(o);
       }
-      return true;
-    });
-    const outcomes = await Promise.all(due.map((c) => this.revokeGrant(job, c)));
+    }
     let { revoked, failed, retrying } = job;
     for (const [i, o] of outcomes.entries()) {
       const wasRetrying = (due[i].revokeAttempts ?? 0) > 0;
@@ -321,7 +344,6 @@ export class Revocations {
       total: Math.max(job.total, revoked + failed + retrying),
       batch: outcomes.length ? JSON.stringify(outcomes) : undefined,
     };
-    const lastKey = page.lastKey && String(page.lastKey.sk);
     if (lastKey) {
       changes.cursor = lastKey;
       changes.nextRetryAt = nextRetryAt;
@@ -344,8 +366,15 @@ export class Revocations {
     return saved;
   }
 
-  /** Revokes one grant at its provider; never throws (every failure is an outcome). */
-  private async revokeGrant(job: RevocationJobRecord, c: ConnectionRecord): Promise<Outcome> {
+  /**
+   * Revokes one grant at its provider; never throws (every failure is an outcome). `late` when
+   * its turn came after `until`: it was not tried.
+   */
+  private async revokeGrant(
+    job: RevocationJobRecord,
+    c: ConnectionRecord,
+    until?: number,
+  ): Promise<Outcome | 'late'> {
     const attempts = (c.revokeAttempts ?? 0) + 1;
     const failure = (lastError: string): Outcome => ({
       kind: 'failed',
@@ -374,7 +403,12 @@ export class Revocations {
     const expired = c.expiresAt !== undefined && Date.parse(c.expiresAt) <= this.now();
     const grant = { accessToken: expired ? undefined : creds.accessToken, refreshToken: creds.refreshToken };
     try {
-      await this.limits.run(gate, () => this.timed(this.deps.providers[c.provider].revoke({ app, grant })));
+      const late = await this.limits.run(gate, async () => {
+        if (until !== undefined && this.now() >= until) return true;
+        await this.timed(this.deps.providers[c.provider].revoke({ app, grant }));
+        return false;
+      });
+      if (late) return 'late';
       return { kind: 'revoked', id: c.id, version: c.version, keySk: c.keySk };
     } catch (err) {
       const code = codeOf(err) ?? 'error';
@@ -469,7 +503,8 @@ export class Revocations {
       if (!item) return;
       const changed = readConnection(item);
       const again = await this.revokeGrant(job, { ...changed, revokeAttempts: 0 });
-      if (again.kind !== 'revoked') this.deps.log.warn('a changed grant did not revoke', { id });
+      if (again === 'late' || again.kind !== 'revoked')
+        this.deps.log.warn('a changed grant did not revoke', { id });
       sameVersion.values = { ':v': changed.version };
     }
     await db.delete(pk, connSk(id));

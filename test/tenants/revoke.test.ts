@@ -149,7 +149,8 @@ describe('revoking a tenant', () => {
     expect(a).toEqual({
       tenantId: t.id,
       status: 'revoking',
-      revocation: { total: 7, revoked: 2, failed: 0, pending: 5, startedAt: expect.any(String) },
+      // No time left for more than the first grant of the first page.
+      revocation: { total: 7, revoked: 1, failed: 0, pending: 6, startedAt: expect.any(String) },
     });
     const got = await (await app.call('GET', `/v1/tenants/${t.id}`, { key: ADMIN_KEY })).json();
     expect(got).toMatchObject({ status: 'revoking', revocation: a.revocation });
@@ -158,7 +159,7 @@ describe('revoking a tenant', () => {
     const second = await (await revoke(app, t.id)).json();
     expect(second.status).toBe('revoking');
     expect(second.revocation.startedAt).toBe(a.revocation.startedAt);
-    expect(second.revocation.revoked).toBe(4);
+    expect(second.revocation.revoked).toBe(2);
 
     const done = await driveToDone(app, clock, t.id);
     expect(done).toMatchObject({ revoked: 7, failed: 0, total: 7 });
