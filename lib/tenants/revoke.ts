@@ -27,11 +27,12 @@ import {
   runningRevocationsPk,
   sessionKey,
   sessionRefPrefix,
+  type TenantChanges,
+  type TenantRecord,
   tenantPk,
 } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
 import { issuingApp } from './apps.js';
-import type { Tenants } from './index.js';
 import { ProviderLimits } from './provider-limits.js';
 
 /** Where a revocation stands, as `DELETE` and `GET /v1/tenants/:id` show it. */
@@ -49,13 +50,19 @@ export type RevocationAnswer =
   | { tenantId: string; status: 'revoking'; revocation: RevocationProgress }
   | { tenantId: string; status: 'revoked'; connections: { revoked: number; failed: number } };
 
+/** What the job needs of the tenants (`Tenants` of `./index.ts`). */
+export interface TenantItems {
+  getItem(tenantId: string): Promise<TenantRecord | undefined>;
+  updateTenant(tenantId: string, changes: TenantChanges): Promise<TenantRecord>;
+}
+
 export interface RevocationsDeps {
   db: Db;
   /** The routes' vault: its cached key of the tenant is dropped when the tenant stops. */
   vault: Vault;
   /** The job's own vault, which reads the wrapped key from the job item (never from the tenant). */
   jobVault: Vault;
-  tenants: Tenants;
+  tenants: TenantItems;
   audit: Audit;
   config: Config;
   providers: Record<ProviderName, ProviderOAuth>;
@@ -307,7 +314,7 @@ export class Revocations {
         isDue(c) ? this.revokeGrant(job, c, i === 0 ? undefined : until) : undefined,
       ),
     );
-    const cut = tried.findIndex((o) => o === 'late');
+    const cut = tried.indexOf('late');
     let lastKey = page.lastKey && String(page.lastKey.sk);
     if (cut === 0) return job;
     if (cut > 0) {
