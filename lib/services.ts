@@ -117,6 +117,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     log,
     now: overrides.clock?.now,
     sleep: overrides.clock?.sleep,
+    perSecond: config.revokeRatePerApp,
+    concurrency: config.revokeConcurrencyPerApp,
     ...overrides.revocations,
   });
   return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, revocations };
