@@ -60,13 +60,15 @@ export async function loadLambdaEnv(env: Env, secrets: SecretsManagerClient): Pr
     if (out.SecretString === undefined) throw new ConfigError(variable, 'the secret holds no string');
     return out.SecretString;
   };
-  const [adminKey, providerJson] = await Promise.all([
+  const [adminKey, providerJson, originSecret] = await Promise.all([
     read('ADMIN_API_KEY_SECRET_ARN'),
     read('PROVIDER_SECRETS_ARN'),
+    read('ORIGIN_SECRET_ARN'),
   ]);
 
   const merged: Env = { ...env, SANDBOX: env.SANDBOX?.trim() || '0' };
   if (adminKey !== undefined) merged.ADMIN_API_KEY = adminKey.trim();
+  if (originSecret !== undefined) merged.ORIGIN_SECRET = originSecret.trim();
   if (providerJson !== undefined) {
     let parsed: unknown;
     try {
@@ -127,7 +129,6 @@ export function deferredApp(build: (request: Request) => Promise<FetchApp>): Hon
         err instanceof ConfigError
           ? new PorticoError('internal_error', 'The service is misconfigured; the operator has been told.')
           : new PorticoError('provider_unavailable', 'The service is starting; try again.', {
-              status: 503,
               retryAfter: 1,
             });
       return problemResponse(fault);

@@ -21,6 +21,7 @@ export function acknowledgeAcceptedFindings(parts: {
   deadLetters: IConstruct[];
   functions: IConstruct[];
   distribution?: IConstruct;
+  originSecret?: IConstruct;
 }): void {
   acknowledge(
     parts.adminKey,
@@ -37,6 +38,13 @@ export function acknowledgeAcceptedFindings(parts: {
       queue,
       'AwsSolutions-SQS3',
       'This queue is itself a dead-letter queue (of the refresher, or of the revocation queue and its schedule).',
+    );
+  }
+  if (parts.originSecret) {
+    acknowledge(
+      parts.originSecret,
+      'AwsSolutions-SMG4',
+      'The origin header value lives in the CloudFront distribution config as well; rotating it means a new value there first, so it is rotated by redeploying (a rotation Lambda could not update CloudFront in step).',
     );
   }
   if (parts.distribution) {

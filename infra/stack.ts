@@ -102,6 +102,7 @@ export class PorticoStack extends Stack {
       deadLetters: [refresher.deadLetters, revoker.deadLetters],
       functions: [api, refresher.fn, revoker.fn],
       distribution: front.distribution,
+      originSecret: front.originSecret,
     });
   }
 }

@@ -28,6 +28,11 @@ export interface Config {
   adminJwt?: { issuer: string; audience: string; jwksUrl: string };
   /** Key that signs connect links (base64 of >= 32 bytes); generated and kept sealed in the store when unset. */
   signingKey?: Uint8Array;
+  /**
+   * Behind CloudFront on a custom domain: the value CloudFront sends in {@link originHeaderName},
+   * so that the function URL answers nobody who went around the domain.
+   */
+  originSecret?: string;
   sandbox: boolean;
   /** How long a refresh lease holds before another process may take over (a crashed holder's lease expires). */
   refreshLeaseMs: number;
@@ -151,6 +156,7 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
     kmsKeyId: str('KMS_KEY_ID'),
     localMasterKey: parseKey('LOCAL_MASTER_KEY', str('LOCAL_MASTER_KEY')),
     signingKey: parseKey('SIGNING_KEY', str('SIGNING_KEY')),
+    originSecret: parseOriginSecret(str('ORIGIN_SECRET')),
     adminJwt,
     sandbox,
     refreshLeaseMs: parseMs('REFRESH_LEASE_MS', str('REFRESH_LEASE_MS'), 30_000),
@@ -220,4 +226,15 @@ function parseKey(name: string, raw: string | undefined): Uint8Array | undefined
   const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
   if (bytes.length !== 32) throw new ConfigError(name, 'must be the base64 of exactly 32 bytes');
   return new Uint8Array(bytes);
+}
+
+/** The header CloudFront adds on its way to the API function URL (infra/api.ts). */
+export const originHeaderName = 'x-portico-origin';
+
+function parseOriginSecret(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length < 32 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('ORIGIN_SECRET', 'must be at least 32 printable characters');
+  }
+  return raw;
 }

@@ -49,12 +49,8 @@ const titles: Record<ErrorCode, string> = {
 };
 
 export interface PorticoErrorOptions {
+  /** Why, where the code alone does not say it; `lib/http/problem.ts` chooses the status from both. */
   reason?: ErrorReason;
-  /**
-   * @deprecated Say why with `reason`; the HTTP layer chooses the status. Still read (by
-   * `lib/http/problem.ts` only) while callers outside the domain move over.
-   */
-  status?: number;
   cause?: unknown;
   /** Seconds, sent as `Retry-After` (rate_limited, provider_unavailable). */
   retryAfter?: number;
@@ -66,8 +62,6 @@ export class PorticoError extends Error {
   override name = 'PorticoError';
   readonly code: ErrorCode;
   readonly reason?: ErrorReason;
-  /** @deprecated The status a caller asked for; see {@link PorticoErrorOptions.status}. */
-  readonly status?: number;
   readonly retryAfter?: number;
   readonly extra?: Record<string, unknown>;
 
@@ -75,7 +69,6 @@ export class PorticoError extends Error {
     super(detail, { cause: options.cause });
     this.code = code;
     this.reason = options.reason;
-    this.status = options.status;
     this.retryAfter = options.retryAfter;
     this.extra = options.extra;
   }

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { originHeaderName } from '../config.js';
 import { PorticoError } from '../errors.js';
+import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv } from './context.js';
@@ -23,7 +25,7 @@ export interface AppOptions {
   /**
    * The admin console's, the browser SDK's and the API reference's build-time content: a
    * `static.json` beside the Lambda bundle (`staticContentFile`), built in process elsewhere
-   * (`builtStaticContent` from lib/ui/build.ts).
+   * (`builtStaticContent` from lib/http/ui/build.ts).
    */
   content: StaticContentSource;
   /** Extra sub-apps mounted before the not-found handler (the local sandbox and demo page). */
@@ -45,6 +47,19 @@ export function createApp(services: Services, options: AppOptions) {
   const log = services.log;
 
   app.use('*', requestId({ headerName: 'x-request-id', limitLength: 64 }));
+  const { originSecret } = services.config;
+  if (originSecret) {
+    // Behind CloudFront: a request that went around the domain to the function URL is refused.
+    app.use('*', async (c, next) => {
+      if (!safeEqual(c.req.header(originHeaderName) ?? '', originSecret)) {
+        return problemResponse(
+          new PorticoError('forbidden', `Call this service at ${services.config.publicUrl}.`),
+          c.get('requestId'),
+        );
+      }
+      return next();
+    });
+  }
   app.use('*', async (c, next) => {
     c.set('services', services);
     const started = performance.now();
@@ -107,7 +122,7 @@ export function createApp(services: Services, options: AppOptions) {
           'invalid_request',
           `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`,
           {
-            status: 405,
+            reason: 'method_not_allowed',
           },
         ),
         c.get('requestId'),

@@ -98,7 +98,7 @@ async function readJson(c: Context): Promise<unknown> {
   if (!type) throw invalidRequest('A JSON body is required (Content-Type: application/json).');
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new PorticoError('invalid_request', 'The body must be JSON (Content-Type: application/json).', {
-      status: 415,
+      reason: 'unsupported_media_type',
     });
   }
   let text: string;

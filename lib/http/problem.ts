@@ -52,7 +52,6 @@ class HonoProblem extends PorticoError {
 /** The HTTP status an error of ours is answered with: by its reason, else by its code. */
 export function statusOf(err: PorticoError): number {
   if (err instanceof HonoProblem) return err.httpStatus;
-  if (err.status !== undefined) return err.status;
   return err.reason ? statusOfReason[err.reason] : statusOfCode[err.code];
 }
 

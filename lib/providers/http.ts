@@ -112,7 +112,7 @@ export async function fetchWithRetry(
   throw new PorticoError(
     'provider_unavailable',
     timedOut ? 'The provider did not answer in time.' : 'The provider could not be reached.',
-    { status: timedOut ? 504 : 503, cause: lastError, retryAfter: 5 },
+    { ...(timedOut ? { reason: 'upstream_timeout' as const } : {}), cause: lastError, retryAfter: 5 },
   );
 }
 
@@ -169,7 +169,7 @@ export function bodyReadError(err: unknown): PorticoError {
     timedOut
       ? 'The provider stopped sending its answer.'
       : 'The connection to the provider broke mid-answer.',
-    { status: timedOut ? 504 : 503, cause: err, retryAfter: 5 },
+    { ...(timedOut ? { reason: 'upstream_timeout' as const } : {}), cause: err, retryAfter: 5 },
   );
 }
 
@@ -199,7 +199,7 @@ export function transientError(res: Response, provider: string): PorticoError | 
   }
   if (res.status >= 500) {
     return new PorticoError('provider_unavailable', `${provider} answered ${res.status}; retry later.`, {
-      status: res.status === 504 ? 504 : 503,
+      ...(res.status === 504 ? { reason: 'upstream_timeout' as const } : {}),
       retryAfter: 5,
     });
   }

@@ -47,7 +47,7 @@ export interface Account {
 export class InvalidGrantError extends ProviderError {
   override name = 'InvalidGrantError';
   constructor(provider: string, detail: string) {
-    super('provider_error', `${provider} refused the grant: ${detail}`, { status: 400 });
+    super('provider_error', `${provider} refused the grant: ${detail}`, { reason: 'grant_refused' });
   }
 }
 

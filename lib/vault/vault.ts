@@ -22,7 +22,7 @@ interface CachedKey {
 }
 
 /**
- * Per-tenant envelope encryption (DESIGN.md, "Vault"). Records are sealed with AES-256-GCM under
+ * Per-tenant envelope encryption (docs/design.md, "Vault"). Records are sealed with AES-256-GCM under
  * the tenant's data key, a random 96-bit IV, and additional data binding the format version,
  * tenant id and record id: a ciphertext moved to another record or tenant does not open.
  * Unwrapped keys are cached (LRU, TTL), so a warm read makes no KMS call.

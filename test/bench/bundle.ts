@@ -12,7 +12,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export interface BundleFigures {
   /** Minified size of the API function bundle (`index.mjs`, source map not counted). */
   apiBytes: number;
-  /** `static.json`, shipped beside the API bundle and read on first use (lib/ui/content.ts). */
+  /** `static.json`, shipped beside the API bundle and read on first use (lib/http/ui/content.ts). */
   staticBytes: number;
   /** The same for a bare Hono `handle(app)` handler, bundled the same way. */
   bareBytes: number;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every performance figure of DESIGN.md ("Performance targets") beside its
+ * `npm run bench`: every performance figure of docs/design.md ("Performance targets") beside its
  * baseline from the same run, printed as one table and written to bench/RESULTS.md.
  *
  * Environment: `BENCH_QUICK=1` (small sizes, short durations: a smoke run), `BENCH_AVRO_MB`
@@ -76,7 +76,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: ratio(f.apiOwnInitMs / f.bareOwnInitMs),
       target: '(reported)',
       pass: undefined,
-      note: 'each bundle imported in a fresh node that loaded the SDK packages first, outside the timing: what the API bundle adds to a cold start beyond the SDK, which DESIGN.md has every function load at module scope',
+      note: 'each bundle imported in a fresh node that loaded the SDK packages first, outside the timing: what the API bundle adds to a cold start beyond the SDK, which docs/design.md has every function load at module scope',
     },
   ];
 }

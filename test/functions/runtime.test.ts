@@ -35,6 +35,7 @@ beforeAll(async () => {
       DROPBOX_CLIENT_SECRET: '',
       SOMETHING_ELSE: 'ignored',
     }),
+    'arn:origin': 'cloudfront-only-0123456789abcdefghijklmnopqrstuv',
     'arn:not-json': 'hs-secret-pasted-raw',
     'arn:not-string': JSON.stringify({ HUBSPOT_CLIENT_SECRET: 42 }),
   });
@@ -145,6 +146,35 @@ describe('deferredApp', () => {
     expect(JSON.parse(body)).toMatchObject({ code: 'internal_error' });
     expect(body).not.toContain(adminKey);
     expect(body).not.toContain('PUBLIC_URL');
+  });
+});
+
+describe('behind CloudFront on a custom domain', () => {
+  it('refuses every request that does not carry the origin header only CloudFront sends', async () => {
+    const services = lambdaServices(client, { env: () => ({ ...baseEnv, ORIGIN_SECRET_ARN: 'arn:origin' }) });
+    const app = deferredApp(async () => createApp(await services(), { content: builtStaticContent }));
+    // Straight to the function URL: no header, or a guessed one.
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { 'x-portico-origin': 'guess-0123456789abcdefghijklmnopqrstuvwxyz' },
+    ];
+    for (const headers of attempts) {
+      const res = await app.fetch(new Request('https://api.portico.test/healthz', { headers }));
+      expect(res.status).toBe(403);
+      const problem = await res.json();
+      expect(problem).toMatchObject({ code: 'forbidden' });
+      expect(problem.detail).toContain('https://api.portico.test');
+    }
+    const through = await app.fetch(
+      new Request('https://api.portico.test/healthz', {
+        headers: { 'x-portico-origin': 'cloudfront-only-0123456789abcdefghijklmnopqrstuv' },
+      }),
+    );
+    expect(through.status).toBe(200);
+  });
+
+  it('refuses an origin secret too short to guard anything', () => {
+    expect(() => loadConfig({ ...baseEnv, ORIGIN_SECRET: 'short' }, 'lambda')).toThrow(ConfigError);
   });
 });
 

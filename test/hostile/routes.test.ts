@@ -376,7 +376,7 @@ async function checkAnswer(sent: Sent & { template: string }) {
 
   const proxied =
     sent.template.includes('/proxy/') && res.headers.get('content-type') !== 'application/problem+json';
-  if (proxied) return; // the provider's own answer, passed through unchanged (API.md, "Proxy")
+  if (proxied) return; // the provider's own answer, passed through unchanged (docs/api.md, "Proxy")
   expect(res.status, `${where} -> ${bodyText.slice(0, 300)}`).toBeLessThan(500);
   if (res.status < 400 || sent.method === 'HEAD') return;
   if (isBrowserRoute(sent.template) && (res.headers.get('content-type') ?? '').startsWith('text/html'))

@@ -3,7 +3,7 @@ import { ADMIN_KEY, type TestApp, testApp } from '../helpers/app.js';
 import { closeEmbeddedDynamo } from '../helpers/dynamo.js';
 import { type Sandbox, sandboxEnv, startSandbox } from '../helpers/stack.js';
 
-/** Stable problem codes (API.md, "Errors"). `internal_error` is deliberately absent. */
+/** Stable problem codes (docs/api.md, "Errors"). `internal_error` is deliberately absent. */
 export const STABLE_CODES = [
   'unauthorized',
   'forbidden',

@@ -652,6 +652,23 @@ describe('custom domain', () => {
           OriginReadTimeout: 60,
         },
       });
+      // Only CloudFront knows the origin header's value: a generated secret, resolved at deploy
+      // time (a dynamic reference, never the value in the template), and the API function reads it.
+      const [originSecret] = Object.keys(t.findResources('AWS::SecretsManager::Secret')).filter((id) =>
+        id.startsWith('OriginSecret'),
+      );
+      expect(originSecret).toBeDefined();
+      const headers = (origin as { OriginCustomHeaders: Array<{ HeaderName: string; HeaderValue: unknown }> })
+        .OriginCustomHeaders;
+      expect(headers.map((h) => h.HeaderName)).toEqual(['x-portico-origin']);
+      expect(JSON.stringify(headers[0].HeaderValue)).toContain('{{resolve:secretsmanager:');
+      expect(JSON.stringify(headers[0].HeaderValue)).toContain(originSecret);
+      const apiFn = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('Api'),
+      )![1] as Resource;
+      expect(envOf(apiFn).ORIGIN_SECRET_ARN).toEqual({ Ref: originSecret });
+      const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+      expect(policies).toContain(`"Resource":{"Ref":"${originSecret}"}`);
       t.hasOutput('OAuthRedirectUri', { Value: 'https://connect.example.com/oauth/callback' });
       t.hasOutput('CustomDomainTarget', {});
       for (const f of Object.values(t.findResources('AWS::Lambda::Function')) as Resource[]) {
