@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepDueConnections } from '../../lib/connections/index.js';
 import { VaultError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import type { Db } from '../../lib/store/db.js';
@@ -415,6 +416,20 @@ describe('revoking a tenant', () => {
     expect(after.items.filter((i) => String(i.pk).startsWith('SESSION#'))).toEqual([]);
     const partition = after.items.filter((i) => i.pk === `TENANT#${t.id}`).map((i) => i.sk);
     expect(partition.sort()).toEqual(['META', 'REVOCATION']);
+  });
+
+  it("does not count a revoking tenant's due grants as failed refreshes in the scheduled sweep", async () => {
+    const clock = virtualClock();
+    const db = await freshDb();
+    const a = await portico(db, clock, { pageSize: 1, inlineMs: 0 });
+    const t = await a.tenant();
+    await importGrants(a, t.apiKey, 3, 'hubspot');
+    expect((await revoke(a, t.id)).status).toBe(202);
+    // Another process, its key cache cold, sweeps an hour ahead: both grants left are due.
+    const c = await portico(db, clock);
+    const swept = await sweepDueConnections(c.services, { now: new Date(Date.now() + 3600_000) });
+    expect(swept).toMatchObject({ refreshed: 0, failed: 0 });
+    expect(swept.read).toBeGreaterThanOrEqual(2);
   });
 
   it('answers 404 for unknown tenants', async () => {
