@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
+import { batchedMetrics, emfMetrics } from '../lib/metrics.js';
 import { deferredApp, lambdaServices, once, secretsManager, withFunctionUrl } from './runtime.js';
 import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming.js';
 
@@ -9,8 +10,13 @@ import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming
 // read and the app is built on the first request, then reused.
 // The request the app is being built for: without a custom domain, its host is PUBLIC_URL.
 let building: Request | undefined;
+// Token reads, data calls, provider latency and errors, refreshes and KMS calls as EMF lines
+// (lib/metrics.ts), batched so a busy container writes a few lines a minute; the `Service`
+// dimension is the stack's name (METRICS_SERVICE).
+const metrics = batchedMetrics(emfMetrics({ service: process.env.METRICS_SERVICE || 'Portico' }));
 const services = lambdaServices(new secretsManager.SecretsManagerClient({}), {
   env: () => withFunctionUrl(process.env, building),
+  overrides: { metrics },
 });
 
 // The admin console, browser SDK and API reference: `static.json`, written beside this bundle by

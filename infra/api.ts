@@ -1,4 +1,4 @@
-import { Duration, Fn, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AllowedMethods,
@@ -62,6 +62,8 @@ export function apiFunction(
       ...options.environment,
       ...(options.publicUrl ? { PUBLIC_URL: options.publicUrl } : { PUBLIC_URL_FROM: 'function-url' }),
       ADMIN_API_KEY_SECRET_ARN: secrets.adminKey.secretArn,
+      // The `Service` dimension of the metrics it publishes (lib/metrics.ts; infra/dashboard.ts).
+      METRICS_SERVICE: Stack.of(scope).stackName,
     },
     // The admin console, browser SDK and API reference ship beside the bundle, read on first
     // use (lib/http/ui/content.ts), instead of being code every cold start loads.
@@ -88,12 +90,13 @@ export function apiFunction(
       resources: [data.table.tableArn],
     }),
   );
-  // The API pages tenants through the `list` index; only the sweep reads `due`.
+  // The API pages tenants through the `list` index and filters lists through the filter
+  // indexes (lib/store/table.ts); only the sweep reads `due`.
   fn.addToRolePolicy(
     new PolicyStatement({
       sid: 'ListIndex',
       actions: ['dynamodb:Query'],
-      resources: [data.indexArn(keys.listIndex)],
+      resources: [data.indexArn(keys.listIndex), ...keys.filterIndexes.map((name) => data.indexArn(name))],
     }),
   );
   grantTenantDataKeys(fn, data, ['kms:GenerateDataKey', 'kms:Decrypt']);

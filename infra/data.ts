@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { keys } from '../lib/store/table.js';
+import { filterIndexAttributes, keys } from '../lib/store/table.js';
 
 /**
  * The stack's data: the service CMK and the one DynamoDB table it encrypts. Both are created
@@ -46,6 +46,13 @@ export class PorticoData {
           sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
           projectionType: ProjectionType.ALL,
         },
+        // The overloaded filter indexes (connections, audit, webhook deliveries by what they are filtered on).
+        ...keys.filterIndexes.map((indexName, i) => ({
+          indexName,
+          partitionKey: { name: filterIndexAttributes[i][0], type: AttributeType.STRING },
+          sortKey: { name: filterIndexAttributes[i][1], type: AttributeType.STRING },
+          projectionType: ProjectionType.ALL,
+        })),
       ],
     });
   }

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { PorticoAlarms } from './alarms.js';
 import { ApiFront, apiFunction, assertCloudFrontCertificate, type CustomDomain } from './api.js';
+import { PorticoDashboard } from './dashboard.js';
 import { PorticoData } from './data.js';
 import { acknowledgeAcceptedFindings } from './nag.js';
 import { ScheduledRefresher } from './refresher.js';
@@ -72,6 +73,7 @@ export class PorticoStack extends Stack {
       region,
     });
     new PorticoAlarms(this, { api, refresher, revoker, alarmTopicArn: props.alarmTopicArn });
+    new PorticoDashboard(this, { api, refresher });
 
     new CfnOutput(this, 'ApiUrl', { value: this.publicUrl, description: 'Portico base URL (PUBLIC_URL)' });
     new CfnOutput(this, 'OAuthRedirectUri', {

@@ -4,12 +4,14 @@ import type { Config, ProviderName } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import { type Metrics, noMetrics } from './metrics.js';
 import { ConnectFlows, SigningKey } from './oauth/index.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
+import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
 import { readRevocationJob, readWrappedKey, revocationKey, tenantKey } from './store/items.js';
 import { grantApp, Revocations, type RevocationsDeps, Tenants } from './tenants/index.js';
-import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
+import { countedKeyWrapper, type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import { Outbox } from './webhooks/index.js';
 
 /** Everything the routes, the Lambda functions and the local server need, built once per process. */
@@ -24,6 +26,9 @@ export interface Services {
   flows: ConnectFlows;
   outbox: Outbox;
   revocations: Revocations;
+  stats: Stats;
+  /** CloudWatch embedded-metric lines in Lambda (lib/metrics.ts); nothing locally. */
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -33,6 +38,8 @@ export interface ServiceOverrides {
   keyWrapper?: KeyWrapper;
   kmsClient?: KMSClient;
   events?: EventSink;
+  /** Where metrics go (the API function: batched EMF lines); default nowhere. */
+  metrics?: Metrics;
   /** Refresh lease length (tests shorten it). */
   leaseMs?: number;
   /** The connections' clock and wait between looks at a refresh lease (tests pass a virtual one). */
@@ -60,6 +67,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     else if (config.localMasterKey) wrapper = localKeyWrapper(config.localMasterKey);
     else throw new ConfigError('KMS_KEY_ID', 'is required when no LOCAL_MASTER_KEY is available');
   }
+  const metrics = overrides.metrics ?? noMetrics;
+  if (wrapper.kind === 'kms') wrapper = countedKeyWrapper(wrapper, () => metrics.count({ KmsCalls: 1 }));
   const vault = new Vault({
     wrapper,
     loadWrappedKey: async (tenantId) => {
@@ -82,6 +91,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const audit = new Audit(db);
   const tenants = new Tenants({ db, vault, audit });
   const providers = createProviders(config);
+  const stats = new Stats({ db, now: overrides.clock?.now });
   const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
   const connections = new Connections({
     db,
@@ -91,6 +101,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     grantApp: grantApp(config),
     log,
     events: overrides.events ?? outbox,
+    stats,
+    metrics,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
     itemCacheMs: config.connectionCacheMs,
     now: overrides.clock?.now,
@@ -119,7 +131,23 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     sleep: overrides.clock?.sleep,
     perSecond: config.revokeRatePerApp,
     concurrency: config.revokeConcurrencyPerApp,
+    // Its connections are all gone: so are its connection counts (its past counters stay).
+    onRevoked: (tenantId) => stats.connectionsGone(tenantId),
     ...overrides.revocations,
   });
-  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, revocations };
+  return {
+    config,
+    db,
+    vault,
+    tenants,
+    audit,
+    log,
+    providers,
+    connections,
+    flows,
+    outbox,
+    revocations,
+    stats,
+    metrics,
+  };
 }

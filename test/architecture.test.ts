@@ -63,7 +63,7 @@ const layers: Array<[number, string[]]> = [
   [1, ['lib/inflight.ts', 'lib/metrics.ts', 'lib/types']],
   // The configuration reads the providers' declarations (env prefixes, default endpoints and scopes).
   [2, ['lib/config.ts', 'lib/store', 'lib/vault', 'lib/avro', 'lib/providers']],
-  [3, ['lib/audit']],
+  [3, ['lib/audit', 'lib/stats']],
   [4, ['lib/connections']],
   [5, ['lib/tenants', 'lib/oauth', 'lib/webhooks']],
   [6, ['lib/services.ts']],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emfMetrics, metricNames } from '../lib/metrics.js';
+import { batchedMetrics, emfMetrics, metricNames } from '../lib/metrics.js';
 
 const capture = () => {
   const lines: string[] = [];
@@ -54,5 +54,40 @@ describe('emfMetrics', () => {
     expect(line._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'RefreshFailures', Unit: 'Count' }]);
     expect(line.Refreshes).toBeUndefined();
     expect(metricNames).toContain('RefreshFailures');
+  });
+});
+
+describe('batchedMetrics', () => {
+  it('sums counts and collects timings, one count line and one timing line a flush', () => {
+    const { lines, metrics } = capture();
+    let now = 0;
+    const batched = batchedMetrics(metrics, { flushMs: 10_000, now: () => now });
+    for (let i = 0; i < 5; i++) batched.count({ TokenReads: 1 });
+    batched.count({ DataCalls: 2, KmsCalls: 1 });
+    batched.timing('ProviderLatency', [12]);
+    batched.timing('ProviderLatency', [30, Number.NaN]);
+    expect(lines).toHaveLength(0);
+    now = 10_000;
+    batched.count({ TokenReads: 1 });
+    expect(lines).toHaveLength(2);
+    const [counts, timings] = lines.map((l) => JSON.parse(l));
+    expect(counts).toMatchObject({ Service: 'Portico', TokenReads: 6, DataCalls: 2, KmsCalls: 1 });
+    expect(timings).toMatchObject({ ProviderLatency: [12, 30] });
+    expect(timings._aws.CloudWatchMetrics[0].Metrics).toEqual([
+      { Name: 'ProviderLatency', Unit: 'Milliseconds' },
+    ]);
+    batched.flush();
+    expect(lines).toHaveLength(2);
+  });
+
+  it('splits timings into lines of at most 100 values (the EMF limit)', () => {
+    const { lines, metrics } = capture();
+    const batched = batchedMetrics(metrics, { now: () => 0 });
+    batched.timing(
+      'ProviderLatency',
+      Array.from({ length: 250 }, (_, i) => i),
+    );
+    batched.flush();
+    expect(lines.map((l) => JSON.parse(l).ProviderLatency.length)).toEqual([100, 100, 50]);
   });
 });

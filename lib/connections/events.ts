@@ -5,6 +5,10 @@ export type EventType =
   | 'connection.updated'
   | 'connection.needs_reauth'
   | 'connection.deleted'
+  /** A transient refresh failure persisted past `refreshFailedAfter` consecutive attempts. */
+  | 'connection.refresh_failed'
+  /** A refresh succeeded after `connection.refresh_failed`. */
+  | 'connection.recovered'
   | 'tenant.revoked';
 
 /** Where connection events go (the webhook outbox). Emitting never blocks on delivery. */

@@ -1,7 +1,10 @@
 import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
+import { codeOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { type Metrics, noMetrics } from '../metrics.js';
 import type { ProviderOAuth } from '../providers/index.js';
+import { noStats } from '../stats/index.js';
 import type { Db } from '../store/db.js';
 import type { ConnectionRecord } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
@@ -9,13 +12,13 @@ import { RecentConnections } from './cache.js';
 import { type EventSink, noEvents } from './events.js';
 import type { AccessToken, Connection, GrantApp } from './model.js';
 import { TokenRefresher } from './refresh.js';
-import { ConnectionStore, type NewGrant } from './store.js';
+import { type ConnectionFilter, type ConnectionStats, ConnectionStore, type NewGrant } from './store.js';
 
 export { TokenRejected } from '../errors.js';
 export type { EventSink, EventType } from './events.js';
 export type { AccessToken, Connection, GrantApp, SealedCredentials } from './model.js';
 export { oauthCredentials, refreshWindowMs, sweepLeadMs, toConnection } from './model.js';
-export type { NewGrant } from './store.js';
+export type { ConnectionFilter, ConnectionStats, NewGrant } from './store.js';
 export { type SweepDeps, type SweepResult, sweepDueConnections } from './sweep.js';
 
 export interface ConnectionsDeps {
@@ -27,6 +30,10 @@ export interface ConnectionsDeps {
   grantApp: GrantApp;
   log: Logger;
   events?: EventSink;
+  /** Counters and connection counts (lib/stats); default: none kept. */
+  stats?: ConnectionStats;
+  /** Token reads, data calls, provider latency and errors, refreshes (lib/metrics.ts); default none. */
+  metrics?: Metrics;
   now?: () => number;
   /** How long a refresh lease is held before others may take over. Default 30 s. */
   leaseMs?: number;
@@ -46,16 +53,22 @@ export class Connections {
   private readonly cache: RecentConnections;
   private readonly store: ConnectionStore;
   private readonly refresher: TokenRefresher;
+  private readonly stats: ConnectionStats;
+  private readonly metrics: Metrics;
 
   constructor(deps: ConnectionsDeps) {
     const now = deps.now ?? Date.now;
     this.events = deps.events ?? noEvents;
     this.cache = new RecentConnections(deps.itemCacheMs ?? 1000, now);
+    this.stats = deps.stats ?? noStats;
+    this.metrics = deps.metrics ?? noMetrics;
     const shared = {
       audit: deps.audit,
       events: this.events,
       providers: deps.providers,
       grantApp: deps.grantApp,
+      stats: deps.stats ?? noStats,
+      metrics: deps.metrics ?? noMetrics,
     };
     this.store = new ConnectionStore({ ...shared, db: deps.db, vault: deps.vault, cache: this.cache, now });
     this.refresher = new TokenRefresher({
@@ -107,9 +120,10 @@ export class Connections {
     await this.store.update(current, { rootNamespaceId });
   }
 
+  /** A page of the tenant's connections, each filter answered from an index (see `ConnectionStore.list`). */
   list(
     tenantId: string,
-    filter: { provider?: ProviderName; endUserId?: string; limit: number; cursor?: string },
+    filter: ConnectionFilter,
   ): Promise<{ connections: Connection[]; nextCursor?: string }> {
     return this.store.list(tenantId, filter);
   }
@@ -124,7 +138,12 @@ export class Connections {
     options: { force?: boolean; item?: ConnectionRecord } = {},
   ): Promise<AccessToken> {
     const c = options.item ?? (await this.getItemForUse(tenantId, id));
-    return this.refresher.accessToken(c, options);
+    if (options.force) return this.refresher.accessToken(c, options);
+    // A token read by the tenant: counted, and it marks the connection used.
+    this.stats.count(tenantId, 'tokenReads');
+    this.metrics.count({ TokenReads: 1 });
+    const [token] = await Promise.all([this.refresher.accessToken(c, options), this.store.touch(c)]);
+    return token;
   }
 
   /** Refreshes now (POST /refresh) and answers the connection. */
@@ -144,7 +163,30 @@ export class Connections {
     options: { provider?: ProviderName; item?: ConnectionRecord } = {},
   ): Promise<T> {
     const c = options.item ?? (await this.getItemForUse(tenantId, id));
-    return this.refresher.withToken(c, fn, options.provider);
+    this.stats.count(tenantId, 'dataCalls');
+    this.metrics.count({ DataCalls: 1 });
+    const touched = this.store.touch(c);
+    // Provider latency: each call of `fn` is one provider round trip (a retry after a 401 is a second).
+    const timed = async (token: string, connection: ConnectionRecord) => {
+      const started = performance.now();
+      try {
+        return await fn(token, connection);
+      } finally {
+        this.metrics.timing?.('ProviderLatency', [performance.now() - started]);
+      }
+    };
+    try {
+      return await this.refresher.withToken(c, timed, options.provider);
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === 'provider_error' || code === 'provider_unavailable') {
+        this.stats.count(tenantId, 'providerErrors');
+        this.metrics.count({ ProviderErrors: 1 });
+      }
+      throw err;
+    } finally {
+      await touched;
+    }
   }
 
   /** Deletes a connection just stored for a tenant revoked meanwhile (the caller revokes its grant). */

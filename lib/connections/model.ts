@@ -1,6 +1,6 @@
 import type { ProviderName } from '../config.js';
 import type { Grant, OAuthApp } from '../providers/index.js';
-import type { ConnectionRecord } from '../store/items.js';
+import type { ConnectionError, ConnectionRecord, ConnectionStatus } from '../store/items.js';
 
 /** A connection as the API shows it: never a token. */
 export interface Connection {
@@ -8,12 +8,20 @@ export interface Connection {
   provider: ProviderName;
   endUserId: string;
   authScheme: 'oauth2' | 'private_app';
-  status: 'active' | 'needs_reauth';
+  status: ConnectionStatus;
   account: { id: string; name?: string; hublet?: string; teamSpace?: boolean };
   scopes: string[];
   expiresAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** When the access token was last refreshed (an import that was checked by refreshing counts). */
+  lastRefreshedAt: string | null;
+  /** When a token read or a data call last used it (coarse: written at most once a minute). */
+  lastUsedAt: string | null;
+  /** The last refresh failure, `null` once a refresh succeeds. */
+  lastError: ConnectionError | null;
+  /** Consecutive failed refreshes. */
+  refreshFailures: number;
 }
 
 /** What is sealed in a connection item (AAD: tenant + connection id). */
@@ -38,6 +46,10 @@ export type GrantApp = (provider: ProviderName, credentials: SealedCredentials) 
 
 /** Tokens expiring within this window are refreshed before use (docs/api.md). */
 export const refreshWindowMs = 5 * 60_000;
+/** `lastUsedAt` is written at most this often per connection (a token read is otherwise write-free). */
+export const lastUsedGranularityMs = 60_000;
+/** Consecutive transient refresh failures after which `connection.refresh_failed` is sent. */
+export const refreshFailedAfter = 3;
 /** The sweep refreshes tokens this long before they expire. */
 export const sweepLeadMs = 10 * 60_000;
 
@@ -59,6 +71,10 @@ export function toConnection(c: ConnectionRecord): Connection {
     expiresAt: c.expiresAt ?? null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
+    lastRefreshedAt: c.lastRefreshedAt ?? null,
+    lastUsedAt: c.lastUsedAt ?? null,
+    lastError: c.lastError ?? null,
+    refreshFailures: c.refreshFailures ?? 0,
   };
 }
 

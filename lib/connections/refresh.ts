@@ -13,11 +13,20 @@ import type { Grant } from '../providers/index.js';
 import { InvalidGrantError } from '../providers/index.js';
 import { ConditionFailed } from '../store/db.js';
 import type { ConnectionRecord } from '../store/items.js';
-import { type AccessToken, refreshWindowMs, type SealedCredentials, toConnection } from './model.js';
+import {
+  type AccessToken,
+  refreshFailedAfter,
+  refreshWindowMs,
+  type SealedCredentials,
+  toConnection,
+} from './model.js';
 import { type ConnectionStore, type ConnectionStoreDeps, dueIndex, sameVersion } from './store.js';
 
 export interface TokenRefresherDeps
-  extends Pick<ConnectionStoreDeps, 'audit' | 'events' | 'providers' | 'grantApp' | 'cache' | 'now'> {
+  extends Pick<
+    ConnectionStoreDeps,
+    'audit' | 'events' | 'providers' | 'grantApp' | 'cache' | 'now' | 'stats' | 'metrics'
+  > {
   store: ConnectionStore;
   log: Logger;
   /** How long a refresh lease is held before others may take over. */
@@ -167,11 +176,21 @@ export class TokenRefresher {
         refreshToken: creds.refreshToken,
       });
     } catch (err) {
+      const at = new Date(now()).toISOString();
+      const failures = (c.refreshFailures ?? 0) + 1;
+      this.deps.stats.count(tenantId, 'refreshFailures');
+      this.deps.metrics.count({ RefreshFailures: 1 });
       if (err instanceof InvalidGrantError) {
         const dead = await store.update(
           c,
           {
             status: 'needs_reauth',
+            lastError: {
+              code: 'needs_reauth',
+              detail: `${provider.displayName} refused the refresh token (invalid_grant): the user must connect again.`,
+              at,
+            },
+            refreshFailures: failures,
             leaseOwner: undefined,
             leaseUntil: undefined,
             gsi1pk: undefined,
@@ -194,7 +213,24 @@ export class TokenRefresher {
         throw new NeedsReauthError(undefined, err);
       }
       // Transient: release the lease so the next caller can try; never mark the grant dead.
-      await store.update(c, { leaseOwner: undefined, leaseUntil: undefined }, ours).catch(() => undefined);
+      const failed = await store
+        .update(
+          c,
+          {
+            leaseOwner: undefined,
+            leaseUntil: undefined,
+            refreshFailures: failures,
+            lastError: { code: codeOf(err) ?? 'internal_error', detail: failureDetail(err), at },
+          },
+          ours,
+        )
+        .catch(() => undefined);
+      // Told once, when the failure has persisted past the threshold (not at every later attempt).
+      if (failed && failures === refreshFailedAfter) {
+        await this.deps.events
+          .emit(tenantId, 'connection.refresh_failed', { connection: toConnection(failed) })
+          .catch(() => undefined);
+      }
       await audit
         .record({
           actor: 'system',
@@ -214,7 +250,8 @@ export class TokenRefresher {
       refreshToken: grant.refreshToken ?? creds.refreshToken,
     };
     const sealed = await store.seal(tenantId, id, next);
-    await store.update(
+    const at = new Date(now()).toISOString();
+    const refreshed = await store.update(
       c,
       {
         credentials: sealed,
@@ -222,12 +259,22 @@ export class TokenRefresher {
         ...(grant.scopes.length ? { scopes: grant.scopes } : {}),
         leaseOwner: undefined,
         leaseUntil: undefined,
-        updatedAt: new Date(now()).toISOString(),
+        updatedAt: at,
+        lastRefreshedAt: at,
+        lastError: undefined,
+        refreshFailures: 0,
         version: c.version + 1,
         ...dueIndex(tenantId, id, grant.expiresAt, next),
       },
       ours,
     );
+    this.deps.stats.count(tenantId, 'refreshes');
+    this.deps.metrics.count({ Refreshes: 1 });
+    if ((c.refreshFailures ?? 0) >= refreshFailedAfter) {
+      await this.deps.events
+        .emit(tenantId, 'connection.recovered', { connection: toConnection(refreshed) })
+        .catch(() => undefined);
+    }
     await audit.record({
       actor: 'system',
       action: 'connection.refreshed',
@@ -237,4 +284,10 @@ export class TokenRefresher {
     });
     return bearer(grant.accessToken, grant.expiresAt);
   }
+}
+
+/** What an operator may read about a failed refresh: our own error's words, never a provider body or a token. */
+function failureDetail(err: unknown): string {
+  const text = err instanceof PorticoError ? err.message : 'The refresh failed unexpectedly.';
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

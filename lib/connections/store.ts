@@ -3,11 +3,25 @@ import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
 import { invalidRequest, notFound, PorticoError, VaultError } from '../errors.js';
 import { isId, newId, sha256Hex } from '../ids.js';
+import type { Metrics } from '../metrics.js';
 import type { Account, ProviderOAuth } from '../providers/index.js';
-import { type Condition, ConditionFailed, type Db, decodeCursor, encodeCursor } from '../store/db.js';
+import type { Stats } from '../stats/index.js';
+import {
+  type Condition,
+  ConditionFailed,
+  type Db,
+  decodeCursor,
+  encodeCursor,
+  type QueryOptions,
+} from '../store/db.js';
 import {
   type ConnectionChanges,
   type ConnectionRecord,
+  type ConnectionStatus,
+  connByEndUserPk,
+  connByProviderPk,
+  connByStatusPk,
+  connectionFilterKeys,
   connectionIndexItem,
   connectionItem,
   connKey,
@@ -19,13 +33,14 @@ import {
   readConnectionIndex,
   tenantPk,
 } from '../store/items.js';
-import { dueShards } from '../store/table.js';
+import { dueShards, filterIndexAttributes, keys } from '../store/table.js';
 import type { Vault } from '../vault/index.js';
 import type { RecentConnections } from './cache.js';
 import type { EventSink, EventType } from './events.js';
 import {
   type Connection,
   type GrantApp,
+  lastUsedGranularityMs,
   type SealedCredentials,
   sweepLeadMs,
   toConnection,
@@ -39,7 +54,21 @@ export interface ConnectionStoreDeps {
   providers: Record<ProviderName, ProviderOAuth>;
   grantApp: GrantApp;
   cache: RecentConnections;
+  stats: ConnectionStats;
+  metrics: Metrics;
   now: () => number;
+}
+
+/** What connections tell the stats (lib/stats): counters, and moves between provider/status counts. */
+export type ConnectionStats = Pick<Stats, 'count' | 'connectionMoved'>;
+
+/** The filters of a connection list; each combination is answered from one index (see {@link ConnectionStore.list}). */
+export interface ConnectionFilter {
+  provider?: ProviderName;
+  endUserId?: string;
+  status?: ConnectionStatus;
+  limit: number;
+  cursor?: string;
 }
 
 /** A fresh grant to store for an end user. */
@@ -52,6 +81,8 @@ export interface NewGrant {
   credentials: SealedCredentials;
   scopes: string[];
   expiresAt?: string;
+  /** When the grant was last refreshed (an import is checked by refreshing it). */
+  refreshedAt?: string;
   actor: string;
 }
 
@@ -61,6 +92,8 @@ export interface NewGrant {
  * its copy from the read cache; every change is audited and emitted as an event.
  */
 export class ConnectionStore {
+  /** Connections whose `lastUsedAt` this process is writing now. */
+  private readonly touching = new Set<string>();
   constructor(private readonly deps: ConnectionStoreDeps) {}
 
   /**
@@ -94,6 +127,9 @@ export class ConnectionStore {
                 hublet: account.hublet,
                 rootNamespaceId: account.rootNamespaceId,
                 updatedAt: at,
+                lastRefreshedAt: input.refreshedAt ?? current.lastRefreshedAt,
+                lastError: undefined,
+                refreshFailures: 0,
                 version: current.version + 1,
                 leaseOwner: undefined,
                 leaseUntil: undefined,
@@ -144,9 +180,12 @@ export class ConnectionStore {
         createdAt: at,
         updatedAt: at,
         version: 1,
+        lastRefreshedAt: input.refreshedAt,
+        refreshFailures: 0,
         ...dueIndex(tenantId, id, input.expiresAt, input.credentials),
       };
       await db.put(connectionItem(record));
+      await this.deps.stats.connectionMoved(tenantId, undefined, `${provider}.active`);
       const connection = toConnection(record);
       await this.changed(tenantId, 'connection.created', connection, input.actor, 'connection.created');
       return { connection, created: true };
@@ -173,31 +212,29 @@ export class ConnectionStore {
     return toConnection(await this.getItem(tenantId, id));
   }
 
-  /** A page of the tenant's connections; a cursor of another tenant's partition is refused. */
+  /**
+   * A page of the tenant's connections, newest first where an index answers it. Each filter
+   * reads only what it answers: `endUserId` (with or without `provider`, `status`) the end
+   * user's index partition, `provider` (with or without `status`) the provider's, `status` the
+   * status's; no filter reads the tenant's partition. The one combination no index orders,
+   * `endUserId` + `status` without `provider`, filters within that end user's few connections.
+   * A cursor of another tenant, or of another filter, is refused.
+   */
   async list(
     tenantId: string,
-    filter: { provider?: ProviderName; endUserId?: string; limit: number; cursor?: string },
+    filter: ConnectionFilter,
   ): Promise<{ connections: Connection[]; nextCursor?: string }> {
     const pk = tenantPk(tenantId);
     let start = decodeCursor(filter.cursor, (p) => p === pk);
     if (start === null) throw invalidRequest('The cursor is not valid.');
+    const query = connectionQuery(tenantId, filter);
     const out: Connection[] = [];
-    // Filters apply after DynamoDB's page limit, so read on until the page is full.
+    // A filter expression applies after DynamoDB's page limit, so read on until the page is full.
     for (let round = 0; round < 50; round++) {
-      const page = await this.deps.db.query({
-        pk,
-        skPrefix: connPrefix,
-        limit: filter.limit - out.length,
-        startKey: start,
-      });
-      for (const item of page.items) {
-        const c = readConnection(item);
-        if (filter.provider && c.provider !== filter.provider) continue;
-        if (filter.endUserId !== undefined && c.endUserId !== filter.endUserId) continue;
-        out.push(toConnection(c));
-      }
+      const page = await this.deps.db.query({ ...query, limit: filter.limit - out.length, startKey: start });
+      for (const item of page.items) out.push(toConnection(readConnection(item)));
       start = page.lastKey;
-      if (!start || out.length >= filter.limit) break;
+      if (!start || out.length >= filter.limit || !query.filter) break;
     }
     return { connections: out, nextCursor: encodeCursor(start ?? undefined) };
   }
@@ -220,8 +257,15 @@ export class ConnectionStore {
     condition?: Condition,
   ): Promise<ConnectionRecord> {
     const { pk, sk } = connKey(c.tenantId, c.id);
-    const updated = readConnection(await this.deps.db.update(pk, sk, changes, condition));
+    const moved = changes.status !== undefined && changes.status !== c.status;
+    // A new status moves the connection in the filter indexes and in the counts.
+    const set = moved ? { ...changes, ...connectionFilterKeys({ ...c, status: changes.status! }) } : changes;
+    const updated = readConnection(await this.deps.db.update(pk, sk, set, condition));
     this.deps.cache.forget(c.tenantId, c.id);
+    if (moved)
+      await this.deps.stats
+        .connectionMoved(c.tenantId, `${c.provider}.${c.status}`, `${c.provider}.${updated.status}`)
+        .catch(() => undefined);
     return updated;
   }
 
@@ -244,6 +288,38 @@ export class ConnectionStore {
       outcome: 'success',
       detail: 'stored after the tenant revocation began: revoked and deleted',
     });
+  }
+
+  /**
+   * Records that a token read or data call used the connection: at most one write a minute per
+   * connection, whichever process wins (a conditional write), and never a failure of the call.
+   */
+  async touch(c: ConnectionRecord): Promise<void> {
+    const now = this.deps.now();
+    const cutoff = new Date(now - lastUsedGranularityMs).toISOString();
+    if (c.lastUsedAt && c.lastUsedAt > cutoff) return;
+    // One write at a time per connection in this process; across processes the condition decides.
+    const key = `${c.tenantId}/${c.id}`;
+    if (this.touching.has(key)) return;
+    this.touching.add(key);
+    const { pk, sk } = connKey(c.tenantId, c.id);
+    try {
+      await this.deps.db.update(
+        pk,
+        sk,
+        { lastUsedAt: new Date(now).toISOString() },
+        {
+          expression: 'attribute_exists(pk) AND (attribute_not_exists(#lu) OR #lu < :cutoff)',
+          names: { '#lu': 'lastUsedAt' },
+          values: { ':cutoff': cutoff },
+        },
+      );
+      this.deps.cache.forget(c.tenantId, c.id);
+    } catch {
+      // Another process wrote it this minute, or the store is busy: lastUsedAt is coarse by design.
+    } finally {
+      this.touching.delete(key);
+    }
   }
 
   /** Revokes the grant at the provider, then deletes the connection. */
@@ -270,8 +346,9 @@ export class ConnectionStore {
     }
     this.deps.cache.forget(tenantId, id);
     const { pk, sk } = connKey(tenantId, id);
-    await this.deps.db.delete(pk, sk);
+    const gone = await this.deps.db.delete(pk, sk);
     if (c.keySk) await this.deps.db.delete(pk, c.keySk);
+    if (gone) await this.deps.stats.connectionMoved(tenantId, `${c.provider}.${c.status}`, undefined);
     await this.deps.audit.record({
       actor,
       action: 'connection.deleted',
@@ -304,6 +381,40 @@ export class ConnectionStore {
 /** The condition of an update that must not overwrite a change made since `c` was read. */
 export function sameVersion(c: ConnectionRecord): Condition {
   return { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': c.version } };
+}
+
+/** The index query (and, for the one unordered combination, the filter) answering a connection list. */
+function connectionQuery(tenantId: string, f: ConnectionFilter): QueryOptions {
+  const [byProvider, byStatus, byEndUser] = keys.filterIndexes;
+  const [pa, sa, ua] = filterIndexAttributes;
+  if (f.endUserId !== undefined) {
+    const base = {
+      index: byEndUser,
+      pkName: ua[0],
+      pk: connByEndUserPk(tenantId, f.endUserId),
+      skName: ua[1],
+    };
+    if (f.provider)
+      return { ...base, skPrefix: `${f.provider}#${f.status ? `${f.status}#` : ''}`, reverse: true };
+    if (f.status)
+      return {
+        ...base,
+        reverse: true,
+        filter: { expression: '#st = :st', names: { '#st': 'status' }, values: { ':st': f.status } },
+      };
+    return { ...base, reverse: true };
+  }
+  if (f.provider)
+    return {
+      index: byProvider,
+      pkName: pa[0],
+      pk: connByProviderPk(tenantId, f.provider),
+      ...(f.status ? { skName: pa[1], skPrefix: `${f.status}#` } : {}),
+      reverse: true,
+    };
+  if (f.status)
+    return { index: byStatus, pkName: sa[0], pk: connByStatusPk(tenantId, f.status), reverse: true };
+  return { pk: tenantPk(tenantId), skPrefix: connPrefix };
 }
 
 /** The due-refresh index attributes for a token expiring at `expiresAt` (none without a refresh token). */

@@ -6,7 +6,9 @@ import { connectApi } from './routes/connect.js';
 import { connectionsApi } from './routes/connections.js';
 import { describedApi } from './routes/described.js';
 import { providerRoutes } from './routes/providers.js';
+import { adminStatsApi, statsApi } from './routes/stats.js';
 import { tenantsApi } from './routes/tenants.js';
+import { adminWebhookApi, tenantWebhookApi } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
 
 /**
@@ -20,6 +22,10 @@ export function apiReference(): { openapi: Record<string, unknown>; html: string
       tenantsApi,
       adminAuditApi,
       tenantAuditApi,
+      adminWebhookApi,
+      tenantWebhookApi,
+      adminStatsApi,
+      statsApi,
       connectApi,
       connectionsApi,
       ...providerNames.map((p) => providerRoutes[p].api),

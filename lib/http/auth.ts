@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { PorticoError, unauthorized } from '../errors.js';
+import { notFound, PorticoError, unauthorized } from '../errors.js';
 import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
 import type { AppEnv, Principal } from './context.js';
@@ -85,6 +85,8 @@ export function requireAdmin(
 export function requireTenant(
   authenticate: ReturnType<typeof createAuthenticator>,
   hints: TenantHints = new TenantHints(),
+  /** Whether a path is served at all: an admin credential on an unknown path is told `not_found`, like anyone. */
+  isRoute: (path: string) => boolean = () => true,
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
@@ -111,7 +113,10 @@ export function requireTenant(
     }
     const p = await authenticate(header);
     if (!p) throw unauthorized();
-    if (p.kind !== 'tenant') throw new PorticoError('forbidden', 'This route needs a tenant API key.');
+    if (p.kind !== 'tenant') {
+      if (!isRoute(c.req.path)) throw notFound(`Route ${c.req.method} ${c.req.path}`);
+      throw new PorticoError('forbidden', 'This route needs a tenant API key.');
+    }
     hints.set(header, p);
     c.set('principal', p);
     await next();

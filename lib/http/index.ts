@@ -15,7 +15,9 @@ import { docsRoutes } from './routes/docs.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { providerRoutes } from './routes/providers.js';
 import { proxyRoutes } from './routes/proxy.js';
+import { adminStatsRoutes, statsRoutes } from './routes/stats.js';
 import { tenantsRoutes } from './routes/tenants.js';
+import { adminWebhookRoutes, tenantWebhookRoutes } from './routes/webhooks.js';
 import { securityHeaders } from './security.js';
 import { type StaticContentSource, uiRoutes } from './ui/index.js';
 
@@ -92,14 +94,30 @@ export function createApp(services: Services, options: AppOptions) {
   app.use('/v1/tenants/*', requireAdmin(authenticate));
   app.route('/', tenantsRoutes);
   app.route('/', adminAuditRoutes);
+  app.route('/', adminWebhookRoutes);
+  app.route('/', adminStatsRoutes);
+
+  // The stats route answers the admin too (every tenant's counters together).
+  app.use('/v1/stats', async (c, next) => {
+    const p = await authenticate(c.req.header('authorization'));
+    if (p?.kind === 'admin') c.set('principal', p);
+    await next();
+  });
 
   // Everything else under /v1 belongs to one tenant.
-  const tenantAuth = requireTenant(authenticate);
+  const tenantAuth = requireTenant(
+    authenticate,
+    undefined,
+    (path) =>
+      allowedMethods(app.routes, path).length > 0 || /^\/v1\/connections\/[^/]+\/proxy(\/|$)/.test(path),
+  );
   app.use('/v1/*', async (c, next) => {
     if (c.get('principal')) return next();
     return tenantAuth(c, next);
   });
   app.route('/', tenantAuditRoutes);
+  app.route('/', tenantWebhookRoutes);
+  app.route('/', statsRoutes);
   app.route('/', connectRoutes);
   app.route('/', connectionsRoutes);
   for (const { routes } of Object.values(providerRoutes)) app.route('/', routes);

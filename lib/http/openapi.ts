@@ -87,6 +87,35 @@ function invalid(target: keyof typeof targetName, error: z.core.$ZodError): Port
   return invalidRequest(`Invalid ${targetName[target]}: ${summary}`, { errors: issues });
 }
 
+/**
+ * The query parameter names a route declares, or `undefined` when its schema passes unknown ones
+ * through on purpose (a loose object: HubDB's own `<column>__<op>` filters).
+ */
+function declaredQueryNames(schema: Schema | undefined): Set<string> | undefined {
+  if (!schema) return new Set();
+  const def = (
+    schema as {
+      _zod: { def: { shape?: Record<string, unknown>; catchall?: { _zod: { def: { type: string } } } } };
+    }
+  )._zod.def;
+  if (def.catchall?._zod.def.type === 'unknown') return undefined;
+  return new Set(Object.keys(def.shape ?? {}));
+}
+
+/** An unknown query parameter is a client mistake, named, rather than silently ignored (a filter that does not filter). */
+function refuseUnknownQuery(url: string, declared: Set<string> | undefined): void {
+  if (!declared) return;
+  const unknown = [...new Set(new URL(url).searchParams.keys())].filter((k) => !declared.has(k));
+  if (!unknown.length) return;
+  const names = unknown.slice(0, 10).map((k) => (k.length > 100 ? `${k.slice(0, 100)}…` : k));
+  throw invalidRequest(
+    `Unknown query parameter${names.length > 1 ? 's' : ''}: ${names.join(', ')}.${
+      declared.size ? ` This route takes ${[...declared].join(', ')}.` : ' This route takes none.'
+    }`,
+    { errors: names.map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })) },
+  );
+}
+
 function check<S extends Schema>(schema: S, value: unknown, target: keyof typeof targetName): z.output<S> {
   const r = z.safeParse(schema, value);
   if (!r.success) throw invalid(target, r.error);
@@ -132,7 +161,9 @@ export class Api {
   ): this {
     this.specs.push(spec as RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>);
     const path = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    const declared = declaredQueryNames(spec.query);
     this.app.on(spec.method.toUpperCase(), path, async (c) => {
+      refuseUnknownQuery(c.req.url, declared);
       const params = spec.params ? check(spec.params, c.req.param(), 'params') : undefined;
       const query = spec.query ? check(spec.query, c.req.query(), 'query') : undefined;
       const body = spec.body ? check(spec.body, await readJson(c), 'body') : undefined;

@@ -81,7 +81,9 @@ export const ConnectionSchema = z.object({
   provider: ProviderSchema,
   endUserId: z.string(),
   authScheme: z.enum(['oauth2', 'private_app']),
-  status: z.enum(['active', 'needs_reauth']),
+  status: doc(z.enum(['active', 'needs_reauth', 'pending']), {
+    description: '`pending` while a connection awaits confirmation (tenants with `requireConfirmation`)',
+  }),
   account: z.object({
     id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),
     name: doc(z.optional(z.string()), {
@@ -101,6 +103,14 @@ export const ConnectionSchema = z.object({
   }),
   createdAt: z.string(),
   updatedAt: z.string(),
+  lastRefreshedAt: doc(z.nullable(z.string()), { description: 'When the access token was last refreshed' }),
+  lastUsedAt: doc(z.nullable(z.string()), {
+    description: 'When a token read or data call last used it (coarse: written at most once a minute)',
+  }),
+  lastError: doc(z.nullable(z.object({ code: z.string(), detail: z.string(), at: z.string() })), {
+    description: 'The last refresh failure; null once a refresh succeeds',
+  }),
+  refreshFailures: doc(z.number(), { description: 'Consecutive failed refreshes' }),
 });
 
 export const ConnectionIdParams = z.object({ id: PathId });
@@ -109,6 +119,21 @@ export const ConnectionIdParams = z.object({ id: PathId });
 export const ConnectionListQuery = z.object({
   provider: z.optional(ProviderSchema),
   endUserId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  status: z.optional(z.enum(['active', 'needs_reauth', 'pending'])),
+  limit: LimitQuery,
+  cursor: CursorQuery,
+});
+
+/** An ISO-8601 time in a query (`since`, `until`). */
+export const TimeQuery = z.optional(z.iso.datetime({ offset: true }));
+
+/** Filters and paging of an audit trail (a tenant's own, or an admin's view of one tenant). */
+export const AuditListQuery = z.object({
+  connectionId: z.optional(PathId),
+  action: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  outcome: z.optional(z.enum(['success', 'failure'])),
+  since: doc(TimeQuery, { description: 'ISO-8601, inclusive' }),
+  until: doc(TimeQuery, { description: 'ISO-8601, inclusive' }),
   limit: LimitQuery,
   cursor: CursorQuery,
 });

@@ -24,6 +24,18 @@ export interface ConnectSession {
 }
 
 /** Why a flow failed, as a stable code for the return URL / popup message. */
+/** A connect session as `GET /v1/connect-sessions/:id` shows it. */
+export interface ConnectSessionState {
+  id: string;
+  provider: ProviderName;
+  endUserId: string;
+  status: 'pending' | 'completed' | 'expired' | 'failed';
+  expiresAt: string;
+  connectionId?: string;
+  /** The flow's error code (`access_denied`, `exchange_failed`, …) of a failed or retried attempt. */
+  error?: string;
+}
+
 export type FlowErrorCode =
   | 'access_denied'
   | 'invalid_state'
@@ -109,6 +121,25 @@ export class ConnectFlows {
       id,
       connectUrl: `${this.deps.config.publicUrl}/connect/${id}?t=${token}`,
       expiresAt: new Date(expires).toISOString(),
+    };
+  }
+
+  /**
+   * Where a tenant's connect session stands: `pending` (the user has not finished), `completed`
+   * (with the connection's id once stored), `failed` (with the flow's error code), or `expired`
+   * (pending past its 15 minutes). Another tenant's session is `not_found`.
+   */
+  async sessionState(tenantId: string, sid: string): Promise<ConnectSessionState> {
+    const s = await this.sessions.load(sid, tenantId);
+    const status = s.status === 'pending' && s.expiresAt <= this.now() ? 'expired' : s.status;
+    return {
+      id: s.id,
+      provider: s.provider,
+      endUserId: s.endUserId,
+      status,
+      expiresAt: new Date(s.expiresAt).toISOString(),
+      ...(s.connectionId ? { connectionId: s.connectionId } : {}),
+      ...(s.error && status !== 'completed' ? { error: s.error } : {}),
     };
   }
 

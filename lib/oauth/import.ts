@@ -71,6 +71,7 @@ export async function importConnection(
     ),
     scopes: grant.scopes,
     expiresAt: grant.expiresAt,
+    refreshedAt: new Date().toISOString(),
   });
   // A revocation that began meanwhile must not miss this grant (docs/design.md, "Vault").
   if ((await deps.tenants.get(tenantId))?.status !== 'active') {

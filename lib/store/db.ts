@@ -35,6 +35,11 @@ export interface QueryOptions {
   reverse?: boolean;
   projection?: string[];
   consistent?: boolean;
+  /**
+   * A condition on attributes outside the key (DynamoDB's FilterExpression): applied after the
+   * page is read, so it narrows an already narrow index query, never a whole partition.
+   */
+  filter?: Condition;
 }
 
 /** Thrown by conditional writes whose condition failed (a lost race, an existing item). */
@@ -166,6 +171,50 @@ export class Db {
     }
   }
 
+  /**
+   * Adds to number attributes atomically (DynamoDB `ADD`): concurrent adds from any number of
+   * processes all count, and a missing item or attribute starts at zero. Returns the new item.
+   */
+  async add(pk: string, sk: string, amounts: Record<string, number>, set: Item = {}): Promise<Item> {
+    const names: Record<string, string> = {};
+    const values: Item = {};
+    const adds: string[] = [];
+    const sets: string[] = [];
+    let i = 0;
+    for (const [k, v] of Object.entries(amounts)) {
+      names[`#a${i}`] = k;
+      values[`:a${i}`] = v;
+      adds.push(`#a${i} :a${i}`);
+      i++;
+    }
+    for (const [k, v] of Object.entries(set)) {
+      if (v === undefined) continue;
+      names[`#s${i}`] = k;
+      values[`:s${i}`] = v;
+      sets.push(`#s${i} = :s${i}`);
+      i++;
+    }
+    if (!adds.length && !sets.length) return (await this.get(pk, sk)) ?? {};
+    const expr = [adds.length ? `ADD ${adds.join(', ')}` : '', sets.length ? `SET ${sets.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' ');
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(pk, sk),
+          UpdateExpression: expr,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return unmarshall(out.Attributes ?? {});
+    } catch (err) {
+      mapError(err);
+    }
+  }
+
   async delete(pk: string, sk: string, condition?: Condition): Promise<Item | undefined> {
     try {
       const out = await this.client.send(
@@ -218,6 +267,10 @@ export class Db {
       values[':b'] = options.skBetween[1];
       cond += ' AND #sk BETWEEN :a AND :b';
     }
+    if (options.filter) {
+      Object.assign(names, options.filter.names);
+      Object.assign(values, options.filter.values);
+    }
     let projection: string | undefined;
     if (options.projection) {
       projection = options.projection
@@ -239,6 +292,7 @@ export class Db {
           ExclusiveStartKey: options.startKey ? marshall(options.startKey) : undefined,
           ScanIndexForward: !options.reverse,
           ProjectionExpression: projection,
+          FilterExpression: options.filter?.expression,
           ConsistentRead: options.index ? undefined : options.consistent,
         }),
       );

@@ -1,4 +1,5 @@
 import { type ProviderName, providerNames } from '../config.js';
+import { sha256Hex } from '../ids.js';
 import type { Item } from './db.js';
 import { fields } from './fields.js';
 
@@ -117,15 +118,21 @@ export function apiKeyRefItem(r: ApiKeyRefRecord): Item {
   };
 }
 
+export function readApiKeyRef(item: Item): Omit<ApiKeyRefRecord, 'tenantId'> {
+  const f = fields(item, 'API key reference');
+  return { id: f.string('id'), hash: f.string('hash'), createdAt: f.string('createdAt') };
+}
+
 export function readApiKeyHash(item: Item): string {
   return fields(item, 'API key reference').string('hash');
 }
 
 // ---- tenant app (TENANT#<tid> / APP#<provider>) -----------------------------------------------
 
+export const tenantAppPrefix = 'APP#';
 export const tenantAppKey = (tenantId: string, provider: string): Key => ({
   pk: tenantPk(tenantId),
-  sk: `APP#${provider}`,
+  sk: `${tenantAppPrefix}${provider}`,
 });
 
 export type TenantAppRecord = {
@@ -241,13 +248,19 @@ export function readDueEntry(item: Item): { tenantId: string; id: string } | und
   return tenantId && id ? { tenantId, id } : undefined;
 }
 
+export const connectionStatuses = ['active', 'needs_reauth', 'pending'] as const;
+export type ConnectionStatus = (typeof connectionStatuses)[number];
+
+/** The last refresh failure of a connection (cleared by a successful refresh). */
+export type ConnectionError = { code: string; detail: string; at: string };
+
 export type ConnectionRecord = {
   id: string;
   tenantId: string;
   provider: ProviderName;
   endUserId: string;
   authScheme: 'oauth2' | 'private_app';
-  status: 'active' | 'needs_reauth';
+  status: ConnectionStatus;
   accountId: string;
   accountName?: string;
   /** HubSpot's data centre of the account (`na1`, `eu1`, …), as introspection reported it. */
@@ -273,6 +286,13 @@ export type ConnectionRecord = {
   revokeAttempts?: number;
   revokeError?: string;
   revokeRetryAt?: number;
+  /** When the access token was last refreshed (ISO-8601). */
+  lastRefreshedAt?: string;
+  /** When a token or data call last used the connection (ISO-8601, written at most once a minute). */
+  lastUsedAt?: string;
+  lastError?: ConnectionError;
+  /** Consecutive failed refreshes (0 after a success). */
+  refreshFailures?: number;
 };
 
 /** The attributes of a connection update (`undefined` removes one). */
@@ -281,8 +301,30 @@ export type ConnectionChanges = Partial<
 >;
 
 export function connectionItem(c: ConnectionRecord): Item {
-  return { ...connKey(c.tenantId, c.id), type: 'connection', ...c };
+  return { ...connKey(c.tenantId, c.id), type: 'connection', ...c, ...connectionFilterKeys(c) };
 }
+
+/**
+ * A connection's entries in the filter indexes (lib/store/table.ts): by provider (then status),
+ * by status, by end user (then provider and status). Written with every change of its status.
+ */
+export function connectionFilterKeys(
+  c: Pick<ConnectionRecord, 'tenantId' | 'id' | 'provider' | 'status' | 'endUserId' | 'createdAt'>,
+): Record<'gsi3pk' | 'gsi3sk' | 'gsi4pk' | 'gsi4sk' | 'gsi5pk' | 'gsi5sk', string> {
+  const tail = `${c.createdAt}#${c.id}`;
+  return {
+    gsi3pk: connByProviderPk(c.tenantId, c.provider),
+    gsi3sk: `${c.status}#${tail}`,
+    gsi4pk: connByStatusPk(c.tenantId, c.status),
+    gsi4sk: tail,
+    gsi5pk: connByEndUserPk(c.tenantId, c.endUserId),
+    gsi5sk: `${c.provider}#${c.status}#${tail}`,
+  };
+}
+export const connByProviderPk = (tenantId: string, provider: string) => `CONNP#${tenantId}#${provider}`;
+export const connByStatusPk = (tenantId: string, status: string) => `CONNS#${tenantId}#${status}`;
+export const connByEndUserPk = (tenantId: string, endUserId: string) =>
+  `CONNU#${tenantId}#${sha256Hex(endUserId)}`;
 
 /** True for a connection item among a tenant partition's other items. */
 export const isConnectionItem = (item: Item) => item.type === 'connection';
@@ -295,7 +337,7 @@ export function readConnection(item: Item): ConnectionRecord {
     provider: f.oneOf('provider', providerNames),
     endUserId: f.string('endUserId'),
     authScheme: f.oneOf('authScheme', ['oauth2', 'private_app'] as const),
-    status: f.oneOf('status', ['active', 'needs_reauth'] as const),
+    status: f.oneOf('status', connectionStatuses),
     accountId: f.string('accountId'),
     accountName: f.optionalString('accountName'),
     hublet: f.optionalString('hublet'),
@@ -314,7 +356,17 @@ export function readConnection(item: Item): ConnectionRecord {
     revokeAttempts: f.optionalNumber('revokeAttempts'),
     revokeError: f.optionalString('revokeError'),
     revokeRetryAt: f.optionalNumber('revokeRetryAt'),
+    lastRefreshedAt: f.optionalString('lastRefreshedAt'),
+    lastUsedAt: f.optionalString('lastUsedAt'),
+    lastError: readConnectionError(f.optionalObject('lastError')),
+    refreshFailures: f.optionalNumber('refreshFailures'),
   };
+}
+
+function readConnectionError(item: Item | undefined): ConnectionError | undefined {
+  if (!item) return undefined;
+  const f = fields(item, 'connection error');
+  return { code: f.string('code'), detail: f.string('detail'), at: f.string('at') };
 }
 
 export function connectionIndexItem(tenantId: string, keySk: string, connectionId: string): Item {
@@ -467,8 +519,27 @@ export type AuditRecord = {
   detail?: string;
 };
 
+export const auditSk = (at: string, id: string) => `${at}#${id}`;
+export const auditByConnectionPk = (tenantId: string, connectionId: string) =>
+  `AUDITC#${tenantId}#${connectionId}`;
+export const auditByActionPk = (tenantId: string, action: string) => `AUDITA#${tenantId}#${action}`;
+export const auditByOutcomePk = (tenantId: string, outcome: string) => `AUDITO#${tenantId}#${outcome}`;
+
+/** An audit event, with its entries in the filter indexes (by connection when it has one, action, outcome). */
 export function auditItem(e: AuditRecord, ttl: number): Item {
-  return { pk: auditPk(e.tenantId), sk: `${e.at}#${e.id}`, type: 'audit', ...e, ttl };
+  const sk = auditSk(e.at, e.id);
+  return {
+    pk: auditPk(e.tenantId),
+    sk,
+    type: 'audit',
+    ...e,
+    ttl,
+    ...(e.connectionId ? { gsi3pk: auditByConnectionPk(e.tenantId, e.connectionId), gsi3sk: sk } : {}),
+    gsi4pk: auditByActionPk(e.tenantId, e.action),
+    gsi4sk: sk,
+    gsi5pk: auditByOutcomePk(e.tenantId, e.outcome),
+    gsi5sk: sk,
+  };
 }
 
 export function readAudit(item: Item): AuditRecord {
@@ -485,13 +556,23 @@ export function readAudit(item: Item): AuditRecord {
   };
 }
 
-// ---- outbox event (OUTBOX#<shard> / <due ms, padded>#<id>; dead: OUTBOX_DEAD#<tid>) ----------
+// ---- outbox event (pending: OUTBOX#<shard> / <due ms, padded>#<id>; failed: OUTBOX_DEAD#<tid> / <id>;
+//      delivered: OUTBOX_DONE#<tid> / <id>) -------------------------------------------------
 
 export const outboxPk = (shard: number) => `OUTBOX#${shard}`;
 export const deadOutboxPk = (tenantId: string) => `OUTBOX_DEAD#${tenantId}`;
+export const deliveredOutboxPk = (tenantId: string) => `OUTBOX_DONE#${tenantId}`;
 /** Sort keys order by due time: milliseconds padded to 15 digits. */
 export const outboxSk = (dueMs: number, id: string) => `${outboxDue(dueMs)}#${id}`;
 export const outboxDue = (ms: number) => String(ms).padStart(15, '0');
+
+export const deliveryStatuses = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+export const deliveriesByStatusPk = (tenantId: string, status: DeliveryStatus) =>
+  `DELIVS#${tenantId}#${status}`;
+export const deliveriesPk = (tenantId: string) => `DELIV#${tenantId}`;
+export const deliveriesByEventPk = (tenantId: string, event: string) => `DELIVE#${tenantId}#${event}`;
 
 export type OutboxRecord = {
   id: string;
@@ -500,17 +581,42 @@ export type OutboxRecord = {
   /** The JSON body, exactly as signed and sent. */
   payload: string;
   attempts: number;
-  /** Epoch milliseconds of the first attempt's schedule. */
+  /** Epoch milliseconds the delivery window (a day of retries) started: creation, or the last re-queue. */
   firstAt: number;
   /** Epoch milliseconds until which one drainer holds this attempt. */
   claimedUntil?: number;
+  status?: DeliveryStatus;
+  /** When the event was made (ISO-8601); older items lack it and show `firstAt`. */
+  createdAt?: string;
+  /** The receiver's HTTP status of the last attempt (absent when it could not be reached). */
+  lastStatus?: number;
+  lastAttemptAt?: string;
+  /** Why the last attempt failed, in a word (`timeout`, `refused_url`, `http_500`, …). */
+  lastError?: string;
+  /** Epoch seconds (delivered events are kept 30 days). */
+  ttl?: number;
 };
 
 /** An outbox event as stored: where it is (its key says when it is due) and what it is. */
 export type StoredOutboxEvent = Key & OutboxRecord;
 
+/** An outbox event, with its entries in the filter indexes (by status, all of the tenant's, by event). */
 export function outboxItem(e: StoredOutboxEvent): Item {
-  return { type: 'webhook', ...e };
+  const status = e.status ?? 'pending';
+  const created = e.createdAt ?? new Date(e.firstAt).toISOString();
+  const sk = `${created}#${e.id}`;
+  return {
+    type: 'webhook',
+    ...e,
+    status,
+    createdAt: created,
+    gsi3pk: deliveriesByStatusPk(e.tenantId, status),
+    gsi3sk: sk,
+    gsi4pk: deliveriesPk(e.tenantId),
+    gsi4sk: sk,
+    gsi5pk: deliveriesByEventPk(e.tenantId, e.eventType),
+    gsi5sk: sk,
+  };
 }
 
 export function readOutbox(item: Item): StoredOutboxEvent {
@@ -524,7 +630,51 @@ export function readOutbox(item: Item): StoredOutboxEvent {
     attempts: f.number('attempts'),
     firstAt: f.number('firstAt'),
     claimedUntil: f.optionalNumber('claimedUntil'),
+    status: f.optionalOneOf('status', deliveryStatuses),
+    createdAt: f.optionalString('createdAt'),
+    lastStatus: f.optionalNumber('lastStatus'),
+    lastAttemptAt: f.optionalString('lastAttemptAt'),
+    lastError: f.optionalString('lastError'),
+    ttl: f.optionalNumber('ttl'),
   };
+}
+
+// ---- stats counters (STATS#<tid or ALL> / H#<hour> | D#<day>, and / CONNECTIONS) ---------------
+
+export const statsPk = (scope: string) => `STATS#${scope}`;
+/** The scope of the counters of every tenant together. */
+export const allTenantsScope = 'ALL';
+export const statsBucketSk = (bucket: 'hour' | 'day', start: string) =>
+  `${bucket === 'hour' ? 'H' : 'D'}#${start}`;
+export const connectionCountsSk = 'CONNECTIONS';
+
+export const counterNames = [
+  'refreshes',
+  'refreshFailures',
+  'tokenReads',
+  'dataCalls',
+  'providerErrors',
+] as const;
+export type CounterName = (typeof counterNames)[number];
+
+/** One bucket's counters (absent ones are zero). */
+export function readCounters(item: Item): Record<CounterName, number> {
+  const f = fields(item, 'stats bucket');
+  const out = {} as Record<CounterName, number>;
+  for (const name of counterNames) out[name] = f.optionalNumber(name) ?? 0;
+  return out;
+}
+
+/** Connection counts by `<provider>.<status>` attribute. */
+export function readConnectionCounts(item: Item | undefined): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [k, v] of Object.entries(item ?? {})) {
+    const m = /^(\w+)\.(\w+)$/.exec(k);
+    if (!m || typeof v !== 'number') continue;
+    out[m[1]] ??= {};
+    out[m[1]][m[2]] = Math.max(0, v);
+  }
+  return out;
 }
 
 // ---- the connect-link signing key (SYSTEM / SIGNING_KEY) ------------------------------------

@@ -12,8 +12,23 @@ export const keys = {
   dueIndex: 'due',
   /** Listing index: `gsi2pk = <kind>`, `gsi2sk = <createdAt>#<id>` (tenants). */
   listIndex: 'list',
+  /**
+   * Three overloaded, sparse filter indexes (`gsi3…gsi5` pk/sk), so a filtered list reads only
+   * what it answers. Connections: `byProvider` `CONNP#<tid>#<provider>` / `<status>#<created>#<id>`,
+   * `byStatus` `CONNS#<tid>#<status>` / `<created>#<id>`, `byEndUser` `CONNU#<tid>#<sha256(user)>` /
+   * `<provider>#<status>#<created>#<id>`. Audit: by connection, action, outcome (sk `<at>#<id>`).
+   * Webhook deliveries: by status, all of a tenant's, by event (sk `<created>#<id>`).
+   */
+  filterIndexes: ['filter1', 'filter2', 'filter3'],
   ttl: 'ttl',
 } as const;
+
+/** The key attributes of each filter index, in the order of {@link keys.filterIndexes}. */
+export const filterIndexAttributes = [
+  ['gsi3pk', 'gsi3sk'],
+  ['gsi4pk', 'gsi4sk'],
+  ['gsi5pk', 'gsi5sk'],
+] as const;
 
 /** How many partitions the due-refresh index is spread over. */
 export const dueShards = 8;
@@ -41,6 +56,9 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
             { AttributeName: 'gsi1sk', AttributeType: 'S' },
             { AttributeName: 'gsi2pk', AttributeType: 'S' },
             { AttributeName: 'gsi2sk', AttributeType: 'S' },
+            ...filterIndexAttributes
+              .flat()
+              .map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
           ],
           KeySchema: [
             { AttributeName: 'pk', KeyType: 'HASH' },
@@ -63,6 +81,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
               ],
               Projection: { ProjectionType: 'ALL' },
             },
+            ...keys.filterIndexes.map((name, i) => ({
+              IndexName: name,
+              KeySchema: [
+                { AttributeName: filterIndexAttributes[i][0], KeyType: 'HASH' as const },
+                { AttributeName: filterIndexAttributes[i][1], KeyType: 'RANGE' as const },
+              ],
+              Projection: { ProjectionType: 'ALL' as const },
+            })),
           ],
         }),
       );

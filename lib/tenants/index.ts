@@ -8,16 +8,20 @@ import {
   apiKeyKey,
   apiKeyRefItem,
   apiKeyRefKey,
+  apiKeyRefPrefix,
   readApiKey,
   readApiKeyHash,
+  readApiKeyRef,
   readTenant,
   readTenantApp,
   type TenantChanges,
   type TenantRecord,
   tenantAppItem,
   tenantAppKey,
+  tenantAppPrefix,
   tenantItem,
   tenantKey,
+  tenantPk,
 } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
 import { ensureSystemKey, systemTenant } from './system.js';
@@ -217,6 +221,33 @@ export class Tenants {
     await this.db.put(apiKeyRefItem({ tenantId, id, hash, createdAt }));
     await this.db.put(apiKeyItem(hash, { tenantId, keyId: id, createdAt }));
     return { id, apiKey };
+  }
+
+  /** The tenant's API keys: their ids and creation times only (a key itself is never kept). */
+  async listApiKeys(tenantId: string): Promise<Array<{ id: string; createdAt: string }>> {
+    await this.require(tenantId);
+    const out: Array<{ id: string; createdAt: string }> = [];
+    for await (const item of this.db.queryAll({ pk: tenantPk(tenantId), skPrefix: apiKeyRefPrefix })) {
+      const ref = readApiKeyRef(item);
+      out.push({ id: ref.id, createdAt: ref.createdAt });
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** The tenant's own OAuth apps, without their secrets. */
+  async listApps(tenantId: string): Promise<TenantApp[]> {
+    await this.require(tenantId);
+    const out: TenantApp[] = [];
+    for await (const item of this.db.queryAll({ pk: tenantPk(tenantId), skPrefix: tenantAppPrefix })) {
+      const app = readTenantApp(item);
+      out.push({
+        provider: app.provider,
+        clientId: app.clientId,
+        ...(app.scopes ? { scopes: app.scopes } : {}),
+        updatedAt: app.updatedAt,
+      });
+    }
+    return out;
   }
 
   /** Deletes a key of the tenant: it stops working at once. */

@@ -84,6 +84,8 @@ export interface RevocationsDeps {
   giveUpMs?: number;
   /** Provider work `DELETE` does before it answers. Default 5 s. */
   inlineMs?: number;
+  /** Called once every grant is accounted (the tenant's connection counts go, lib/stats). */
+  onRevoked?: (tenantId: string) => Promise<void>;
 }
 
 type Outcome =
@@ -564,6 +566,7 @@ export class Revocations {
       await this.deps.events
         .emit(job.tenantId, 'tenant.revoked', { tenantId: job.tenantId, connections: counts })
         .catch(() => undefined);
+      await this.deps.onRevoked?.(job.tenantId).catch(() => undefined);
     }
     if (job.status !== 'running') return job;
     return this.save(job, { status: 'sweeping', finishedAt: new Date(this.now()).toISOString() });

@@ -1,2 +1,2 @@
 export { Vault, type VaultOptions } from './vault.js';
-export { type KeyWrapper, kmsKeyWrapper, localKeyWrapper } from './wrappers.js';
+export { countedKeyWrapper, type KeyWrapper, kmsKeyWrapper, localKeyWrapper } from './wrappers.js';

@@ -83,3 +83,18 @@ export function localKeyWrapper(masterKey: Uint8Array): KeyWrapper {
     },
   };
 }
+
+/** A wrapper that counts each call to the wrapped one (KMS calls, for the `KmsCalls` metric). */
+export function countedKeyWrapper(inner: KeyWrapper, counted: () => void): KeyWrapper {
+  return {
+    kind: inner.kind,
+    generateDataKey(tenantId) {
+      counted();
+      return inner.generateDataKey(tenantId);
+    },
+    unwrap(tenantId, wrapped) {
+      counted();
+      return inner.unwrap(tenantId, wrapped);
+    },
+  };
+}

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection, EventSink, EventType } from '../connections/index.js';
-import { newId } from '../ids.js';
+import { conflict, invalidRequest, notFound } from '../errors.js';
+import { isId, newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import { ConditionFailed, type Db } from '../store/db.js';
+import { ConditionFailed, type Db, decodeCursor, encodeCursor } from '../store/db.js';
 import {
+  type DeliveryStatus,
   deadOutboxPk,
+  deliveredOutboxPk,
+  deliveriesByEventPk,
+  deliveriesByStatusPk,
+  deliveriesPk,
   outboxDue,
   outboxItem,
   outboxPk,
@@ -12,6 +18,7 @@ import {
   readOutbox,
   type StoredOutboxEvent,
 } from '../store/items.js';
+import { filterIndexAttributes, keys } from '../store/table.js';
 import type { Tenants } from '../tenants/index.js';
 import { postWebhook, signWebhook } from './deliver.js';
 import { assertDeliverable, UnsafeWebhookUrl } from './ssrf.js';
@@ -76,6 +83,8 @@ export class Outbox implements EventSink {
         payload,
         attempts: 0,
         firstAt: at,
+        status: 'pending',
+        createdAt: new Date(at).toISOString(),
       }),
     );
     this.o.onEnqueue?.();
@@ -113,16 +122,34 @@ export class Outbox implements EventSink {
           if (err instanceof ConditionFailed) return;
           throw err;
         }
-        const outcome = await this.deliver(item);
-        if (outcome === 'delivered') {
+        const attempt = await this.deliver(item);
+        const attempts = item.attempts + 1;
+        const last = {
+          attempts,
+          claimedUntil: undefined,
+          lastStatus: attempt.status,
+          lastError: attempt.error,
+          lastAttemptAt: new Date(now).toISOString(),
+        };
+        if (attempt.outcome === 'delivered') {
+          // Kept a month under the tenant, so operators see what was delivered.
+          await this.o.db.put(
+            outboxItem({
+              ...item,
+              ...last,
+              pk: deliveredOutboxPk(item.tenantId),
+              sk: item.id,
+              status: 'delivered',
+              ttl: Math.floor(now / 1000) + keepDeliveredSeconds,
+            }),
+          );
           await this.o.db.delete(item.pk, item.sk);
           result.delivered++;
           return;
         }
-        const attempts = item.attempts + 1;
-        if (outcome === 'drop' || now - item.firstAt > giveUpAfterMs) {
+        if (attempt.outcome === 'drop' || now - item.firstAt > giveUpAfterMs) {
           await this.o.db.put(
-            outboxItem({ ...item, pk: deadOutboxPk(item.tenantId), attempts, claimedUntil: undefined }),
+            outboxItem({ ...item, ...last, pk: deadOutboxPk(item.tenantId), sk: item.id, status: 'failed' }),
           );
           await this.o.db.delete(item.pk, item.sk);
           result.dead++;
@@ -130,9 +157,7 @@ export class Outbox implements EventSink {
         }
         // Re-schedule: the new item first, then the old one goes (a crash in between delivers twice, never zero times).
         const at = now + nextDelayMs(attempts) * (0.8 + Math.random() * 0.4);
-        await this.o.db.put(
-          outboxItem({ ...item, sk: outboxSk(Math.round(at), item.id), attempts, claimedUntil: undefined }),
-        );
+        await this.o.db.put(outboxItem({ ...item, ...last, sk: outboxSk(Math.round(at), item.id) }));
         await this.o.db.delete(item.pk, item.sk);
         result.retried++;
       }),
@@ -140,21 +165,22 @@ export class Outbox implements EventSink {
     return result;
   }
 
-  private async deliver(item: StoredOutboxEvent): Promise<'delivered' | 'retry' | 'drop'> {
+  private async deliver(item: StoredOutboxEvent): Promise<Attempt> {
     const { tenantId } = item;
     const tenant = await this.o.tenants.get(tenantId);
     const url = tenant?.webhookUrl;
     const secret = await this.o.tenants.webhookSecret(tenantId).catch(() => undefined);
-    if (!url || !secret) return 'drop';
+    if (!url) return { outcome: 'drop', error: 'no_webhook_url' };
+    if (!secret) return { outcome: 'drop', error: 'no_webhook_secret' };
     let pinned: string[] | undefined;
     try {
       pinned = await assertDeliverable(url, { allowPrivate: this.o.allowPrivate, resolve: this.o.resolve });
     } catch (err) {
       if (err instanceof UnsafeWebhookUrl) {
         this.o.log.warn('webhook refused', { tenantId, reason: err.message });
-        return 'drop';
+        return { outcome: 'drop', error: 'refused_url' };
       }
-      return 'retry';
+      return { outcome: 'retry', error: 'dns_error' };
     }
     const { payload } = item;
     const timestamp = Math.floor(this.now() / 1000);
@@ -171,12 +197,13 @@ export class Outbox implements EventSink {
         payload,
         { pinned, timeoutMs: this.o.timeoutMs ?? 5000 },
       );
-      if (status >= 200 && status < 300) return 'delivered';
+      if (status >= 200 && status < 300) return { outcome: 'delivered', status };
       this.o.log.info('webhook not accepted', { tenantId, status, attempt: item.attempts + 1 });
-      return 'retry';
+      return { outcome: 'retry', status, error: `http_${status}` };
     } catch (err) {
-      this.o.log.info('webhook delivery failed', { tenantId, error: (err as Error).name });
-      return 'retry';
+      const name = (err as Error).name;
+      this.o.log.info('webhook delivery failed', { tenantId, error: name });
+      return { outcome: 'retry', error: name === 'TimeoutError' ? 'timeout' : 'unreachable' };
     }
   }
 
@@ -184,6 +211,127 @@ export class Outbox implements EventSink {
   async dead(tenantId: string): Promise<StoredOutboxEvent[]> {
     return (await this.o.db.query({ pk: deadOutboxPk(tenantId) })).items.map(readOutbox);
   }
+
+  /**
+   * A tenant's deliveries, newest first, from the filter indexes: by `status` (then `event`
+   * narrows it), by `event`, or all; each page reads what it returns. Another tenant's cursor is refused.
+   */
+  async deliveries(
+    tenantId: string,
+    filter: { status?: DeliveryStatus; event?: string; limit: number; cursor?: string },
+  ): Promise<{ deliveries: Delivery[]; nextCursor?: string }> {
+    let start = decodeCursor(filter.cursor, (pk) => typeof pk === 'string');
+    if (start === null || (start && start.tenantId !== undefined))
+      throw invalidRequest('The cursor is not valid.');
+    const [byStatus, all, byEvent] = keys.filterIndexes;
+    const [sa, aa, ea] = filterIndexAttributes;
+    const index = filter.status
+      ? { index: byStatus, pkName: sa[0], pk: deliveriesByStatusPk(tenantId, filter.status) }
+      : filter.event
+        ? { index: byEvent, pkName: ea[0], pk: deliveriesByEventPk(tenantId, filter.event) }
+        : { index: all, pkName: aa[0], pk: deliveriesPk(tenantId) };
+    const narrow =
+      filter.status && filter.event
+        ? { expression: '#e = :e', names: { '#e': 'eventType' }, values: { ':e': filter.event } }
+        : undefined;
+    // The cursor must be of this very index partition (a cursor is the last key read).
+    if (start && start[index.pkName] !== index.pk) throw invalidRequest('The cursor is not valid.');
+    const out: Delivery[] = [];
+    for (let round = 0; round < 50; round++) {
+      const page = await this.o.db.query({
+        ...index,
+        reverse: true,
+        filter: narrow,
+        limit: filter.limit - out.length,
+        startKey: start,
+      });
+      for (const item of page.items) out.push(toDelivery(readOutbox(item)));
+      start = page.lastKey;
+      if (!start || out.length >= filter.limit || !narrow) break;
+    }
+    return { deliveries: out, nextCursor: encodeCursor(start ?? undefined) };
+  }
+
+  /**
+   * Re-queues a failed delivery of the tenant for delivery now, with a fresh day of retries.
+   * Of two concurrent retries one wins (the other is a `conflict`); a delivery that is not failed is a `conflict` too.
+   */
+  async retry(tenantId: string, id: string): Promise<Delivery> {
+    if (!isId(id, 'msg')) throw notFound('Delivery');
+    const dead = await this.o.db.get(deadOutboxPk(tenantId), id);
+    if (!dead) {
+      const delivered = await this.o.db.get(deliveredOutboxPk(tenantId), id);
+      if (delivered) throw conflict('This delivery succeeded; only failed deliveries can be retried.');
+      throw notFound('Delivery');
+    }
+    const now = this.now();
+    try {
+      await this.o.db.update(
+        deadOutboxPk(tenantId),
+        id,
+        { requeuedAt: now },
+        {
+          expression: 'attribute_exists(pk) AND (attribute_not_exists(requeuedAt) OR requeuedAt < :stale)',
+          values: { ':stale': now - 60_000 },
+        },
+      );
+    } catch (err) {
+      if (err instanceof ConditionFailed) throw conflict('This delivery is being retried already.');
+      throw err;
+    }
+    const item = readOutbox(dead);
+    const shard = randomBytes(1)[0] % shards;
+    const queued: StoredOutboxEvent = {
+      ...item,
+      pk: outboxPk(shard),
+      sk: outboxSk(now, id),
+      status: 'pending',
+      firstAt: now,
+      claimedUntil: undefined,
+    };
+    // The pending copy first, then the failed one goes: a crash in between leaves both, never neither.
+    await this.o.db.put(outboxItem(queued));
+    await this.o.db.delete(deadOutboxPk(tenantId), id);
+    this.o.onEnqueue?.();
+    this.wake?.();
+    return toDelivery(queued);
+  }
+}
+
+/** One attempt's result: what the receiver answered, or why it could not be reached. */
+type Attempt = { outcome: 'delivered' | 'retry' | 'drop'; status?: number; error?: string };
+
+/** Delivered events are listed for 30 days (DynamoDB's TTL then removes them). */
+const keepDeliveredSeconds = 30 * 24 * 3600;
+
+/** A webhook delivery as the API shows it: never its signature. */
+export interface Delivery {
+  id: string;
+  event: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  /** When the next attempt is due (pending deliveries only). */
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+
+function toDelivery(e: StoredOutboxEvent): Delivery {
+  const status = e.status ?? 'pending';
+  const due = status === 'pending' ? Number(e.sk.split('#')[0]) : Number.NaN;
+  return {
+    id: e.id,
+    event: e.eventType,
+    status,
+    attempts: e.attempts,
+    lastStatusCode: e.lastStatus ?? null,
+    lastError: e.lastError ?? null,
+    lastAttemptAt: e.lastAttemptAt ?? null,
+    nextAttemptAt: Number.isFinite(due) ? new Date(due).toISOString() : null,
+    createdAt: e.createdAt ?? new Date(e.firstAt).toISOString(),
+  };
 }
 
 /**

@@ -76,7 +76,15 @@ describe('bad input answers problem JSON with a stable code, never a 500', () =>
   });
   it('unknown routes and wrong methods', async () => {
     await expectProblem(await t.call('GET', '/nope'), 404, 'not_found');
-    await expectProblem(await t.call('GET', '/v1/nope', { key: ADMIN_KEY }), 403, 'forbidden');
+    // An unknown route is 404 whoever asks; the admin key on a tenant route is still 403.
+    await expectProblem(await t.call('GET', '/v1/nope', { key: ADMIN_KEY }), 404, 'not_found');
+    await expectProblem(await t.call('GET', '/v1/connections/x/nope', { key: ADMIN_KEY }), 404, 'not_found');
+    await expectProblem(await t.call('GET', '/v1/connections', { key: ADMIN_KEY }), 403, 'forbidden');
+    await expectProblem(
+      await t.call('GET', '/v1/connections/conn_x/proxy/x', { key: ADMIN_KEY }),
+      403,
+      'forbidden',
+    );
     const res = await t.call('DELETE', '/v1/tenants', { key: ADMIN_KEY });
     await expectProblem(res, 405, 'invalid_request');
     expect(res.headers.get('allow')).toContain('GET');

@@ -49,7 +49,7 @@ describe('admin JWTs', () => {
     const res = await t.call('POST', '/v1/tenants', { key: await token(), body: { name: 'Via JWT' } });
     expect(res.status).toBe(201);
     const { tenant } = await res.json();
-    const audit = await t.services.audit.list(tenant.id, 10);
+    const audit = await t.services.audit.list(tenant.id, { limit: 10 });
     expect(audit.events[0].actor).toBe('jwt:operator@example.test');
   });
 

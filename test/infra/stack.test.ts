@@ -163,6 +163,9 @@ describe('key and table', () => {
     );
     expect(shape(local.GlobalSecondaryIndexes as unknown as Array<Record<string, unknown>>)).toEqual([
       { IndexName: 'due', KeySchema: expect.any(Array), ProjectionType: 'KEYS_ONLY' },
+      { IndexName: 'filter1', KeySchema: expect.any(Array), ProjectionType: 'ALL' },
+      { IndexName: 'filter2', KeySchema: expect.any(Array), ProjectionType: 'ALL' },
+      { IndexName: 'filter3', KeySchema: expect.any(Array), ProjectionType: 'ALL' },
       { IndexName: 'list', KeySchema: expect.any(Array), ProjectionType: 'ALL' },
     ]);
     const attrs = (defs: unknown) =>
@@ -202,13 +205,13 @@ describe('functions', () => {
       'NODE_OPTIONS',
     ];
     // The API function learns its URL from its first request (its own URL would be a cycle);
-    // the refresher is given it, and its metrics dimension.
+    // the refresher is given it. Both are given their metrics dimension.
     expect(Object.keys(envOf(api)).sort()).toEqual(
-      [...common, 'ADMIN_API_KEY_SECRET_ARN', 'PUBLIC_URL_FROM'].sort(),
+      [...common, 'ADMIN_API_KEY_SECRET_ARN', 'PUBLIC_URL_FROM', 'METRICS_SERVICE'].sort(),
     );
     expect(Object.keys(envOf(refresher)).sort()).toEqual([...common, 'PUBLIC_URL', 'METRICS_SERVICE'].sort());
     expect(Object.keys(envOf(revoker)).sort()).toEqual([...common, 'PUBLIC_URL'].sort());
-    const own = { Api: ['function-url'], Refresher: ['Portico'], Revoker: [] };
+    const own = { Api: ['function-url', 'Portico'], Refresher: ['Portico'], Revoker: [] };
     for (const [name, f] of [
       ['Api', api],
       ['Refresher', refresher],
@@ -538,7 +541,10 @@ describe('IAM least privilege', () => {
         ],
         resources: [tableArn],
       },
-      { actions: ['dynamodb:Query'], resources: [index('list')] },
+      {
+        actions: ['dynamodb:Query'],
+        resources: [index('list'), index('filter1'), index('filter2'), index('filter3')],
+      },
     ]);
     expect(dynamo('RefresherRole')).toEqual([
       {
@@ -768,5 +774,34 @@ describe('the synthesized bundles run', () => {
     } finally {
       await world.close();
     }
+  });
+});
+
+describe('dashboard', () => {
+  it("draws Portico's own metrics and the functions' beside the alarms", () => {
+    const dashboards = resources('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0].Properties.DashboardName).toBe('Portico-operations');
+    // The body is a CloudFormation Join of JSON pieces around the functions' names.
+    const body = JSON.stringify(dashboards[0].Properties.DashboardBody);
+    for (const name of [
+      'Refreshes',
+      'RefreshFailures',
+      'TokenReads',
+      'DataCalls',
+      'ProviderErrors',
+      'ProviderLatency',
+      'KmsCalls',
+      'WebhooksDeadLettered',
+    ]) {
+      // Each under the Portico namespace with this stack's Service dimension.
+      expect(body, name).toContain(`[\\"Portico\\",\\"${name}\\",\\"Service\\",\\"Portico\\"`);
+    }
+    expect(body).toContain('p99');
+    const fns = functionsById();
+    for (const fn of [fns.Api, fns.Refresher]) expect(fn).toBeDefined();
+    expect(body).toMatch(/AWS\/Lambda\\",\\"Errors/);
+    // The alarms stay as they were, beside it.
+    expect(resources('AWS::CloudWatch::Alarm').length).toBeGreaterThanOrEqual(8);
   });
 });

@@ -126,7 +126,7 @@ for (const backend of backends) {
       const patched = await tenants.patch(tenant.id, { name: 'Store Co 2' }, 'test');
       expect(patched.name).toBe('Store Co 2');
       // The tenant's own writes are in its trail once each, by whoever made them.
-      const trail = await audit.list(tenant.id, 10);
+      const trail = await audit.list(tenant.id, { limit: 10 });
       expect(trail.events.map((e) => [e.actor, e.action])).toEqual([
         ['test', 'tenant.updated'],
         ['test', 'app.dropbox.set'],
@@ -136,9 +136,9 @@ for (const backend of backends) {
       const other = 'ten_auditpaging0000';
       for (let i = 0; i < 3; i++)
         await audit.record({ actor: 'test', action: `a${i}`, tenantId: other, outcome: 'success' });
-      const page = await audit.list(other, 2);
+      const page = await audit.list(other, { limit: 2 });
       expect(page.events.map((e) => e.action)).toEqual(['a2', 'a1']);
-      const rest = await audit.list(other, 2, page.nextCursor);
+      const rest = await audit.list(other, { limit: 2, cursor: page.nextCursor });
       expect(rest.events.map((e) => e.action)).toEqual(['a0']);
     });
   });

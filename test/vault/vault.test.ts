@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultError } from '../../lib/errors.js';
-import { type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from '../../lib/vault/index.js';
+import {
+  countedKeyWrapper,
+  type KeyWrapper,
+  kmsKeyWrapper,
+  localKeyWrapper,
+  Vault,
+} from '../../lib/vault/index.js';
 import { type FakeKms, startKmsServer } from '../helpers/kms-server.js';
 
 function vaultWith(wrapper: KeyWrapper, now = () => Date.now()) {
@@ -125,6 +131,20 @@ describe('vault over the real KMS client', () => {
     const before = kms.calls.Decrypt;
     for (let i = 0; i < 1000; i++) expect(await second.openString('ten_kms', 'conn_1', sealed)).toBe('token');
     expect(kms.calls.Decrypt - before).toBe(1);
+  });
+
+  it('counts each KMS call as the KmsCalls metric, and none for warm reads', async () => {
+    let counted = 0;
+    const wrapper = countedKeyWrapper(kmsKeyWrapper(kms.keyId, client), () => counted++);
+    const v = vaultWith(wrapper);
+    const before = { ...kms.calls };
+    await v.tenant('ten_counted');
+    const sealed = await v.vault.seal('ten_counted', 'conn_1', 'token');
+    const cold = new Vault({ wrapper, loadWrappedKey: async (t) => v.keys.get(t) });
+    for (let i = 0; i < 100; i++) await cold.openString('ten_counted', 'conn_1', sealed);
+    const made = kms.calls.GenerateDataKey - before.GenerateDataKey + kms.calls.Decrypt - before.Decrypt;
+    expect(made).toBe(2);
+    expect(counted).toBe(made);
   });
 
   it('KMS refuses a data key unwrapped under another tenant (encryption context)', async () => {

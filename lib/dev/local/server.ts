@@ -1,7 +1,8 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfig } from '../../config.js';
 import { sweepDueConnections } from '../../connections/sweep.js';
+import { ConfigError } from '../../errors.js';
 import { createApp } from '../../http/index.js';
 import { builtStaticContent } from '../../http/ui/build.js';
 import { InFlight } from '../../inflight.js';
@@ -73,6 +74,9 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   const env = options.env ?? process.env;
   const config = loadConfig(env, 'local');
   const log = options.log ?? createLogger();
+  const host = options.host ?? env.HOST ?? '127.0.0.1';
+  // A taken port stops start-up before anything is written into DATA_DIR.
+  await assertPortFree(config.port, host);
   prepareDataDir(config.dataDir);
   config.localMasterKey ??= config.kmsKeyId ? undefined : loadOrCreateMasterKey(config.dataDir);
   config.adminApiKey ??= loadOrCreateAdminKey(config.dataDir);
@@ -106,9 +110,9 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
 
   const extras = await localExtras(services, env);
   const app = createApp(services, { content: builtStaticContent, mount: extras.mount });
-  const host = options.host ?? env.HOST ?? '127.0.0.1';
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: host }, () => resolve(s));
+    s.once('error', (err) => reject(portError(err, config.port, host)));
     s.on('request', (_req, res) => {
       inflight.track(new Promise((done) => res.once('close', done)));
     });
@@ -144,8 +148,31 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
       await extras.close();
       http.closeAllConnections?.();
       await closed;
+      await services.stats.flush().catch((err) => log.warn('shutdown: stats not written', { err }));
       services.db.client.destroy();
       await embedded?.close();
     },
   };
+}
+
+/** `PORT` taken (or not ours to bind) is a configuration error: one line, exit 2, nothing written. */
+function portError(err: unknown, port: number, host: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new ConfigError(
+      'PORT',
+      `${port} is already in use on ${host}; choose another PORT (0 = any free port)`,
+    );
+  if (code === 'EACCES')
+    return new ConfigError('PORT', `${port} cannot be bound on ${host} (permission denied)`);
+  return err;
+}
+
+async function assertPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err) => reject(portError(err, port, host)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { doc, PageQuery, PathId } from '../schemas.js';
+import { AuditListQuery, doc, PathId } from '../schemas.js';
 
 const AuditEventSchema = z.object({
   id: z.string(),
@@ -17,6 +17,8 @@ const AuditEventSchema = z.object({
   outcome: z.enum(['success', 'failure']),
   detail: z.optional(z.string()),
 });
+const auditFilters =
+  'Filters combine. `connectionId`, else `action`, else `outcome` picks the index read (so a filtered page costs what it returns); `since`/`until` bound it by time; a second filter narrows the first.';
 const AuditPage = z.object({ events: z.array(AuditEventSchema), nextCursor: z.optional(z.string()) });
 
 /** The admin's view of one tenant's audit trail (mounted behind the admin check). */
@@ -27,15 +29,16 @@ export const adminAuditApi = new Api(adminAuditRoutes).route(
     path: '/v1/tenants/{tenantId}/audit',
     tags: ['Admin'],
     summary: "A tenant's audit trail, newest first",
+    description: auditFilters,
     params: z.object({ tenantId: PathId }),
-    query: PageQuery,
+    query: AuditListQuery,
     responses: { 200: { description: 'A page of events', schema: AuditPage } },
     errors: [404],
   },
   async (c, { params, query }) => {
     const { tenants, audit } = c.get('services');
     await tenants.require(params.tenantId);
-    return c.json(await audit.list(params.tenantId, query.limit ?? 50, query.cursor), 200);
+    return c.json(await audit.list(params.tenantId, { ...query, limit: query.limit ?? 50 }), 200);
   },
 );
 
@@ -47,12 +50,15 @@ export const tenantAuditApi = new Api(tenantAuditRoutes).route(
     path: '/v1/audit',
     tags: ['Audit'],
     summary: 'Your audit trail, newest first',
-    query: PageQuery,
+    description: auditFilters,
+    query: AuditListQuery,
     responses: { 200: { description: 'A page of events', schema: AuditPage } },
   },
   async (c, { query }) =>
     c.json(
-      await c.get('services').audit.list(tenantOf(c.get('principal')), query.limit ?? 50, query.cursor),
+      await c
+        .get('services')
+        .audit.list(tenantOf(c.get('principal')), { ...query, limit: query.limit ?? 50 }),
       200,
     ),
 );

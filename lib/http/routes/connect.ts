@@ -73,6 +73,35 @@ connectApi.route(
 connectApi.route(
   {
     method: 'get',
+    path: '/v1/connect-sessions/{id}',
+    tags: ['Connect'],
+    summary: "A connect session's state",
+    description:
+      "`pending` until the user finishes, then `completed` (with `connectionId`) or `failed` (with the flow's `error` code); `expired` once 15 minutes pass unfinished. A pending session may carry the `error` of an attempt that can be retried.",
+    params: SessionParams,
+    responses: {
+      200: {
+        description: 'The session',
+        schema: z.object({
+          id: z.string(),
+          provider: ProviderSchema,
+          endUserId: z.string(),
+          status: z.enum(['pending', 'completed', 'expired', 'failed']),
+          expiresAt: z.string(),
+          connectionId: z.optional(z.string()),
+          error: z.optional(z.string()),
+        }),
+      },
+    },
+    errors: [404],
+  },
+  async (c, { params }) =>
+    c.json(await c.get('services').flows.sessionState(tenantOf(c.get('principal')), params.id), 200),
+);
+
+connectApi.route(
+  {
+    method: 'get',
     path: '/v1/connect-sessions/{id}/authorization-url',
     tags: ['Connect'],
     summary: 'Headless: the raw provider authorization URL',

@@ -46,7 +46,7 @@ for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
     tags: ['Proxy'],
     summary: "The provider's API with the connection's credentials",
     description:
-      "`<path>` goes to the provider's API host (HubSpot `api.hubapi.com`, Dropbox `api.dropboxapi.com`; `content/<path>` to Dropbox's content host), with the connection's token; your `Authorization` never reaches the provider. A 401 refreshes once and retries; 429 and 5xx are retried with backoff (bodies up to 1 MiB); the provider's answer streams back unchanged. Paths that would leave the provider host (dot segments, encoded slashes) answer 400.",
+      "`<path>` goes to the provider's API host (HubSpot `api.hubapi.com`, Dropbox `api.dropboxapi.com`; `content/<path>` to Dropbox's content host), with the connection's token; your `Authorization` never reaches the provider. A 401 refreshes once and retries; 429 and 5xx are retried with backoff (bodies up to 1 MiB); the provider's answer streams back unchanged, marked `Portico-Upstream: hubspot|dropbox` (an answer without that header, such as a `404` for an unknown connection, is Portico's own). Paths that would leave the provider host (dot segments, encoded slashes) answer 400.",
     params: z.object({ id: PathId, path: z.string() }),
     responses: { 200: { description: "The provider's answer, as it was" } },
     errors: [404, 409, 429, 503],

@@ -37,8 +37,8 @@ proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
     (token) => proxyRequest(target, method, forwardHeaders(c.req.raw.headers, token), body, provider),
     { item },
   );
-  return new Response(method === 'HEAD' ? null : res.body, {
-    status: res.status,
-    headers: returnHeaders(res),
-  });
+  // Marks the answer as the provider's own (its 404 is not Portico's `not_found`; docs/api.md, "Proxy").
+  const headers = returnHeaders(res);
+  headers.set('portico-upstream', item.provider);
+  return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers });
 });

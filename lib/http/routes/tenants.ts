@@ -163,6 +163,27 @@ tenantsApi.route(
 
 tenantsApi.route(
   {
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/api-keys',
+    tags: ['Admin'],
+    summary: "List a tenant's API keys",
+    description:
+      'Ids and creation times only: a key is shown once, when it is made. Rotate by adding a key, then deleting the old one.',
+    params: TenantIdParams,
+    responses: {
+      200: {
+        description: 'The keys, oldest first',
+        schema: z.object({ apiKeys: z.array(z.object({ id: z.string(), createdAt: z.string() })) }),
+      },
+    },
+    errors: [404],
+  },
+  async (c, { params }) =>
+    c.json({ apiKeys: await c.get('services').tenants.listApiKeys(params.tenantId) }, 200),
+);
+
+tenantsApi.route(
+  {
     method: 'delete',
     path: '/v1/tenants/{tenantId}/api-keys/{keyId}',
     tags: ['Admin'],
@@ -176,6 +197,25 @@ tenantsApi.route(
     await c.get('services').tenants.deleteApiKey(params.tenantId, params.keyId, c.get('principal').actor);
     return c.body(null, 204);
   },
+);
+
+tenantsApi.route(
+  {
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/apps',
+    tags: ['Admin'],
+    summary: "The tenant's own OAuth apps",
+    description: 'Providers not listed use the platform app. Secrets are never returned.',
+    params: TenantIdParams,
+    responses: {
+      200: {
+        description: 'The apps',
+        schema: z.object({ apps: z.array(z.extend(AppAnswer, { updatedAt: z.string() })) }),
+      },
+    },
+    errors: [404],
+  },
+  async (c, { params }) => c.json({ apps: await c.get('services').tenants.listApps(params.tenantId) }, 200),
 );
 
 tenantsApi.route(

@@ -22,6 +22,7 @@ export function Page(props: PageProps) {
         <meta name="referrer" content="no-referrer" />
         <meta name="color-scheme" content="light" />
         <title>{props.title}</title>
+        <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
         <link rel="stylesheet" href={props.stylesheet} />
         <script type="module" src={props.script} />
       </head>

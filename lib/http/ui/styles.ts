@@ -107,7 +107,23 @@ const admin = `
 .detail-head h2 { margin: 0; }
 .danger-zone { margin-top: 24px; border: 1px solid #f6c5c0; border-radius: 10px; padding: 16px; }
 .danger-zone h3 { color: var(--bad); margin-top: 0; }
-#audit-table td:first-child, #connections-table td:last-child { white-space: nowrap; }
+#audit-table td:first-child, #deliveries-table td:first-child { white-space: nowrap; }
+.filters { display: flex; flex-wrap: wrap; gap: 10px 14px; align-items: flex-end; margin-bottom: 10px; }
+.filters .field { margin: 0; }
+label.inline { display: inline-flex; align-items: center; gap: 6px; font-weight: 400; margin: 0; }
+fieldset.period { border: 0; margin: 0; padding: 0; }
+.chart svg { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 10px; background: #fff; }
+.chart .grid { stroke: var(--line); stroke-width: 1; }
+.chart .axis { fill: var(--muted); font-size: 11px; }
+.chart .series { fill: none; stroke-width: 2; stroke-linejoin: round; }
+.chart .refreshes, .legend .refreshes::before { stroke: #4338ca; background: #4338ca; }
+.chart .refreshFailures, .legend .refreshFailures::before { stroke: #c2410c; background: #c2410c; }
+.chart .dataCalls, .legend .dataCalls::before { stroke: #15803d; background: #15803d; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 14px; padding: 0; margin: 8px 0; font-size: 13px; color: var(--muted); }
+.legend li::before { content: ''; display: inline-block; width: 12px; height: 3px; margin-right: 6px; vertical-align: middle; }
+.danger-zone.caution { border-color: #f4d39c; }
+.danger-zone.caution h3 { color: var(--warn); }
+.error-cell code { color: var(--bad); }
 @media (max-width: 900px) { .console { grid-template-columns: minmax(0, 1fr); } }
 `;
 

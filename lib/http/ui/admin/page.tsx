@@ -168,10 +168,201 @@ export function AdminPage(props: { stylesheet: string; script: string }) {
                 </h4>
                 <div id="revocation-failures" />
               </section>
+
+              <div class="detail-head">
+                <h3 id="activity-title">Activity</h3>
+                <span class="spacer" />
+                <fieldset class="actions period">
+                  <legend class="visually-hidden">Period</legend>
+                  <button type="button" id="chart-day" class="secondary small" aria-pressed="true">
+                    24 hours
+                  </button>
+                  <button type="button" id="chart-month" class="secondary small" aria-pressed="false">
+                    30 days
+                  </button>
+                </fieldset>
+              </div>
+              <div id="chart" class="chart" />
+              <ul class="legend" aria-hidden="true">
+                <li class="refreshes">Refreshes</li>
+                <li class="refreshFailures">Refresh failures</li>
+                <li class="dataCalls">Data calls</li>
+              </ul>
+              <p id="connection-counts" class="muted" />
+
               <h3 id="connections-title">Connections</h3>
+              <form id="connections-filter" class="filters">
+                <div class="field">
+                  <label for="filter-provider">Provider</label>
+                  <select id="filter-provider">
+                    <option value="">Any</option>
+                    <option value="hubspot">HubSpot</option>
+                    <option value="dropbox">Dropbox</option>
+                  </select>
+                </div>
+                <div class="field">
+                  <label for="filter-status">Status</label>
+                  <select id="filter-status">
+                    <option value="">Any</option>
+                    <option value="active">active</option>
+                    <option value="needs_reauth">needs reauth</option>
+                    <option value="pending">pending</option>
+                  </select>
+                </div>
+                <div class="field">
+                  <label for="filter-user">End user id</label>
+                  <input
+                    id="filter-user"
+                    type="search"
+                    autocomplete="off"
+                    spellcheck={false}
+                    maxlength={256}
+                  />
+                </div>
+                <button type="submit" id="filter-submit" class="secondary small">
+                  Search
+                </button>
+              </form>
               <div id="connections" />
-              <h3 id="audit-title">Audit trail</h3>
+              <p class="actions">
+                <span id="connections-shown" class="muted" />
+                <button type="button" id="connections-more" class="secondary small" hidden>
+                  Load more
+                </button>
+              </p>
+
+              <div class="detail-head">
+                <h3 id="deliveries-title">Webhook deliveries</h3>
+                <span class="spacer" />
+                <label class="inline" for="deliveries-status">
+                  Status{' '}
+                  <select id="deliveries-status">
+                    <option value="">Any</option>
+                    <option value="pending">pending</option>
+                    <option value="delivered">delivered</option>
+                    <option value="failed">failed</option>
+                  </select>
+                </label>
+              </div>
+              <p id="deliveries-result" class="notice success" role="status" hidden />
+              <div id="deliveries" />
+              <button type="button" id="deliveries-more" class="secondary small" hidden>
+                Load more
+              </button>
+
+              <div class="detail-head">
+                <h3 id="audit-title">Audit trail</h3>
+                <span class="spacer" />
+                <label class="inline" for="audit-outcome">
+                  Outcome{' '}
+                  <select id="audit-outcome">
+                    <option value="">Any</option>
+                    <option value="success">success</option>
+                    <option value="failure">failure</option>
+                  </select>
+                </label>
+              </div>
               <div id="audit" />
+              <button type="button" id="audit-more" class="secondary small" hidden>
+                Load more
+              </button>
+
+              <div id="manage-zone" class="danger-zone caution">
+                <h3>Change this tenant</h3>
+                <p>
+                  Each change below takes effect at once. Type <strong id="manage-name" /> to unlock them.
+                </p>
+                <div class="field">
+                  <label for="manage-confirm">Tenant name</label>
+                  <input id="manage-confirm" type="text" autocomplete="off" spellcheck={false} />
+                </div>
+                <p id="manage-error" class="notice error" role="alert" hidden />
+                <p id="manage-result" class="notice success" role="status" hidden />
+
+                <h4>Settings</h4>
+                <form id="edit-form">
+                  <div class="field">
+                    <label for="edit-name">Name</label>
+                    <input id="edit-name" type="text" required maxlength={200} autocomplete="off" />
+                  </div>
+                  <div class="field">
+                    <label for="edit-return-urls">Return URLs</label>
+                    <textarea
+                      id="edit-return-urls"
+                      spellcheck={false}
+                      aria-describedby="edit-return-urls-hint"
+                    />
+                    <p id="edit-return-urls-hint" class="hint">
+                      One per line.
+                    </p>
+                  </div>
+                  <div class="field">
+                    <label for="edit-webhook">
+                      Webhook URL <span class="muted">(empty removes it)</span>
+                    </label>
+                    <input id="edit-webhook" type="url" spellcheck={false} />
+                  </div>
+                  <button type="submit" id="edit-submit" class="gated" disabled>
+                    Save settings
+                  </button>
+                </form>
+
+                <h4 id="keys-title">API keys</h4>
+                <div id="keys" />
+                <p class="hint">
+                  Rotate a key: add a new one, move your backend to it, then delete the old one.
+                </p>
+                <button type="button" id="key-add" class="secondary small gated" disabled>
+                  Add an API key
+                </button>
+                <div id="key-created" class="secret" tabindex={-1} hidden>
+                  <strong>New API key.</strong> Copy it now: it is shown only this once.
+                  <dl>
+                    <dt>API key</dt>
+                    <dd>
+                      <code id="key-created-value" />
+                      <button type="button" class="secondary small" data-copy="key-created-value">
+                        Copy
+                      </button>
+                    </dd>
+                  </dl>
+                  <p>
+                    <button type="button" id="key-created-dismiss" class="secondary small">
+                      I have saved it
+                    </button>
+                  </p>
+                </div>
+
+                <h4 id="apps-title">OAuth apps</h4>
+                <div id="apps" />
+                <form id="app-form">
+                  <div class="field">
+                    <label for="app-provider">Provider</label>
+                    <select id="app-provider">
+                      <option value="hubspot">HubSpot</option>
+                      <option value="dropbox">Dropbox</option>
+                    </select>
+                  </div>
+                  <div class="field">
+                    <label for="app-client-id">Client id</label>
+                    <input id="app-client-id" type="text" required autocomplete="off" spellcheck={false} />
+                  </div>
+                  <div class="field">
+                    <label for="app-client-secret">Client secret</label>
+                    <input id="app-client-secret" type="password" required autocomplete="off" />
+                  </div>
+                  <div class="field">
+                    <label for="app-scopes">
+                      Scopes <span class="muted">(space-separated; empty = the defaults)</span>
+                    </label>
+                    <input id="app-scopes" type="text" autocomplete="off" spellcheck={false} />
+                  </div>
+                  <button type="submit" id="app-submit" class="gated" disabled>
+                    Use this app
+                  </button>
+                </form>
+              </div>
+
               <div id="revoke-zone" class="danger-zone">
                 <h3>Revoke this tenant</h3>
                 <p>

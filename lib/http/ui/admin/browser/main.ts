@@ -26,17 +26,59 @@ interface TenantPage {
   nextCursor?: string;
 }
 interface Connection {
+  id: string;
   provider: string;
   endUserId: string;
   account?: { id?: string; name?: string };
   status: string;
+  expiresAt: string | null;
   updatedAt: string;
+  lastRefreshedAt: string | null;
+  lastError: { code: string; detail: string; at: string } | null;
+  refreshFailures: number;
 }
 interface AuditEvent {
   at: string;
   action: string;
   outcome: string;
   actor: string;
+}
+interface Delivery {
+  id: string;
+  event: string;
+  status: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+interface Paged<T> {
+  nextCursor?: string;
+  [key: string]: T[] | string | undefined;
+}
+interface StatsBucket {
+  start: string;
+  refreshes: number;
+  refreshFailures: number;
+  dataCalls: number;
+  tokenReads: number;
+  providerErrors: number;
+}
+interface Stats {
+  bucket: 'hour' | 'day';
+  connections: Record<string, Record<string, number>>;
+  buckets: StatsBucket[];
+}
+interface ApiKey {
+  id: string;
+  createdAt: string;
+}
+interface App {
+  provider: string;
+  clientId: string;
+  scopes?: string[];
+  updatedAt: string;
 }
 interface Created {
   tenant: Tenant;
@@ -255,20 +297,126 @@ function hideCreated(): void {
 
 // ---- one tenant ----
 
+const pageSize = 100;
+
+/**
+ * One paged list of the selected tenant: "Load more" fetches the next page with the list's
+ * cursor and appends its rows; changing a filter starts it again.
+ */
+class PagedList<T> {
+  private items: T[] = [];
+  private cursor: string | null = null;
+  private generation = 0;
+
+  constructor(
+    private readonly o: {
+      box: string;
+      more: string;
+      key: string;
+      path: () => string;
+      render: (items: T[]) => void;
+    },
+  ) {
+    button(o.more).addEventListener(
+      'click',
+      guard(() => this.next()),
+    );
+  }
+
+  /** Starts from the first page. */
+  async reset(): Promise<void> {
+    this.items = [];
+    this.cursor = null;
+    this.generation++;
+    await this.next(true);
+  }
+
+  private async next(first = false): Promise<void> {
+    if (!first && !this.cursor) return;
+    const generation = this.generation;
+    const base = this.o.path();
+    const join = base.includes('?') ? '&' : '?';
+    const url = `${base}${join}limit=${pageSize}${this.cursor ? `&cursor=${encodeURIComponent(this.cursor)}` : ''}`;
+    const more = button(this.o.more);
+    more.disabled = true;
+    try {
+      const page = await api<Paged<T>>('GET', url);
+      // A newer reset (a filter changed) wins over a slow older page.
+      if (generation !== this.generation) return;
+      this.items = this.items.concat((page[this.o.key] as T[]) ?? []);
+      this.cursor = page.nextCursor || null;
+      this.o.render(this.items);
+      more.hidden = !this.cursor;
+    } finally {
+      more.disabled = false;
+    }
+  }
+}
+
+const tenantPath = () => `/v1/tenants/${encodeURIComponent(selected?.id ?? '')}`;
+
+const connectionsList = new PagedList<Connection>({
+  box: 'connections',
+  more: 'connections-more',
+  key: 'connections',
+  path: () => {
+    const q = new URLSearchParams();
+    const provider = $<HTMLSelectElement>('filter-provider').value;
+    const status = $<HTMLSelectElement>('filter-status').value;
+    const user = input('filter-user').value.trim();
+    if (provider) q.set('provider', provider);
+    if (status) q.set('status', status);
+    if (user) q.set('endUserId', user);
+    const qs = q.toString();
+    return `${tenantPath()}/connections${qs ? `?${qs}` : ''}`;
+  },
+  render: renderConnections,
+});
+
+const deliveriesList = new PagedList<Delivery>({
+  box: 'deliveries',
+  more: 'deliveries-more',
+  key: 'deliveries',
+  path: () => {
+    const status = $<HTMLSelectElement>('deliveries-status').value;
+    return `${tenantPath()}/webhooks/deliveries${status ? `?status=${status}` : ''}`;
+  },
+  render: renderDeliveries,
+});
+
+const auditList = new PagedList<AuditEvent>({
+  box: 'audit',
+  more: 'audit-more',
+  key: 'events',
+  path: () => {
+    const outcome = $<HTMLSelectElement>('audit-outcome').value;
+    return `${tenantPath()}/audit${outcome ? `?outcome=${outcome}` : ''}`;
+  },
+  render: renderAudit,
+});
+
+let chartPeriod: 'day' | 'month' = 'day';
+
 async function selectTenant(id: string, options?: { keepFocus?: boolean }): Promise<void> {
   const detail = $('detail');
   detail.setAttribute('aria-busy', 'true');
   show($('detail-error'));
   show($('revoke-result'));
+  show($('manage-result'));
+  show($('manage-error'));
+  show($('deliveries-result'));
   try {
-    const path = `/v1/tenants/${encodeURIComponent(id)}`;
-    const [tenant, connections, audit] = await Promise.all([
-      api<Tenant>('GET', path),
-      api<{ connections: Connection[] }>('GET', `${path}/connections?limit=100`),
-      api<{ events: AuditEvent[] }>('GET', `${path}/audit?limit=50`),
-    ]);
+    const tenant = await api<Tenant>('GET', `/v1/tenants/${encodeURIComponent(id)}`);
     selected = tenant;
-    renderDetail(tenant, connections.connections, audit.events);
+    renderDetail(tenant);
+    await Promise.all([
+      connectionsList.reset(),
+      deliveriesList.reset(),
+      auditList.reset(),
+      loadChart(),
+      loadKeys(),
+      loadApps(),
+    ]);
     renderTenants();
     if (!options?.keepFocus) $('detail-title').focus();
   } catch (error) {
@@ -280,7 +428,7 @@ async function selectTenant(id: string, options?: { keepFocus?: boolean }): Prom
   }
 }
 
-function renderDetail(tenant: Tenant, connections: Connection[], events: AuditEvent[]): void {
+function renderDetail(tenant: Tenant): void {
   $('detail-placeholder').hidden = true;
   $('detail-body').hidden = false;
   $('detail-title').textContent = tenant.name;
@@ -299,53 +447,365 @@ function renderDetail(tenant: Tenant, connections: Connection[], events: AuditEv
   }
   $('detail-webhook').replaceChildren(tenant.webhookUrl ? el('code', { text: tenant.webhookUrl }) : 'none');
 
+  renderRevocation(tenant);
+  const active = tenant.status === 'active';
+  $('revoke-zone').hidden = !active;
+  $('manage-zone').hidden = !active;
+  $('revoke-name').textContent = tenant.name;
+  $('manage-name').textContent = tenant.name;
+  input('revoke-confirm').value = '';
+  input('manage-confirm').value = '';
+  input('edit-name').value = tenant.name;
+  $<HTMLTextAreaElement>('edit-return-urls').value = tenant.returnUrls.join('\n');
+  input('edit-webhook').value = tenant.webhookUrl ?? '';
+  button('revoke').disabled = true;
+  confirmManage();
+  show($('revoke-error'));
+}
+
+function renderConnections(connections: Connection[]): void {
   const box = $('connections');
   box.replaceChildren();
+  $('connections-shown').textContent = connections.length
+    ? `${connections.length} shown${button('connections-more').hidden ? '' : ', more to load'}`
+    : '';
   if (!connections.length) {
     box.append(el('p', { class: 'empty', id: 'connections-empty', text: 'No connections.' }));
-  } else {
-    box.append(
-      table(
-        'connections-title',
-        ['Provider', 'End user', 'Account', 'Status', 'Updated'],
-        connections.map((c) => [
-          c.provider,
-          el('code', { text: c.endUserId }),
-          c.account?.name || c.account?.id || '—',
-          statusBadge(c.status),
-          when(c.updatedAt, 'medium'),
-        ]),
-        'connections-table',
-      ),
-    );
+    return;
   }
+  box.append(
+    table(
+      'connections-title',
+      ['Provider', 'End user', 'Account', 'Status', 'Expires', 'Last refresh', 'Last error'],
+      connections.map((c) => [
+        c.provider,
+        el('code', { text: c.endUserId }),
+        c.account?.name || c.account?.id || '—',
+        statusBadge(c.status),
+        when(c.expiresAt, 'short'),
+        when(c.lastRefreshedAt, 'short'),
+        c.lastError
+          ? el(
+              'span',
+              { class: 'error-cell', title: c.lastError.detail },
+              el('code', { text: c.lastError.code }),
+              ` ${when(c.lastError.at, 'short')}`,
+              c.refreshFailures > 1 ? ` (${c.refreshFailures} in a row)` : '',
+            )
+          : '—',
+      ]),
+      'connections-table',
+    ),
+  );
+}
 
+function renderDeliveries(deliveries: Delivery[]): void {
+  const box = $('deliveries');
+  box.replaceChildren();
+  if (!deliveries.length) {
+    box.append(el('p', { class: 'empty', id: 'deliveries-empty', text: 'No webhook deliveries.' }));
+    return;
+  }
+  box.append(
+    table(
+      'deliveries-title',
+      ['Created', 'Event', 'Status', 'Attempts', 'Last answer', 'Next attempt', ''],
+      deliveries.map((d) => [
+        when(d.createdAt, 'short'),
+        el('code', { text: d.event }),
+        el('span', {
+          class: `badge ${d.status === 'delivered' ? 'ok' : d.status === 'failed' ? 'bad' : 'warn'}`,
+          text: d.status,
+        }),
+        String(d.attempts),
+        d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : d.lastError || '—',
+        when(d.nextAttemptAt, 'short'),
+        d.status === 'failed'
+          ? el('button', {
+              type: 'button',
+              class: 'secondary small',
+              'data-retry': d.id,
+              text: 'Retry',
+              onclick: guard((event) => retryDelivery(event, d)),
+            })
+          : '',
+      ]),
+      'deliveries-table',
+    ),
+  );
+}
+
+async function retryDelivery(event: Event, d: Delivery): Promise<void> {
+  if (!selected) return;
+  const b = event.currentTarget as HTMLButtonElement;
+  b.disabled = true;
+  try {
+    await api('POST', `${tenantPath()}/webhooks/deliveries/${encodeURIComponent(d.id)}/retry`);
+    show($('deliveries-result'), `Delivery ${d.id} (${d.event}) is queued again.`);
+    await Promise.all([deliveriesList.reset(), auditList.reset()]);
+  } catch (error) {
+    b.disabled = false;
+    show($('deliveries-result'));
+    show($('detail-error'), messageOf(error));
+  }
+}
+
+function renderAudit(events: AuditEvent[]): void {
   const audit = $('audit');
   audit.replaceChildren();
   if (!events.length) {
     audit.append(el('p', { class: 'empty', text: 'No events.' }));
-  } else {
-    audit.append(
-      table(
-        'audit-title',
-        ['When', 'Action', 'Outcome', 'Actor'],
-        events.map((e) => [
-          when(e.at, 'medium'),
-          el('code', { text: e.action }),
-          el('span', { class: `badge ${e.outcome === 'success' ? 'ok' : 'bad'}`, text: e.outcome }),
-          e.actor,
-        ]),
-        'audit-table',
-      ),
+    return;
+  }
+  audit.append(
+    table(
+      'audit-title',
+      ['When', 'Action', 'Outcome', 'Actor'],
+      events.map((e) => [
+        when(e.at, 'medium'),
+        el('code', { text: e.action }),
+        el('span', { class: `badge ${e.outcome === 'success' ? 'ok' : 'bad'}`, text: e.outcome }),
+        e.actor,
+      ]),
+      'audit-table',
+    ),
+  );
+}
+
+// ---- the activity chart (inline SVG from /v1/tenants/:id/stats) ----
+
+const svgNs = 'http://www.w3.org/2000/svg';
+const series = [
+  ['refreshes', 'refreshes'],
+  ['refreshFailures', 'refresh failures'],
+  ['dataCalls', 'data calls'],
+] as const;
+
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(svgNs, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  return node;
+}
+
+async function loadChart(): Promise<void> {
+  if (!selected) return;
+  const bucket = chartPeriod === 'day' ? 'hour' : 'day';
+  const stats = await api<Stats>('GET', `${tenantPath()}/stats?bucket=${bucket}`);
+  drawChart(stats);
+  const counts = Object.entries(stats.connections)
+    .map(
+      ([provider, byStatus]) =>
+        `${provider}: ${
+          Object.entries(byStatus)
+            .filter(([, n]) => n > 0)
+            .map(([status, n]) => `${n} ${status.replace('_', ' ')}`)
+            .join(', ') || 'none'
+        }`,
+    )
+    .join(' · ');
+  $('connection-counts').textContent = counts ? `Connections now: ${counts}` : 'No connections yet.';
+}
+
+function drawChart(stats: Stats): void {
+  const width = 640;
+  const height = 180;
+  const pad = { left: 36, right: 8, top: 10, bottom: 24 };
+  const buckets = stats.buckets;
+  const max = Math.max(1, ...buckets.flatMap((b) => series.map(([k]) => b[k])));
+  const x = (i: number) => pad.left + (i * (width - pad.left - pad.right)) / Math.max(1, buckets.length - 1);
+  const y = (v: number) => pad.top + (1 - v / max) * (height - pad.top - pad.bottom);
+  const totals = series.map(([k, label]) => `${buckets.reduce((n, b) => n + b[k], 0)} ${label}`);
+  const period = stats.bucket === 'hour' ? 'the last 24 hours' : 'the last 30 days';
+  const root = svg('svg', {
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': `Over ${period}: ${totals.join(', ')}.`,
+    'data-bucket': stats.bucket,
+    'data-buckets': buckets.length,
+  });
+  const title = svg('title', {});
+  title.textContent = `Over ${period}: ${totals.join(', ')}.`;
+  root.append(title);
+  for (const v of [0, max]) {
+    root.append(svg('line', { class: 'grid', x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v) }));
+    const label = svg('text', { class: 'axis', x: pad.left - 6, y: y(v) + 4, 'text-anchor': 'end' });
+    label.textContent = String(v);
+    root.append(label);
+  }
+  const tick = (i: number, anchor: string) => {
+    const d = new Date(buckets[i].start);
+    const text = svg('text', { class: 'axis', x: x(i), y: height - 6, 'text-anchor': anchor });
+    text.textContent =
+      stats.bucket === 'hour'
+        ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+        : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+    root.append(text);
+  };
+  if (buckets.length) {
+    tick(0, 'start');
+    tick(buckets.length - 1, 'end');
+  }
+  for (const [key] of series) {
+    const points = buckets.map((b, i) => `${x(i).toFixed(1)},${y(b[key]).toFixed(1)}`).join(' ');
+    root.append(
+      svg('polyline', {
+        class: `series ${key}`,
+        points,
+        'data-series': key,
+        'data-total': buckets.reduce((n, b) => n + b[key], 0),
+      }),
     );
   }
+  $('chart').replaceChildren(root);
+  button('chart-day').setAttribute('aria-pressed', String(stats.bucket === 'hour'));
+  button('chart-month').setAttribute('aria-pressed', String(stats.bucket === 'day'));
+}
 
-  renderRevocation(tenant);
-  $('revoke-zone').hidden = tenant.status !== 'active';
-  $('revoke-name').textContent = tenant.name;
-  input('revoke-confirm').value = '';
-  button('revoke').disabled = true;
-  show($('revoke-error'));
+// ---- changing a tenant: settings, API keys, OAuth apps (unlocked by typing its name) ----
+
+function confirmManage(): void {
+  const ok = Boolean(selected) && input('manage-confirm').value === selected?.name;
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#manage-zone .gated')) b.disabled = !ok;
+}
+
+function unlocked(): boolean {
+  if (selected && input('manage-confirm').value === selected.name) return true;
+  show($('manage-error'), 'Type the tenant name exactly to confirm.');
+  input('manage-confirm').focus();
+  return false;
+}
+
+async function managed(done: string, change: () => Promise<unknown>): Promise<void> {
+  show($('manage-error'));
+  show($('manage-result'));
+  if (!unlocked()) return;
+  try {
+    await change();
+    show($('manage-result'), done);
+    announce(done);
+  } catch (error) {
+    show($('manage-error'), messageOf(error));
+  }
+}
+
+async function saveSettings(event: Event): Promise<void> {
+  event.preventDefault();
+  if (!selected) return;
+  const tenant = selected;
+  const webhook = input('edit-webhook').value.trim();
+  const body = {
+    name: input('edit-name').value.trim(),
+    returnUrls: $<HTMLTextAreaElement>('edit-return-urls').value.split(/\s+/).filter(Boolean),
+    webhookUrl: webhook || null,
+  };
+  await managed('Settings saved.', async () => {
+    const updated = await api<Tenant>('PATCH', tenantPath(), body);
+    selected = updated;
+    tenants = tenants.map((t) => (t.id === updated.id ? updated : t));
+    renderTenants();
+    renderDetail(updated);
+    // Still unlocked for the next change, under the new name.
+    input('manage-confirm').value = updated.name === tenant.name ? tenant.name : '';
+    confirmManage();
+  });
+}
+
+async function loadKeys(): Promise<void> {
+  if (!selected) return;
+  const { apiKeys } = await api<{ apiKeys: ApiKey[] }>('GET', `${tenantPath()}/api-keys`);
+  const box = $('keys');
+  box.replaceChildren(
+    apiKeys.length
+      ? table(
+          'keys-title',
+          ['Key', 'Created', ''],
+          apiKeys.map((k) => [
+            el('code', { text: k.id }),
+            when(k.createdAt, 'medium'),
+            el('button', {
+              type: 'button',
+              class: 'secondary small gated',
+              'data-key': k.id,
+              text: 'Delete',
+              disabled: input('manage-confirm').value !== selected?.name,
+              onclick: guard(() => deleteKey(k.id)),
+            }),
+          ]),
+          'keys-table',
+        )
+      : el('p', { class: 'empty', text: 'No API keys: the tenant cannot call the API.' }),
+  );
+}
+
+async function addKey(): Promise<void> {
+  await managed('A new API key was added. Copy it now.', async () => {
+    const created = await api<{ id: string; apiKey: string }>('POST', `${tenantPath()}/api-keys`);
+    $('key-created-value').textContent = created.apiKey;
+    $('key-created').hidden = false;
+    $('key-created').focus();
+    await Promise.all([loadKeys(), auditList.reset()]);
+  });
+}
+
+async function deleteKey(id: string): Promise<void> {
+  await managed(`API key ${id} was deleted: it stopped working.`, async () => {
+    await api('DELETE', `${tenantPath()}/api-keys/${encodeURIComponent(id)}`);
+    await Promise.all([loadKeys(), auditList.reset()]);
+  });
+}
+
+async function loadApps(): Promise<void> {
+  if (!selected) return;
+  const { apps } = await api<{ apps: App[] }>('GET', `${tenantPath()}/apps`);
+  $('apps').replaceChildren(
+    apps.length
+      ? table(
+          'apps-title',
+          ['Provider', 'Client id', 'Scopes', 'Updated', ''],
+          apps.map((a) => [
+            a.provider,
+            el('code', { text: a.clientId }),
+            a.scopes?.join(' ') || 'defaults',
+            when(a.updatedAt, 'medium'),
+            el('button', {
+              type: 'button',
+              class: 'secondary small gated',
+              'data-app': a.provider,
+              text: 'Use the platform app',
+              disabled: input('manage-confirm').value !== selected?.name,
+              onclick: guard(() => removeApp(a.provider)),
+            }),
+          ]),
+          'apps-table',
+        )
+      : el('p', { class: 'empty', text: 'The platform apps are used for every provider.' }),
+  );
+}
+
+async function saveApp(event: Event): Promise<void> {
+  event.preventDefault();
+  const provider = $<HTMLSelectElement>('app-provider').value;
+  const scopes = input('app-scopes').value.split(/\s+/).filter(Boolean);
+  const body = {
+    clientId: input('app-client-id').value.trim(),
+    clientSecret: input('app-client-secret').value,
+    ...(scopes.length ? { scopes } : {}),
+  };
+  await managed(`New ${provider} connections use this app.`, async () => {
+    await api('PUT', `${tenantPath()}/apps/${provider}`, body);
+    input('app-client-secret').value = '';
+    await Promise.all([loadApps(), auditList.reset()]);
+  });
+}
+
+async function removeApp(provider: string): Promise<void> {
+  await managed(`New ${provider} connections use the platform app again.`, async () => {
+    await api('DELETE', `${tenantPath()}/apps/${provider}`);
+    await Promise.all([loadApps(), auditList.reset()]);
+  });
 }
 
 let watching: ReturnType<typeof setTimeout> | undefined;
@@ -504,6 +964,48 @@ $('created-dismiss').addEventListener('click', () => {
   input('tenant-name').focus();
 });
 $('revoke-confirm').addEventListener('input', confirmInput);
+$('manage-confirm').addEventListener('input', confirmManage);
+$('edit-form').addEventListener('submit', guard(saveSettings));
+$('app-form').addEventListener('submit', guard(saveApp));
+button('key-add').addEventListener('click', guard(addKey));
+$('key-created-dismiss').addEventListener('click', () => {
+  $('key-created').hidden = true;
+  $('key-created-value').textContent = '';
+});
+$('connections-filter').addEventListener(
+  'submit',
+  guard(async (event) => {
+    event.preventDefault();
+    await connectionsList.reset();
+  }),
+);
+for (const id of ['filter-provider', 'filter-status'])
+  $(id).addEventListener(
+    'change',
+    guard(() => connectionsList.reset()),
+  );
+$('deliveries-status').addEventListener(
+  'change',
+  guard(() => deliveriesList.reset()),
+);
+$('audit-outcome').addEventListener(
+  'change',
+  guard(() => auditList.reset()),
+);
+button('chart-day').addEventListener(
+  'click',
+  guard(async () => {
+    chartPeriod = 'day';
+    await loadChart();
+  }),
+);
+button('chart-month').addEventListener(
+  'click',
+  guard(async () => {
+    chartPeriod = 'month';
+    await loadChart();
+  }),
+);
 $('revoke-form').addEventListener('submit', guard(revokeTenant));
 for (const b of document.querySelectorAll('[data-copy]')) b.addEventListener('click', guard(copy));
 input('admin-key').focus();
