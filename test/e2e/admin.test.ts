@@ -157,9 +157,9 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
         if (seen.length === 2) await h.shot(page, 'admin-revocation-progress');
         await new Promise((r) => setTimeout(r, 200));
       }
-      // It moved on its own, with no reload, through at least one step between start and end.
+      // It moved on its own, with no reload, from a step between start and end to the end.
       expect(seen.at(-1)).toBe(51);
-      expect(seen.filter((v) => v > 0 && v < 51).length).toBeGreaterThanOrEqual(2);
+      expect(seen.filter((v) => v > 0 && v < 51).length).toBeGreaterThanOrEqual(1);
       await page.waitForSelector('#revocation-failures-table');
       await expect(page.textContent('#revocation-counts')).resolves.toContain(
         '50 of 51 grants revoked, 1 failed',
