@@ -142,6 +142,7 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
       await page.fill('#revoke-confirm', 'Initech');
       await page.click('#revoke');
       await page.waitForSelector('#revocation:not([hidden])');
+      await page.waitForSelector('#revoke-result:not([hidden])');
       await expect(page.textContent('#revoke-result')).resolves.toContain('being revoked');
       const seen: number[] = [];
       const bar = () =>
