@@ -194,6 +194,11 @@ export class Connections {
     return this.store.confirm(tenantId, id, actor);
   }
 
+  /** Deletes a connection just stored for a tenant revoked meanwhile (the caller revokes its grant). */
+  discard(tenantId: string, id: string, actor: string): Promise<void> {
+    return this.store.discard(tenantId, id, actor);
+  }
+
   /** Revokes the grant at the provider, then deletes the connection. */
   delete(tenantId: string, id: string, actor: string): Promise<void> {
     return this.store.delete(tenantId, id, actor);

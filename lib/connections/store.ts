@@ -312,6 +312,27 @@ export class ConnectionStore {
   }
 
   /**
+   * Deletes a connection stored a moment ago for a tenant whose revocation began meanwhile; the
+   * caller revokes its grant from what it holds in memory. Nothing of it stays stored.
+   */
+  async discard(tenantId: string, id: string, actor: string): Promise<void> {
+    const c = await this.find(tenantId, id);
+    this.deps.cache.forget(tenantId, id);
+    if (!c) return;
+    const { pk, sk } = connKey(tenantId, id);
+    await this.deps.db.delete(pk, sk);
+    if (c.keySk) await this.deps.db.delete(pk, c.keySk);
+    await this.deps.audit.record({
+      actor,
+      action: 'connection.discarded',
+      tenantId,
+      connectionId: id,
+      outcome: 'success',
+      detail: 'stored after the tenant revocation began: revoked and deleted',
+    });
+  }
+
+  /**
    * Records that a token read or data call used the connection: at most one write a minute per
    * connection, whichever process wins (a conditional write), and never a failure of the call.
    */

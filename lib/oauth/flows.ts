@@ -435,6 +435,12 @@ export class ConnectFlows {
       actor,
       pendingUntil: timing.pendingUntil,
     });
+    // A revocation that began during the exchange must not miss this grant: look again after the
+    // write, and if so delete it (the caller then revokes the grant from memory).
+    if ((await this.deps.tenants.get(s.tenantId))?.status !== 'active') {
+      await this.deps.connections.discard(s.tenantId, connection.id, actor);
+      throw new FlowError('expired', 'This connect session no longer applies.', s);
+    }
     const connectCode = randomBytes(24).toString('base64url');
     await this.sessions.attachConnection(s, connection.id, claimedVersion, {
       connectCodeHash: sha256Hex(connectCode),

@@ -9,6 +9,7 @@ import {
   sessionIndexPk,
   sessionItem,
   sessionKey,
+  sessionRefItem,
 } from '../store/items.js';
 import { keys } from '../store/table.js';
 
@@ -33,6 +34,8 @@ export class ConnectSessions {
 
   /** Stores a new session; fails with `ConditionFailed` if its id is taken. */
   async create(s: SessionRecord): Promise<void> {
+    // Its tenant's index first, so a revocation always finds every session to delete.
+    await this.db.put(sessionRefItem(s.tenantId, s.id, s.ttl));
     await this.db.put(sessionItem(s), { ifNotExists: true });
   }
 

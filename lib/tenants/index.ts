@@ -27,6 +27,14 @@ import type { Vault } from '../vault/index.js';
 import { ensureSystemKey, systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
+export {
+  progressOf,
+  type RevocationAnswer,
+  type RevocationProgress,
+  Revocations,
+  type RevocationsDeps,
+  retryDelayMs,
+} from './revoke.js';
 
 /** A tenant as the API shows it: never its keys or secrets. */
 export type Tenant = Pick<

@@ -20,6 +20,35 @@ import { loadOrCreateAdminKey, loadOrCreateMasterKey, prepareDataDir } from './s
 /** Where the admin key came from: `ADMIN_API_KEY`, generated at this start, or a file kept earlier. */
 export type AdminKeySource = { kind: 'env' } | { kind: 'generated' | 'file'; path: string };
 
+/**
+ * Moves due tenant revocations on every second, in slices of at most 10 s; a shutdown stops
+ * the slice after its current page and waits for that. A kill mid-slice loses nothing (the job's state is stored).
+ */
+function startRevocationLoop(services: Services, inflight: InFlight, log: Logger, intervalMs = 1000) {
+  let running: Promise<void> | undefined;
+  const stopping = new AbortController();
+  const timer = setInterval(() => {
+    if (running || stopping.signal.aborted) return;
+    running = inflight
+      .track(services.revocations.runDue(10_000, stopping.signal))
+      .then(
+        () => undefined,
+        (err) => log.warn('revocation worker failed', { err }),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop(): Promise<void> {
+      stopping.abort();
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 export interface LocalServer {
   url: string;
   adminKey: string;
@@ -97,6 +126,8 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
       });
   }, 60_000);
   sweep.unref();
+  // Tenant revocations: the same job code the AWS worker function runs, driven in process.
+  const revoker = startRevocationLoop(services, inflight, log);
 
   const extras = await localExtras(services, env);
   const app = createApp(services, { content: builtStaticContent, mount: extras.mount });
@@ -135,10 +166,12 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
       clearInterval(sweep);
       const shutdownMs = options.shutdownMs ?? 10_000;
       const drained = inflight.track(drain.stop());
+      const revoked = inflight.track(revoker.stop());
       if (!(await inflight.settle(shutdownMs))) {
         log.warn('shutdown: work still running after the wait; closing anyway', { running: inflight.size });
       }
       await drained.catch(() => undefined);
+      await revoked.catch(() => undefined);
       await extras.close();
       http.closeAllConnections?.();
       await closed;
