@@ -20,6 +20,8 @@ export interface PorticoFunctionOptions {
   memorySize: number;
   timeout: Duration;
   environment: Record<string, string>;
+  /** Concurrent executions reserved for (and capping) the function; unset = the account's pool. */
+  reservedConcurrentExecutions?: number;
   /** Shell commands run after esbuild, on this machine, with the asset's output directory. */
   afterBundling?: (outputDir: string) => string[];
 }

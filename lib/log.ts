@@ -12,14 +12,31 @@ const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 const secretKey =
   /(token|secret|password|authorization|apikey|api_key|cookie|code_verifier|verifier|^code$|key$|credentials|signature)/i;
-// Portico keys (ptk_/pak_), HubSpot private apps (pat-), Dropbox short-lived (sl.), JWTs, bearer headers.
+// Portico keys (ptk_/pak_), HubSpot private apps (pat-), HubSpot access tokens (`C` + 60 or more
+// base64url characters) and refresh tokens (hublet + UUID, `na1-…`), Dropbox short-lived (sl.),
+// JWTs, bearer headers.
 const secretValue =
-  /\b(ptk_[A-Za-z0-9_-]{8,}|pak_[A-Za-z0-9_-]{8,}|pat-[A-Za-z0-9-]{8,}|sl\.[A-Za-z0-9_.-]{8,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|Bearer\s+[A-Za-z0-9._~+/-]+=*)/g;
+  /\b(ptk_[A-Za-z0-9_-]{8,}|pak_[A-Za-z0-9_-]{8,}|pat-[A-Za-z0-9-]{8,}|C[A-Za-z0-9_-]{60,}|[a-z]{2}\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|sl\.[A-Za-z0-9_.-]{8,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|Bearer\s+[A-Za-z0-9._~+/-]+=*)/g;
+// A path segment after one naming tokens (`/access-tokens/<t>`, `/refresh-tokens/<t>`, `/tokens/<t>`),
+// and token-bearing query parameters: whatever the token looks like (Dropbox refresh tokens have no shape).
+const tokenInPath = /(\/(?:[A-Za-z]+[-_])?tokens\/)[^/?#\s"']+/gi;
+const tokenInQuery = /([?&](?:[A-Za-z_]*token|code|client_secret|key)=)[^&#\s"']+/gi;
 
-/** Returns a copy of `value` with secret fields and secret-looking strings masked. */
+function redactString(value: string): string {
+  return value
+    .replace(secretValue, '[redacted]')
+    .replace(tokenInPath, '$1[redacted]')
+    .replace(tokenInQuery, '$1[redacted]');
+}
+
+/**
+ * Returns a copy of `value` with secret fields and secret-looking strings masked: the one
+ * redaction rule every log line goes through. Token-bearing URL path segments and query
+ * parameters are masked whatever the token looks like.
+ */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[depth]';
-  if (typeof value === 'string') return value.replace(secretValue, '[redacted]');
+  if (typeof value === 'string') return redactString(value);
   if (value instanceof Error) {
     return {
       name: value.name,

@@ -1,78 +1,76 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
-import { stackFrames } from '../lib/log.js';
+import { describe, expect, it } from 'vitest';
+import { startLocal } from '../lib/dev/local/server.js';
+import { createLogger, redact } from '../lib/log.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'portico-log-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Issue 14, item 5: provider tokens never reach a log line, in whatever part of a URL they ride. */
+describe('the redaction rule', () => {
+  const hubspotAccess = `CJ${'Ab3_-x'.repeat(12)}`;
+  const hubspotRefresh = 'na1-6f18f21e-a743-4509-b7fd-1a5e632fffa1';
+  const dropboxRefresh = 'qN0aWz7L3v_8yRkPq1sT5uV9wXbC2dE4fG6hJ8kM0n';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-/**
- * A minified bundle of a failing function and the logger, its source map beside it, as the Lambda
- * functions ship; run in a plain `node` without --enable-source-maps. Answers the raw stack and
- * the logged line.
- */
-async function bundledFailure(): Promise<{ stack: string; line: string }> {
-  writeFileSync(
-    join(dir, 'failing.ts'),
-    [
-      `import { createLogger } from ${JSON.stringify(join(root, 'lib/log.js'))};`,
-      'function fail(): never {',
-      "  throw new Error('refused ptk_abcdefghijklmnopqrstuvwx');",
-      '}',
-      'try {',
-      '  fail();',
-      '} catch (err) {',
-      "  createLogger({ write: (line) => console.log(JSON.stringify({ stack: (err as Error).stack, line })) }).error('failed', { err });",
-      '}',
-      '',
-    ].join('\n'),
-  );
-  await build({
-    entryPoints: [join(dir, 'failing.ts')],
-    outfile: join(dir, 'index.mjs'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    logLevel: 'silent',
-  });
-  const out = execFileSync(process.execPath, [join(dir, 'index.mjs')], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  return JSON.parse(out);
-}
-
-describe('error stacks in log lines', () => {
-  it('maps a bundle frame back to its TypeScript source with the map beside the bundle', async () => {
-    const { stack, line } = await bundledFailure();
-    // Node itself did not map it (no --enable-source-maps): the raw stack points into the bundle.
-    expect(stack).toMatch(/index\.mjs:\d+:\d+/);
-    const entry = JSON.parse(line);
-    expect(entry.err.stack[0]).toMatch(/failing\.ts:3:\d+/);
+  it('masks HubSpot access and refresh tokens wherever they appear', () => {
+    const out = JSON.stringify(
+      redact({
+        msg: `got ${hubspotAccess} and ${hubspotRefresh}`,
+        list: [hubspotRefresh],
+        eu: 'eu1-6f18f21e-a743-4509-b7fd-1a5e632fffa1',
+      }),
+    );
+    expect(out).not.toContain(hubspotAccess);
+    expect(out).not.toContain('6f18f21e-a743');
   });
 
-  it('keeps frames only: the message line, which may quote a secret, is not repeated', async () => {
-    const { line } = await bundledFailure();
-    const entry = JSON.parse(line);
-    expect(entry.err.message).toBe('refused [redacted]');
-    expect(entry.err.stack.length).toBeGreaterThan(0);
-    expect(entry.err.stack.every((f: string) => f.startsWith('at '))).toBe(true);
-    expect(line).not.toContain('ptk_abcdefghijklmnopqrstuvwx');
+  it('masks the segment after a token-naming path segment, and token query parameters, whatever their shape', () => {
+    const paths = [
+      `/sandbox/hubspot/api/oauth/v1/access-tokens/${dropboxRefresh}`,
+      `/sandbox/hubspot/api/oauth/v1/refresh-tokens/${dropboxRefresh}`,
+      `/x/tokens/${dropboxRefresh}/more`,
+      `/cb?code=${dropboxRefresh}&state=s`,
+      `/cb?access_token=${dropboxRefresh}`,
+    ];
+    for (const path of paths) {
+      const out = redact({ path }) as { path: string };
+      expect(out.path, path).not.toContain(dropboxRefresh);
+      expect(out.path, path).toContain('[redacted]');
+    }
+    // What is not a token stays readable.
+    expect(redact({ path: '/v1/connections/con_123/token' })).toEqual({
+      path: '/v1/connections/con_123/token',
+    });
+    expect(redact({ path: '/oauth/2026-03/token/introspect' })).toEqual({
+      path: '/oauth/2026-03/token/introspect',
+    });
   });
 
-  it('leaves frames of files without a map as they are', () => {
-    const err = new Error('plain');
-    const frames = stackFrames(err) ?? [];
-    expect(frames.length).toBeGreaterThan(0);
-    expect(frames.join('\n')).toContain('log.test.ts');
+  it("keeps the sandbox's token paths out of the local server's request log", async () => {
+    const lines: string[] = [];
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-log-'));
+    const server = await startLocal({
+      env: { PORT: '0', DATA_DIR: dataDir, SANDBOX: '1' },
+      log: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
+    });
+    try {
+      const minted = (await (
+        await fetch(`${server.url}/sandbox/_control/mint`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ provider: 'hubspot', account: 'logs' }),
+        })
+      ).json()) as { access_token: string; refresh_token: string };
+      await fetch(`${server.url}/sandbox/hubspot/api/oauth/v1/access-tokens/${minted.access_token}`);
+      await fetch(`${server.url}/sandbox/hubspot/api/oauth/v1/refresh-tokens/${minted.refresh_token}`);
+      const requests = lines.filter((l) => l.includes('"msg":"request"'));
+      expect(requests.some((l) => l.includes('access-tokens/[redacted]'))).toBe(true);
+      expect(requests.some((l) => l.includes('refresh-tokens/[redacted]'))).toBe(true);
+      const all = lines.join('\n');
+      expect(all).not.toContain(minted.access_token);
+      expect(all).not.toContain(minted.refresh_token);
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

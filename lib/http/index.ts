@@ -8,6 +8,7 @@ import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv } from './context.js';
 import { onError, problemResponse } from './problem.js';
+import { type RateLimitOptions, rateLimit, TokenBuckets } from './rate-limit.js';
 import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
 import { connectRoutes } from './routes/connect.js';
 import { connectionsRoutes } from './routes/connections.js';
@@ -30,6 +31,8 @@ export interface AppOptions {
    * (`builtStaticContent` from lib/http/ui/build.ts).
    */
   content: StaticContentSource;
+  /** Overrides of the per-key rate limit (tests inject a clock); the rate and burst default to the config's. */
+  rateLimit?: RateLimitOptions;
   /** Extra sub-apps mounted before the not-found handler (the local sandbox and demo page). */
   mount?: Array<{
     path: string;
@@ -91,6 +94,17 @@ export function createApp(services: Services, options: AppOptions) {
     c.header('cache-control', 'no-store');
     await next();
   });
+  // Before authentication: a key past its limit costs no store round trip.
+  app.use(
+    '/v1/*',
+    rateLimit(
+      new TokenBuckets({
+        ratePerSecond: services.config.rateLimit.perSecond,
+        burst: services.config.rateLimit.burst,
+        ...options.rateLimit,
+      }),
+    ),
+  );
 
   // Admin routes: tenant management and each tenant's audit trail.
   app.use('/v1/tenants', requireAdmin(authenticate));

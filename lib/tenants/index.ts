@@ -28,12 +28,20 @@ import { KeyChecks } from './key-checks.js';
 import { ensureSystemKey, systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
+export {
+  progressOf,
+  type RevocationAnswer,
+  type RevocationProgress,
+  Revocations,
+  type RevocationsDeps,
+  retryDelayMs,
+} from './revoke.js';
 
 /** A tenant as the API shows it: never its keys or secrets. */
 export type Tenant = Pick<
   TenantRecord,
   'id' | 'name' | 'status' | 'returnUrls' | 'webhookUrl' | 'createdAt' | 'updatedAt'
->;
+> & { requireConfirmation: boolean };
 
 export interface TenantApp {
   provider: ProviderName;
@@ -64,6 +72,7 @@ function toTenant(t: TenantRecord): Tenant {
     status: t.status,
     returnUrls: t.returnUrls,
     ...(t.webhookUrl ? { webhookUrl: t.webhookUrl } : {}),
+    requireConfirmation: t.requireConfirmation ?? false,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -103,7 +112,7 @@ export class Tenants {
 
   /** A new tenant with its own data key, its first API key and its webhook secret (each shown once). */
   async create(
-    input: { name: string; returnUrls?: string[]; webhookUrl?: string },
+    input: { name: string; returnUrls?: string[]; webhookUrl?: string; requireConfirmation?: boolean },
     actor: string,
   ): Promise<{ tenant: Tenant; apiKey: string; apiKeyId: string; webhookSecret: string }> {
     const id = newId('ten');
@@ -115,6 +124,7 @@ export class Tenants {
         status: 'active',
         returnUrls: input.returnUrls ?? [],
         webhookUrl: input.webhookUrl,
+        ...(input.requireConfirmation ? { requireConfirmation: true } : {}),
         createdAt: at,
         updatedAt: at,
         wrappedKey: await this.vault.createTenantKey(id),
@@ -175,7 +185,12 @@ export class Tenants {
   /** Changes an active tenant; a concurrent change or a revoked tenant is a `conflict`. */
   async patch(
     tenantId: string,
-    input: { name?: string; returnUrls?: string[]; webhookUrl?: string | null },
+    input: {
+      name?: string;
+      returnUrls?: string[];
+      webhookUrl?: string | null;
+      requireConfirmation?: boolean;
+    },
     actor: string,
   ): Promise<Tenant> {
     const current = await this.getItem(tenantId);
@@ -186,6 +201,7 @@ export class Tenants {
       if (input.name !== undefined) set.name = input.name;
       if (input.returnUrls !== undefined) set.returnUrls = input.returnUrls;
       if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl ?? undefined;
+      if (input.requireConfirmation !== undefined) set.requireConfirmation = input.requireConfirmation;
       try {
         return toTenant(
           await this.updateTenant(tenantId, set, {
@@ -356,6 +372,23 @@ export class Tenants {
     const sealed = (await this.getItem(tenantId))?.webhookSecret;
     if (!sealed) return undefined;
     return this.vault.openString(systemTenant, `webhook-secret:${tenantId}`, sealed);
+  }
+
+  /**
+   * Deletes a revoked tenant's webhook secret from its tombstone, once its last event
+   * (`tenant.revoked`) was delivered or dead-lettered: after that nothing of the tenant is
+   * decryptable. An active tenant's secret is never touched.
+   */
+  async forgetWebhookSecret(tenantId: string): Promise<void> {
+    try {
+      await this.updateTenant(
+        tenantId,
+        { webhookSecret: undefined },
+        { expression: '#s = :revoked', names: { '#s': 'status' }, values: { ':revoked': 'revoked' } },
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionFailed)) throw err;
+    }
   }
 
   /** A new webhook signing secret; the old one stops signing at once. */

@@ -5,7 +5,9 @@
  * Environment: `BENCH_QUICK=1` (small sizes, short durations: a smoke run), `BENCH_AVRO_MB`
  * (default 500; also the size of figure 9's folder), `BENCH_WIDE_ROWS` (default 100,000),
  * `BENCH_FOLDER_FILES` (default 1,000), `BENCH_LOAD_SECONDS` (default 30), `BENCH_ONLY=1,5` (only those figures),
- * `BENCH_PROFILE_DIR=dir` (the Portico processes write V8 CPU profiles there). Everything runs
+ * `BENCH_PROFILE_DIR=dir` (the Portico processes write V8 CPU profiles there), `BENCH_REVOKE_GRANTS`
+ * (default 100000), `BENCH_REVOKE_RATE` (calls/s per app, default 200), `BENCH_REVOKE_LATENCY_MS`
+ * (default 50). Everything runs
  * on this machine against 127.0.0.1; every loop is bounded in count and time.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -17,6 +19,7 @@ import { avroFigures, avroTableFigures } from './avro.js';
 import { largestContributors, measureBundles } from './bundle.js';
 import { loadFigures } from './load.js';
 import { proxyFigures } from './proxy.js';
+import { revokeFigures } from './revoke.js';
 import { type PorticoSetup, startPorticoSetup } from './servers.js';
 import { stampedeFigures } from './stampede.js';
 import { sweepFigures } from './sweep.js';
@@ -117,6 +120,7 @@ const plan: Figure[] = [
     limitMs: 900_000,
     run: avroTableFigures,
   },
+  { figures: [10], title: 'tenant revocation of 100,000 grants', limitMs: 3_600_000, run: revokeFigures },
 ];
 
 const only = (process.env.BENCH_ONLY ?? '')

@@ -14,6 +14,7 @@ import {
   mint,
   startChild,
   tracked,
+  unlimited,
 } from './util.js';
 
 export interface PorticoSetup {
@@ -62,6 +63,7 @@ export async function startPorticoSetup(
       ...sandboxEnv(sandbox.url),
       DATA_DIR: dataDir,
       ADMIN_API_KEY: adminKey,
+      ...unlimited,
       ...profileEnv(),
       ...(store ? { DYNAMODB_ENDPOINT: store.url } : {}),
       ...options.env,

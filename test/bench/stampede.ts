@@ -16,6 +16,7 @@ import {
   startChild,
   summarize,
   tracked,
+  unlimited,
 } from './util.js';
 
 /**
@@ -35,6 +36,7 @@ export async function stampedeFigures(log: (line: string) => void): Promise<Row[
     TABLE_NAME: 'portico-stampede',
     LOCAL_MASTER_KEY: randomBytes(32).toString('base64'),
     ADMIN_API_KEY: adminKey,
+    ...unlimited,
   };
   const procs: PorticoProcess[] = [];
   const dataDirs: string[] = [];

@@ -225,6 +225,8 @@ dropboxApi.route(
       'content-type': 'application/octet-stream',
       'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
       'x-content-type-options': 'nosniff',
+      // One tenant's file under its key: no cache may keep it (the provider's own headers are not passed).
+      'cache-control': 'no-store',
     };
     const length = res.headers.get('content-length');
     if (length) headers['content-length'] = length;
