@@ -38,6 +38,11 @@ export interface Config {
   refreshLeaseMs: number;
   /** How long token reads and data routes may reuse a connection item this process read (0 = never). */
   connectionCacheMs: number;
+  /**
+   * The most one streamed answer carries (Lambda response streaming: 200 MB); undefined locally,
+   * where a stream has no limit. An NDJSON stream that cannot fit is refused before it starts.
+   */
+  maxStreamBytes?: number;
   /** Per-key rate limit of each process: sustained requests a second and burst (`RATE_LIMIT_PER_SECOND`, `RATE_LIMIT_BURST`). */
   rateLimit: { perSecond: number; burst: number };
   /** How long a process keeps a tenant's unwrapped data key (`KEY_CACHE_MS`, default 5 minutes). */
@@ -162,6 +167,7 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
     adminJwt,
     sandbox,
     refreshLeaseMs: parseMs('REFRESH_LEASE_MS', str('REFRESH_LEASE_MS'), 30_000),
+    maxStreamBytes: runtime === 'lambda' ? 200 * 1024 * 1024 : undefined,
     connectionCacheMs:
       str('CONNECTION_CACHE_MS') === '0'
         ? 0
