@@ -3,7 +3,7 @@ import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
 import { batchedMetrics, emfMetrics } from '../lib/metrics.js';
-import { deferredApp, lambdaServices, once, secretsManager, withFunctionUrl } from './runtime.js';
+import { deferredApp, lambdaServices, once, secretsClient, withFunctionUrl } from './runtime.js';
 import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming.js';
 
 // Wiring only (docs/design.md, "Lambda"): clients are built once per container; the secrets are
@@ -14,7 +14,7 @@ let building: Request | undefined;
 // (lib/metrics.ts), batched so a busy container writes a few lines a minute; the `Service`
 // dimension is the stack's name (METRICS_SERVICE).
 const metrics = batchedMetrics(emfMetrics({ service: process.env.METRICS_SERVICE || 'Portico' }));
-const services = lambdaServices(new secretsManager.SecretsManagerClient({}), {
+const services = lambdaServices(secretsClient(), {
   env: () => withFunctionUrl(process.env, building),
   overrides: { metrics },
 });

@@ -1,13 +1,13 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { type SweepResult, sweepDueConnections } from '../lib/connections/sweep.js';
 import { emfMetrics } from '../lib/metrics.js';
-import { lambdaServices, secretsManager } from './runtime.js';
+import { lambdaServices, secretsClient } from './runtime.js';
 
 // Wiring only: the scheduled work (EventBridge, every minute): the sweep of due refreshes, then
 // one pass over the webhook outbox. A thrown error fails the invocation, which the stack routes
 // to the dead-letter queue and an alarm; a refresh that fails, or a webhook given up on, is
 // counted in the run's metrics (lib/metrics.ts), which infra/alarms.ts alarms on.
-const services = lambdaServices(new secretsManager.SecretsManagerClient({}));
+const services = lambdaServices(secretsClient());
 // The `Service` dimension: the stack's name (METRICS_SERVICE), so that stacks sharing an account alarm apart.
 const metrics = emfMetrics({ service: process.env.METRICS_SERVICE || 'Portico' });
 

@@ -94,17 +94,34 @@ export async function loadLambdaEnv(env: Env, secrets: SecretsManagerClient): Pr
 }
 
 /**
+ * The container's Secrets Manager client, made when the services are first built rather than at
+ * module init (it took a few ms of every cold start's init, and a warm token read never uses it);
+ * made at once in a container initialised for provisioned concurrency
+ * (`AWS_LAMBDA_INITIALIZATION_TYPE`), so its first request does not pay for it there.
+ */
+export function secretsClient(env: Env = process.env): () => SecretsManagerClient {
+  let client: SecretsManagerClient | undefined;
+  const make = () => {
+    client ??= new secretsManager.SecretsManagerClient({});
+    return client;
+  };
+  if (env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency') make();
+  return make;
+}
+
+/**
  * The services of a Lambda container, built on first use: secrets read once, then
  * `createServices(loadConfig(env, 'lambda'))`. `env` is read when the first call comes, not
- * when the module loads.
+ * when the module loads; `secrets` may be a function that makes the client then.
  */
 export function lambdaServices(
-  secrets: SecretsManagerClient,
+  secrets: SecretsManagerClient | (() => SecretsManagerClient),
   options: { env?: () => Env; overrides?: ServiceOverrides } = {},
 ): () => Promise<Services> {
   const env = options.env ?? (() => process.env);
+  const client = typeof secrets === 'function' ? secrets : () => secrets;
   return once(async () =>
-    createServices(loadConfig(await loadLambdaEnv(env(), secrets), 'lambda'), options.overrides),
+    createServices(loadConfig(await loadLambdaEnv(env(), client()), 'lambda'), options.overrides),
   );
 }
 

@@ -12,6 +12,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { type MetricName, metricDimension, metricNamespace } from '../lib/metrics.js';
 import type { ScheduledRefresher } from './refresher.js';
+import type { RevocationWorker } from './revoker.js';
 
 /**
  * The stack's alarms, each created in `scope` under its deployed id: any one breaching period of
@@ -23,12 +24,17 @@ export class PorticoAlarms {
 
   constructor(
     private readonly scope: Construct,
-    options: { api: NodejsFunction; refresher: ScheduledRefresher; alarmTopicArn?: string },
+    options: {
+      api: NodejsFunction;
+      refresher: ScheduledRefresher;
+      revoker: RevocationWorker;
+      alarmTopicArn?: string;
+    },
   ) {
     this.action = options.alarmTopicArn
       ? new SnsAction(Topic.fromTopicArn(scope, 'AlarmTopic', options.alarmTopicArn))
       : undefined;
-    const { api, refresher } = options;
+    const { api, refresher, revoker } = options;
     const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
     this.alarm(
       'ApiErrorsAlarm',
@@ -53,6 +59,19 @@ export class PorticoAlarms {
       'RefresherDeadLettersAlarm',
       'A due-refresh sweep event was dead-lettered.',
       refresher.deadLetters.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+    );
+    this.alarm(
+      'RevokerErrorsAlarm',
+      'A tenant revocation worker run failed (SQS retries it).',
+      revoker.fn.metricErrors(fiveMinutes),
+    );
+    this.alarm(
+      'RevocationDeadLettersAlarm',
+      'A revocation worker message was dead-lettered: runs keep failing, revocations may be stuck.',
+      revoker.deadLetters.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),

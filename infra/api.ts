@@ -35,6 +35,15 @@ export interface CustomDomain {
 export const apiTimeout = Duration.minutes(15);
 
 /**
+ * The outer limit on the API (issue 14): at most this many requests run at once, across every
+ * instance; Lambda answers the ones beyond it `429` at the function URL before any code runs.
+ * The app's own per-key limit (lib/http/rate-limit.ts) counts in each instance, so it is the
+ * fair share between keys, and this is the ceiling on the whole. Reserving it needs an account
+ * whose concurrency limit leaves 100 unreserved beside it (the default limit is 1,000).
+ */
+export const defaultApiConcurrency = 100;
+
+/**
  * The API function (`ApiFunction`: the Hono app, functions/api.ts, answering through Lambda
  * response streaming) with exactly the grants it uses: the table's items, the `list` index,
  * tenant data keys (create and open), the table's encryption through DynamoDB, and both secrets.
@@ -50,6 +59,8 @@ export function apiFunction(
     environment: Record<string, string>;
     publicUrl?: string;
     region: string;
+    /** See {@link defaultApiConcurrency}; 0 leaves the function on the account's shared pool. */
+    reservedConcurrency?: number;
   },
 ): NodejsFunction {
   const { data, secrets } = options;
@@ -58,6 +69,10 @@ export function apiFunction(
     description: 'Portico HTTP API (Hono, response streaming)',
     memorySize: 1024,
     timeout: apiTimeout,
+    reservedConcurrentExecutions:
+      (options.reservedConcurrency ?? defaultApiConcurrency) > 0
+        ? (options.reservedConcurrency ?? defaultApiConcurrency)
+        : undefined,
     environment: {
       ...options.environment,
       ...(options.publicUrl ? { PUBLIC_URL: options.publicUrl } : { PUBLIC_URL_FROM: 'function-url' }),

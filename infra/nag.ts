@@ -18,7 +18,7 @@ export function acknowledge(scope: IConstruct, rule: `AwsSolutions-${string}`, r
 export function acknowledgeAcceptedFindings(parts: {
   adminKey: IConstruct;
   providerSecrets: IConstruct;
-  deadLetters: IConstruct;
+  deadLetters: IConstruct[];
   functions: IConstruct[];
   distribution?: IConstruct;
   originSecret?: IConstruct;
@@ -33,11 +33,13 @@ export function acknowledgeAcceptedFindings(parts: {
     'AwsSolutions-SMG4',
     'The OAuth client secrets are issued by HubSpot and Dropbox; they are rotated in those consoles and then set here by the operator.',
   );
-  acknowledge(
-    parts.deadLetters,
-    'AwsSolutions-SQS3',
-    'This queue is itself the dead-letter queue of the refresher (Lambda on-failure destination and EventBridge target DLQ).',
-  );
+  for (const queue of parts.deadLetters) {
+    acknowledge(
+      queue,
+      'AwsSolutions-SQS3',
+      'This queue is itself a dead-letter queue (of the refresher, or of the revocation queue and its schedule).',
+    );
+  }
   if (parts.originSecret) {
     acknowledge(
       parts.originSecret,

@@ -6,6 +6,7 @@ import { PorticoDashboard } from './dashboard.js';
 import { PorticoData } from './data.js';
 import { acknowledgeAcceptedFindings } from './nag.js';
 import { ScheduledRefresher } from './refresher.js';
+import { RevocationWorker } from './revoker.js';
 import { PorticoSecrets } from './secrets.js';
 
 export interface PorticoStackProps extends StackProps {
@@ -19,16 +20,18 @@ export interface PorticoStackProps extends StackProps {
   readonly customDomain?: CustomDomain;
   /** An SNS topic every alarm notifies (alarms are created either way). */
   readonly alarmTopicArn?: string;
+  /** Concurrent API requests at most, across instances (reserved concurrency). Default 100; 0 = no cap. */
+  readonly apiConcurrency?: number;
 }
 
 /**
  * Portico on AWS (docs/design.md, "Lambda"): the API function answering through its function URL
  * in response-streaming mode (behind CloudFront on a custom domain), the due-refresh sweep every
- * minute, one DynamoDB table encrypted with the service's CMK, and the secrets the functions read
+ * minute, the tenant revocation worker fed by SQS, one DynamoDB table encrypted with the service's CMK, and the secrets the functions read
  * at their first request. Every grant names exact actions; the cdk-nag AwsSolutions findings that
  * remain are acknowledged in infra/nag.ts with their reason.
  *
- * The parts (infra/data.ts, secrets.ts, api.ts, refresher.ts, alarms.ts) create their resources
+ * The parts (infra/data.ts, secrets.ts, api.ts, refresher.ts, revoker.ts, alarms.ts) create their resources
  * directly in this stack rather than under construct scopes of their own: a scope would change
  * every resource's logical id, and CloudFormation would replace the retained table and key.
  */
@@ -56,7 +59,14 @@ export class PorticoStack extends Stack {
       ...(props.dropboxClientId ? { DROPBOX_CLIENT_ID: props.dropboxClientId } : {}),
     };
     const domainUrl = props.customDomain ? `https://${props.customDomain.domainName}` : undefined;
-    const api = apiFunction(this, { data, secrets, environment, publicUrl: domainUrl, region });
+    const api = apiFunction(this, {
+      data,
+      secrets,
+      environment,
+      publicUrl: domainUrl,
+      region,
+      reservedConcurrency: props.apiConcurrency,
+    });
     const front = new ApiFront(this, api, props.customDomain);
     this.publicUrl = front.publicUrl;
     const refresher = new ScheduledRefresher(this, {
@@ -65,7 +75,13 @@ export class PorticoStack extends Stack {
       environment: { ...environment, PUBLIC_URL: this.publicUrl },
       region,
     });
-    new PorticoAlarms(this, { api, refresher, alarmTopicArn: props.alarmTopicArn });
+    const revoker = new RevocationWorker(this, {
+      data,
+      secrets,
+      environment: { ...environment, PUBLIC_URL: this.publicUrl },
+      region,
+    });
+    new PorticoAlarms(this, { api, refresher, revoker, alarmTopicArn: props.alarmTopicArn });
     new PorticoDashboard(this, { api, refresher });
 
     new CfnOutput(this, 'ApiUrl', { value: this.publicUrl, description: 'Portico base URL (PUBLIC_URL)' });
@@ -87,14 +103,15 @@ export class PorticoStack extends Stack {
     new CfnOutput(this, 'ProviderSecretsArn', { value: secrets.providerSecrets.secretArn });
     new CfnOutput(this, 'ApiFunctionName', { value: api.functionName });
     new CfnOutput(this, 'RefresherFunctionName', { value: refresher.fn.functionName });
+    new CfnOutput(this, 'RevokerFunctionName', { value: revoker.fn.functionName });
     new CfnOutput(this, 'TableName', { value: data.table.tableName });
     new CfnOutput(this, 'KeyArn', { value: data.key.keyArn });
 
     acknowledgeAcceptedFindings({
       adminKey: secrets.adminKey,
       providerSecrets: secrets.providerSecrets,
-      deadLetters: refresher.deadLetters,
-      functions: [api, refresher.fn],
+      deadLetters: [refresher.deadLetters, revoker.deadLetters],
+      functions: [api, refresher.fn, revoker.fn],
       distribution: front.distribution,
       originSecret: front.originSecret,
     });

@@ -38,6 +38,19 @@ export interface Config {
   refreshLeaseMs: number;
   /** How long token reads and data routes may reuse a connection item this process read (0 = never). */
   connectionCacheMs: number;
+  /**
+   * The most one streamed answer carries (Lambda response streaming: 200 MB); undefined locally,
+   * where a stream has no limit. An NDJSON stream that cannot fit is refused before it starts.
+   */
+  maxStreamBytes?: number;
+  /** Per-key rate limit of each process: sustained requests a second and burst (`RATE_LIMIT_PER_SECOND`, `RATE_LIMIT_BURST`). */
+  rateLimit: { perSecond: number; burst: number };
+  /** How long a process keeps a tenant's unwrapped data key (`KEY_CACHE_MS`, default 5 minutes). */
+  keyCacheMs: number;
+  /** Tenant revocation: provider calls started per second per provider app (`REVOKE_RATE_PER_APP`, default 50). */
+  revokeRatePerApp: number;
+  /** Tenant revocation: provider calls in flight per provider app (`REVOKE_CONCURRENCY_PER_APP`, default 8). */
+  revokeConcurrencyPerApp: number;
   apps: Record<ProviderName, PlatformApp>;
   endpoints: Record<ProviderName, ProviderEndpoints>;
 }
@@ -154,10 +167,23 @@ export function loadConfig(env: Env, runtime: 'local' | 'lambda' = 'local'): Con
     adminJwt,
     sandbox,
     refreshLeaseMs: parseMs('REFRESH_LEASE_MS', str('REFRESH_LEASE_MS'), 30_000),
+    maxStreamBytes: runtime === 'lambda' ? 200 * 1024 * 1024 : undefined,
     connectionCacheMs:
       str('CONNECTION_CACHE_MS') === '0'
         ? 0
         : parseMs('CONNECTION_CACHE_MS', str('CONNECTION_CACHE_MS'), 1000),
+    rateLimit: {
+      perSecond: parseCount('RATE_LIMIT_PER_SECOND', str('RATE_LIMIT_PER_SECOND'), 100, 1_000_000),
+      burst: parseCount('RATE_LIMIT_BURST', str('RATE_LIMIT_BURST'), 200, 1_000_000),
+    },
+    keyCacheMs: parseMs('KEY_CACHE_MS', str('KEY_CACHE_MS'), 300_000),
+    revokeRatePerApp: parseCount('REVOKE_RATE_PER_APP', str('REVOKE_RATE_PER_APP'), 50, 10_000),
+    revokeConcurrencyPerApp: parseCount(
+      'REVOKE_CONCURRENCY_PER_APP',
+      str('REVOKE_CONCURRENCY_PER_APP'),
+      8,
+      256,
+    ),
     apps,
     endpoints,
   };
@@ -167,6 +193,14 @@ function parsePort(raw: string | undefined): number {
   if (raw === undefined) return 8787;
   if (!/^\d+$/.test(raw) || Number(raw) > 65535)
     throw new ConfigError('PORT', `must be a number from 0 to 65535, got "${raw}"`);
+  return Number(raw);
+}
+
+function parseCount(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from 1 to ${max}, got "${raw}"`);
+  }
   return Number(raw);
 }
 

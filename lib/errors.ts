@@ -32,7 +32,9 @@ export type ErrorReason =
   | 'grant_refused'
   | 'upstream_timeout'
   | 'unsupported_media_type'
-  | 'method_not_allowed';
+  | 'method_not_allowed'
+  /** A request for a host this server does not answer for (the local server's Host check). */
+  | 'misdirected';
 
 const titles: Record<ErrorCode, string> = {
   unauthorized: 'Unauthorized',

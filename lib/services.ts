@@ -9,8 +9,8 @@ import { ConnectFlows, SigningKey } from './oauth/index.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
 import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
-import { readWrappedKey, tenantKey } from './store/items.js';
-import { grantApp, Tenants } from './tenants/index.js';
+import { readRevocationJob, readWrappedKey, revocationKey, tenantKey } from './store/items.js';
+import { grantApp, Revocations, type RevocationsDeps, Tenants } from './tenants/index.js';
 import { countedKeyWrapper, type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import { Outbox } from './webhooks/index.js';
 
@@ -25,6 +25,7 @@ export interface Services {
   connections: Connections;
   flows: ConnectFlows;
   outbox: Outbox;
+  revocations: Revocations;
   stats: Stats;
   /** CloudWatch embedded-metric lines in Lambda (lib/metrics.ts); nothing locally. */
   metrics: Metrics;
@@ -43,6 +44,13 @@ export interface ServiceOverrides {
   leaseMs?: number;
   /** The connections' clock and wait between looks at a refresh lease (tests pass a virtual one). */
   clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
+  /** Tenant revocation's limits and timings (tests and the bench tune them). */
+  revocations?: Partial<
+    Pick<
+      RevocationsDeps,
+      'pageSize' | 'concurrency' | 'perSecond' | 'callTimeoutMs' | 'leaseMs' | 'giveUpMs' | 'inlineMs'
+    >
+  >;
 }
 
 /**
@@ -68,9 +76,27 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
       const item = await db.get(pk, sk);
       return item ? readWrappedKey(item) : undefined;
     },
+    cacheTtlMs: config.keyCacheMs,
+  });
+  // Only the revocation job opens a revoking tenant's grants: its key has left the tenant item.
+  const jobVault = new Vault({
+    wrapper,
+    loadWrappedKey: async (tenantId) => {
+      const { pk, sk } = revocationKey(tenantId);
+      const item = await db.get(pk, sk);
+      return item ? readRevocationJob(item).wrappedKey : undefined;
+    },
+    cacheTtlMs: config.keyCacheMs,
   });
   const audit = new Audit(db);
-  const tenants = new Tenants({ db, vault, audit });
+  const clock = overrides.clock;
+  const tenants = new Tenants({
+    db,
+    vault,
+    audit,
+    keyCacheMs: config.connectionCacheMs,
+    ...(clock ? { now: () => new Date(clock.now()) } : {}),
+  });
   const providers = createProviders(config);
   const stats = new Stats({ db, now: overrides.clock?.now });
   const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
@@ -98,5 +124,37 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     config,
     signingKey: new SigningKey(db, vault, config.signingKey),
   });
-  return { config, db, vault, tenants, audit, log, providers, connections, flows, outbox, stats, metrics };
+  const revocations = new Revocations({
+    db,
+    vault,
+    jobVault,
+    tenants,
+    audit,
+    config,
+    providers,
+    events: overrides.events ?? outbox,
+    log,
+    now: overrides.clock?.now,
+    sleep: overrides.clock?.sleep,
+    perSecond: config.revokeRatePerApp,
+    concurrency: config.revokeConcurrencyPerApp,
+    // Its connections are all gone: so are its connection counts (its past counters stay).
+    onRevoked: (tenantId) => stats.connectionsGone(tenantId),
+    ...overrides.revocations,
+  });
+  return {
+    config,
+    db,
+    vault,
+    tenants,
+    audit,
+    log,
+    providers,
+    connections,
+    flows,
+    outbox,
+    revocations,
+    stats,
+    metrics,
+  };
 }

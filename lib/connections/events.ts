@@ -16,7 +16,12 @@ export interface EventSink {
   emit(
     tenantId: string,
     type: EventType,
-    data: { connection?: Connection; tenantId?: string },
+    data: {
+      connection?: Connection;
+      tenantId?: string;
+      /** `tenant.revoked`: the final counts of the revocation. */
+      connections?: { revoked: number; failed: number };
+    },
   ): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
-import { codeOf } from '../errors.js';
+import { codeOf, PorticoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Metrics, noMetrics } from '../metrics.js';
 import type { ProviderOAuth } from '../providers/index.js';
@@ -94,16 +94,12 @@ export class Connections {
 
   /**
    * The item for hot read paths: a copy this process read in the last `itemCacheMs` (default 1 s),
-   * else a fresh read. Writes of this process drop the copy; another process's writes show
-   * within that second. Never used for a token within its refresh window (the refresh path
+   * else a fresh read (shared by the callers that ask while it is under way). Writes of this
+   * process drop the copy; another process's writes show within that second. Never used for a token within its refresh window (the refresh path
    * always reads the store), so a cached copy never hides a refresh.
    */
-  async getItemForUse(tenantId: string, id: string): Promise<ConnectionRecord> {
-    const hit = this.cache.get(tenantId, id);
-    if (hit) return hit;
-    const record = await this.store.getItem(tenantId, id);
-    this.cache.offer(record);
-    return record;
+  getItemForUse(tenantId: string, id: string): Promise<ConnectionRecord> {
+    return this.cache.read(tenantId, id, async () => servable(await this.store.getItem(tenantId, id)));
   }
 
   get(tenantId: string, id: string): Promise<Connection> {
@@ -137,7 +133,7 @@ export class Connections {
     id: string,
     options: { force?: boolean; item?: ConnectionRecord } = {},
   ): Promise<AccessToken> {
-    const c = options.item ?? (await this.getItemForUse(tenantId, id));
+    const c = servable(options.item ?? (await this.getItemForUse(tenantId, id)));
     if (options.force) return this.refresher.accessToken(c, options);
     // A token read by the tenant: counted, and it marks the connection used.
     this.stats.count(tenantId, 'tokenReads');
@@ -162,7 +158,7 @@ export class Connections {
     fn: (token: string, connection: ConnectionRecord) => Promise<T>,
     options: { provider?: ProviderName; item?: ConnectionRecord } = {},
   ): Promise<T> {
-    const c = options.item ?? (await this.getItemForUse(tenantId, id));
+    const c = servable(options.item ?? (await this.getItemForUse(tenantId, id)));
     this.stats.count(tenantId, 'dataCalls');
     this.metrics.count({ DataCalls: 1 });
     const touched = this.store.touch(c);
@@ -189,8 +185,32 @@ export class Connections {
     }
   }
 
+  /** Activates a pending connection once its tenant's backend confirmed it (see `ConnectFlows.confirm`). */
+  confirm(tenantId: string, id: string, actor: string): Promise<Connection> {
+    return this.store.confirm(tenantId, id, actor);
+  }
+
+  /** Deletes a connection just stored for a tenant revoked meanwhile (the caller revokes its grant). */
+  discard(tenantId: string, id: string, actor: string): Promise<void> {
+    return this.store.discard(tenantId, id, actor);
+  }
+
   /** Revokes the grant at the provider, then deletes the connection. */
   delete(tenantId: string, id: string, actor: string): Promise<void> {
     return this.store.delete(tenantId, id, actor);
   }
+}
+
+/**
+ * A pending connection is never served: no token, no provider call, until the tenant's backend
+ * confirms it (issue 14, connect-link phishing).
+ */
+function servable(c: ConnectionRecord): ConnectionRecord {
+  if (c.status === 'pending') {
+    throw new PorticoError(
+      'conflict',
+      'The connection awaits confirmation: POST /v1/connect-sessions/{id}/confirm with the connectCode.',
+    );
+  }
+  return c;
 }

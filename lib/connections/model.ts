@@ -8,6 +8,7 @@ export interface Connection {
   provider: ProviderName;
   endUserId: string;
   authScheme: 'oauth2' | 'private_app';
+  /** `pending`: made through a browser flow, awaiting `POST /v1/connect-sessions/:id/confirm`; never served. */
   status: ConnectionStatus;
   account: { id: string; name?: string; hublet?: string; teamSpace?: boolean };
   scopes: string[];

@@ -84,7 +84,33 @@ export interface NewGrant {
   /** When the grant was last refreshed (an import is checked by refreshing it). */
   refreshedAt?: string;
   actor: string;
+  /**
+   * Epoch milliseconds: store a new connection `pending` until then (a tenant that requires
+   * confirmation). A pending connection has no due-index keys (the sweep never refreshes it),
+   * is never served, and is void after this time.
+   */
+  pendingUntil?: number;
 }
+
+/** What makes a connection pending until `until`: its due-index keys are set aside, a TTL set. */
+function pendingFields(until: number, due: Pick<ConnectionChanges, 'gsi1pk' | 'gsi1sk'>): ConnectionChanges {
+  return {
+    status: 'pending',
+    pendingUntil: until,
+    pendingGsi1pk: due.gsi1pk,
+    pendingGsi1sk: due.gsi1sk,
+    gsi1pk: undefined,
+    gsi1sk: undefined,
+    ttl: Math.ceil(until / 1000) + 3600,
+  };
+}
+
+const notPending: ConnectionChanges = {
+  pendingUntil: undefined,
+  pendingGsi1pk: undefined,
+  pendingGsi1sk: undefined,
+  ttl: undefined,
+};
 
 /**
  * Saving, reading, listing and deleting connections, each sealed under its tenant's key. Every
@@ -114,6 +140,9 @@ export class ConnectionStore {
         const current = await this.find(tenantId, id);
         if (current) {
           const sealed = await this.seal(tenantId, id, input.credentials);
+          const due = dueIndex(tenantId, id, input.expiresAt, input.credentials);
+          // A pending connection stays pending when connected again: only a confirmation activates it.
+          const stillPending = current.status === 'pending' && input.pendingUntil !== undefined;
           try {
             const updated = await this.update(
               current,
@@ -133,7 +162,8 @@ export class ConnectionStore {
                 version: current.version + 1,
                 leaseOwner: undefined,
                 leaseUntil: undefined,
-                ...dueIndex(tenantId, id, input.expiresAt, input.credentials),
+                ...due,
+                ...(stillPending ? pendingFields(input.pendingUntil ?? 0, due) : notPending),
               },
               sameVersion(current),
             );
@@ -184,6 +214,9 @@ export class ConnectionStore {
         refreshFailures: 0,
         ...dueIndex(tenantId, id, input.expiresAt, input.credentials),
       };
+      if (input.pendingUntil !== undefined) {
+        Object.assign(record, pendingFields(input.pendingUntil, record));
+      }
       await db.put(connectionItem(record));
       await this.deps.stats.connectionMoved(tenantId, undefined, `${provider}.active`);
       const connection = toConnection(record);
@@ -191,6 +224,11 @@ export class ConnectionStore {
       return { connection, created: true };
     }
     throw new PorticoError('conflict', 'The connection changed concurrently; try again.');
+  }
+
+  /** A pending connection past its confirmation time: as if it did not exist. */
+  voided(c: ConnectionRecord): boolean {
+    return c.status === 'pending' && (c.pendingUntil ?? 0) < this.deps.now();
   }
 
   /** The stored connection, or `undefined` when there is none. Always a strongly consistent read. */
@@ -204,7 +242,7 @@ export class ConnectionStore {
   async getItem(tenantId: string, id: string): Promise<ConnectionRecord> {
     if (!isId(id, 'conn')) throw notFound('Connection');
     const found = await this.find(tenantId, id);
-    if (!found) throw notFound('Connection');
+    if (!found || this.voided(found)) throw notFound('Connection');
     return found;
   }
 
@@ -232,7 +270,11 @@ export class ConnectionStore {
     // A filter expression applies after DynamoDB's page limit, so read on until the page is full.
     for (let round = 0; round < 50; round++) {
       const page = await this.deps.db.query({ ...query, limit: filter.limit - out.length, startKey: start });
-      for (const item of page.items) out.push(toConnection(readConnection(item)));
+      for (const item of page.items) {
+        const c = readConnection(item);
+        if (this.voided(c)) continue;
+        out.push(toConnection(c));
+      }
       start = page.lastKey;
       if (!start || out.length >= filter.limit || !query.filter) break;
     }
@@ -270,6 +312,27 @@ export class ConnectionStore {
   }
 
   /**
+   * Deletes a connection stored a moment ago for a tenant whose revocation began meanwhile; the
+   * caller revokes its grant from what it holds in memory. Nothing of it stays stored.
+   */
+  async discard(tenantId: string, id: string, actor: string): Promise<void> {
+    const c = await this.find(tenantId, id);
+    this.deps.cache.forget(tenantId, id);
+    if (!c) return;
+    const { pk, sk } = connKey(tenantId, id);
+    await this.deps.db.delete(pk, sk);
+    if (c.keySk) await this.deps.db.delete(pk, c.keySk);
+    await this.deps.audit.record({
+      actor,
+      action: 'connection.discarded',
+      tenantId,
+      connectionId: id,
+      outcome: 'success',
+      detail: 'stored after the tenant revocation began: revoked and deleted',
+    });
+  }
+
+  /**
    * Records that a token read or data call used the connection: at most one write a minute per
    * connection, whichever process wins (a conditional write), and never a failure of the call.
    */
@@ -302,6 +365,36 @@ export class ConnectionStore {
   }
 
   /** Revokes the grant at the provider, then deletes the connection. */
+  /**
+   * Activates a pending connection (its tenant's backend confirmed it): it takes its due-index
+   * keys, so the sweep keeps it fresh from now on. An already active one is answered as it is.
+   */
+  async confirm(tenantId: string, id: string, actor: string): Promise<Connection> {
+    const c = await this.getItem(tenantId, id);
+    if (c.status !== 'pending') return toConnection(c);
+    try {
+      const updated = await this.update(
+        c,
+        {
+          status: 'active',
+          gsi1pk: c.pendingGsi1pk,
+          gsi1sk: c.pendingGsi1sk,
+          ...notPending,
+          updatedAt: new Date(this.deps.now()).toISOString(),
+          version: c.version + 1,
+        },
+        sameVersion(c),
+      );
+      const connection = toConnection(updated);
+      await this.changed(tenantId, 'connection.updated', connection, actor, 'connection.confirmed');
+      return connection;
+    } catch (err) {
+      if (err instanceof ConditionFailed)
+        throw new PorticoError('conflict', 'The connection changed meanwhile; retry.');
+      throw err;
+    }
+  }
+
   async delete(tenantId: string, id: string, actor: string): Promise<void> {
     const c = await this.getItem(tenantId, id);
     let revoked = true;

@@ -1,4 +1,4 @@
-import { codeOf } from '../errors.js';
+import { codeOf, VaultError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { type ConnectionRecord, dueIndexPk, readDueEntry } from '../store/items.js';
@@ -70,6 +70,11 @@ export async function sweepDueConnections(
         await deps.connections.accessToken(tenantId, id, { force: true, item });
         result.refreshed++;
       } catch (err) {
+        // A revoking tenant's key has left every route's reach: its revocation job handles the grant.
+        if (err instanceof VaultError) {
+          deps.log.debug('sweep skipped a grant that no longer opens', { tenantId, connectionId: id });
+          continue;
+        }
         result.failed++;
         deps.log.warn('sweep refresh failed', {
           tenantId,

@@ -39,7 +39,7 @@ export function apiDocument(): Record<string, unknown> {
       info: {
         title: 'Portico API',
         version: '1.0.0',
-        description: `Self-hosted OAuth connection gateway for ${displayNames()}. Errors are \`application/problem+json\` with a stable \`code\`. The typed backend SDK is \`@portico/node\` (packages/node).`,
+        description: `Self-hosted OAuth connection gateway for ${displayNames()}. Errors are \`application/problem+json\` with a stable \`code\`. Every keyed route is rate limited per key (\`429 rate_limited\` with \`Retry-After\`; \`RateLimit-Policy\` and \`RateLimit\` on every answer). Tenants with \`requireConfirmation\` keep browser connections \`pending\` until \`POST /v1/connect-sessions/{id}/confirm\`. The typed backend SDK is \`@portico/node\` (packages/node).`,
       },
       server: defaultServer,
       tags: [

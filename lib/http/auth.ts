@@ -76,11 +76,18 @@ export function requireAdmin(
 }
 
 /**
- * Tenant routes. For safe methods (GET, HEAD) whose key this process has seen before, the route
- * starts at once with the tenant the key belonged to (a key never changes tenant) while the key is
- * checked again concurrently; the answer is released only once that check passes, else it is
- * replaced by 401. So a warm read costs one round trip to the store, not two, and a deleted key
- * still stops working at once. Unsafe methods always wait for the check.
+ * Reads that never call a provider nor answer a token: the only routes that may start before
+ * their key check ends. Anything else (`/token`, the proxy, HubDB, Dropbox, refreshes) waits for
+ * the check, so a just-deleted key can make no provider call and carry no token out (issue 14).
+ */
+const readsWithoutProvider = [/^\/v1\/connections\/?$/, /^\/v1\/connections\/[^/]+\/?$/, /^\/v1\/audit\/?$/];
+
+/**
+ * Tenant routes. For the store-only reads above whose key this process has seen before, the
+ * route starts at once with the tenant the key belonged to (a key never changes tenant) while
+ * the key is checked again concurrently; the answer is released only once that check passes,
+ * else it is replaced by 401. So a warm read costs one round trip to the store, not two, and a
+ * deleted key still stops working at once. Every other route waits for the check.
  */
 export function requireTenant(
   authenticate: ReturnType<typeof createAuthenticator>,
@@ -90,7 +97,9 @@ export function requireTenant(
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
-    const safe = c.req.method === 'GET' || c.req.method === 'HEAD';
+    const safe =
+      (c.req.method === 'GET' || c.req.method === 'HEAD') &&
+      readsWithoutProvider.some((route) => route.test(c.req.path));
     const hinted = safe ? hints.get(header) : undefined;
     if (hinted) {
       const check = authenticate(header);

@@ -77,10 +77,24 @@ const errorText: Record<number, string> = {
   413: 'Body larger than 1 MiB',
   415: 'Body is not JSON',
   422: 'Well formed, but what it points at is unusable',
-  429: 'Rate limited (see Retry-After)',
+  429: 'Rate limited: this key made more than its share (100 requests a second, bursts of 200, by default); see Retry-After',
   502: 'The provider answered an error',
   503: 'The provider or the store is unavailable',
   504: 'The provider timed out',
+};
+
+/** The fields a rate-limited answer carries (draft-ietf-httpapi-ratelimit-headers-10). */
+const rateLimitHeaders = {
+  'Retry-After': { description: 'Seconds until the key may call again.', schema: { type: 'integer' } },
+  'RateLimit-Policy': {
+    description:
+      'The per-key policy: `"per-key";q=<burst>;w=<seconds to earn it back>` (default `q=200;w=2`).',
+    schema: { type: 'string' },
+  },
+  RateLimit: {
+    description: 'This key now: `"per-key";r=<requests left>;t=<seconds until full>` (on every answer).',
+    schema: { type: 'string' },
+  },
 };
 
 const targetName = { params: 'path', query: 'query', body: 'body' } as const;
@@ -149,11 +163,40 @@ async function readJson(c: Context): Promise<unknown> {
     if ((err as Error).name === 'BodyLimitError') throw err;
     throw invalidRequest('The request body could not be read.');
   }
+  if (nestingOf(text) > maxJsonDepth) {
+    throw invalidRequest(`The JSON body nests deeper than ${maxJsonDepth} levels.`);
+  }
   try {
     return JSON.parse(text);
   } catch {
     throw invalidRequest('Malformed JSON in request body.');
   }
+}
+
+/**
+ * How deep a JSON body may nest. HubDB cells nest three or four levels; a body 5,000 deep once
+ * reached a recursion limit downstream and answered 500 (issue 14).
+ */
+export const maxJsonDepth = 64;
+
+/** The deepest `[`/`{` nesting of a JSON text, counted without parsing it (strings skipped). */
+function nestingOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /** A set of routes on a Hono app, with their OpenAPI declarations. */
@@ -418,9 +461,11 @@ export function openApiDocument(apis: Api[], spec: DocumentSpec): Json {
       responses[status] = { description: r.description, ...(Object.keys(content).length ? { content } : {}) };
     }
     const auth = route.auth !== 'none';
-    for (const status of [400, ...(auth ? [401, 403] : []), ...(route.errors ?? [])]) {
+    // Every keyed route is rate limited per key (lib/http/rate-limit.ts).
+    for (const status of [400, ...(auth ? [401, 403, 429] : []), ...(route.errors ?? [])]) {
       responses[String(status)] ??= {
         description: errorText[status] ?? 'Error',
+        ...(status === 429 ? { headers: rateLimitHeaders } : {}),
         content: { 'application/problem+json': { schema: problemRef } },
       };
     }

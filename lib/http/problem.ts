@@ -35,6 +35,7 @@ const statusOfReason: Record<ErrorReason, number> = {
   upstream_timeout: 504,
   unsupported_media_type: 415,
   method_not_allowed: 405,
+  misdirected: 421,
 };
 
 /** An error from Hono itself, answered with Hono's status (only this file makes these). */

@@ -70,13 +70,34 @@ const httpUrl = z.string().check(
 export const ReturnUrlSchema = doc(httpUrl, { example: 'https://app.example.com/integrations' });
 export const WebhookUrlSchema = doc(httpUrl, { example: 'https://app.example.com/hooks/portico' });
 
+/** A tenant revocation's progress (docs/api.md, "Additions"). */
+export const RevocationSchema = named(
+  z.object({
+    total: z.number(),
+    revoked: z.number(),
+    failed: z.number(),
+    pending: z.number(),
+    startedAt: z.string(),
+    finishedAt: z.optional(z.string()),
+  }),
+  'Revocation',
+  { description: "A tenant revocation's progress: grants revoked, given up (`failed`) and still to do (`pending`)." },
+);
+
 export const TenantSchema = named(
   z.object({
     id: doc(z.string(), { example: 'ten_8x2k4m9q1w3e5r7t' }),
     name: z.string(),
-    status: z.enum(['active', 'revoked']),
+    status: z.enum(['active', 'revoking', 'revoked']),
+    revocation: doc(z.optional(RevocationSchema), {
+      description: 'Once a revocation began: its progress (`pending` grants are still to be revoked).',
+    }),
     returnUrls: z.array(z.string()),
     webhookUrl: z.optional(z.string()),
+    requireConfirmation: doc(z.boolean(), {
+      description:
+        "New browser connections stay `pending` (never served or refreshed) until the tenant's backend confirms them with the flow's `connectCode` (`POST /v1/connect-sessions/{id}/confirm`). Recommended: it closes connect-link phishing.",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   }),
@@ -89,6 +110,7 @@ export const TenantSchema = named(
       status: 'active',
       returnUrls: ['https://app.example.com/integrations'],
       webhookUrl: 'https://app.example.com/hooks/portico',
+      requireConfirmation: true,
       createdAt: at,
       updatedAt: at,
     },
@@ -118,7 +140,7 @@ export const ConnectionSchema = named(
     endUserId: z.string(),
     authScheme: z.enum(['oauth2', 'private_app']),
     status: doc(z.enum(['active', 'needs_reauth', 'pending']), {
-      description: '`pending` while a connection awaits confirmation (tenants with `requireConfirmation`)',
+      description: '`pending`: awaiting confirmation (tenants with `requireConfirmation`); never served.',
     }),
     account: z.object({
       id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),

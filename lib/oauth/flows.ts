@@ -14,8 +14,13 @@ import { allowedOrigins, isAllowedReturnUrl } from './return-urls.js';
 import { ConnectSessions, type SessionRecord, sessionTtlMs } from './sessions.js';
 import { type SigningKey, signConnectToken, verifyConnectToken } from './signing.js';
 
-/** The cookie that binds a browser flow to the browser that opened the connect link. */
-export const bindingCookie = (sid: string) => `portico_cs_${sid}`;
+/**
+ * The cookie that binds a browser flow to the browser that opened the connect link. Under https
+ * it carries the `__Secure-` prefix (RFC 6265bis, "Cookie Name Prefixes"): a browser takes it only
+ * with `Secure` from a secure origin, so a plain-http answer cannot plant or overwrite it.
+ */
+export const bindingCookie = (sid: string, publicUrl: string) =>
+  `${publicUrl.startsWith('https:') ? '__Secure-' : ''}portico_cs_${sid}`;
 
 export interface ConnectSession {
   id: string;
@@ -34,6 +39,7 @@ export interface ConnectSessionState {
   connectionId?: string;
   /** The flow's error code (`access_denied`, `exchange_failed`, …) of a failed or retried attempt. */
   error?: string;
+  confirmed: boolean;
 }
 
 export type FlowErrorCode =
@@ -66,6 +72,9 @@ export interface ConnectFlowsDeps {
   now?: () => number;
 }
 
+/** How long a completed flow's `connectCode` lasts at least (beyond the session's own expiry). */
+export const connectCodeTtlMs = 10 * 60_000;
+
 /** A state or binding value is kept only as its SHA-256, and compared in constant time. */
 const matches = (value: string, hash: string | undefined) =>
   hash !== undefined && safeEqual(sha256Hex(value), hash);
@@ -81,6 +90,21 @@ export class ConnectFlows {
   constructor(private readonly deps: ConnectFlowsDeps) {
     this.now = deps.now ?? Date.now;
     this.sessions = new ConnectSessions(deps.db);
+  }
+
+  /**
+   * Deletes every tenant's sessions past their `ttl` (local mode: the embedded store has no TTL,
+   * so end-user ids and return URLs would otherwise stay forever). Answers how many went.
+   */
+  async purgeExpiredSessions(nowMs = this.now()): Promise<number> {
+    let purged = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.tenants.list(100, cursor);
+      for (const t of page.tenants) purged += await this.sessions.purge(t.id, nowMs);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return purged;
   }
 
   get redirectUri(): string {
@@ -140,6 +164,8 @@ export class ConnectFlows {
       expiresAt: new Date(s.expiresAt).toISOString(),
       ...(s.connectionId ? { connectionId: s.connectionId } : {}),
       ...(s.error && status !== 'completed' ? { error: s.error } : {}),
+      // Tenants with `requireConfirmation`: whether the backend confirmed the completed flow.
+      confirmed: s.confirmedAt !== undefined,
     };
   }
 
@@ -196,14 +222,44 @@ export class ConnectFlows {
     if (!token || !isId(sid, 'cs')) throw new FlowError('invalid_state', 'This connect link is not valid.');
     const claims = await verifyConnectToken(await this.deps.signingKey.get(), token, sid);
     if (!claims) throw new FlowError('invalid_state', 'This connect link is not valid or has expired.');
+    // The tenant first: a revoked tenant's sessions are deleted, and its links still say "gone".
+    if ((await this.deps.tenants.get(claims.tid))?.status !== 'active') {
+      throw new FlowError('expired', 'This connect link no longer applies.');
+    }
     const s = await this.sessions.load(sid, claims.tid);
     this.usable(s);
-    if ((await this.deps.tenants.get(claims.tid))?.status !== 'active') {
-      throw new FlowError('expired', 'This connect link no longer applies.', s);
-    }
     const binding = randomBytes(24).toString('base64url');
     const { authorizationUrl } = await this.prepare(s, 'browser', this.redirectUri, binding);
     return { authorizationUrl, binding, session: s };
+  }
+
+  /**
+   * What the consent step shows before the browser leaves for the provider: which tenant asks,
+   * for which end user, and whether the tenant requires confirmation (it then shows Portico's
+   * page first). Checks the link exactly as {@link openConnectLink} does; changes nothing.
+   */
+  async describeConnectLink(
+    sid: string,
+    token: string | undefined,
+  ): Promise<{
+    tenantName: string;
+    endUserId: string;
+    provider: ProviderName;
+    requireConfirmation: boolean;
+  }> {
+    if (!token || !isId(sid, 'cs')) throw new FlowError('invalid_state', 'This connect link is not valid.');
+    const claims = await verifyConnectToken(await this.deps.signingKey.get(), token, sid);
+    if (!claims) throw new FlowError('invalid_state', 'This connect link is not valid or has expired.');
+    const tenant = await this.deps.tenants.get(claims.tid);
+    if (tenant?.status !== 'active') throw new FlowError('expired', 'This connect link no longer applies.');
+    const s = await this.sessions.load(sid, claims.tid);
+    this.usable(s);
+    return {
+      tenantName: tenant.name,
+      endUserId: s.endUserId,
+      provider: s.provider,
+      requireConfirmation: tenant.requireConfirmation,
+    };
   }
 
   /** Headless: the raw provider URL for a browser elsewhere, and its state. */
@@ -226,7 +282,7 @@ export class ConnectFlows {
     if (redirectUri && s.redirectUri && redirectUri !== s.redirectUri) {
       throw invalidRequest('redirectUri differs from the one the authorization URL was made with.');
     }
-    return this.complete(s, code, redirectUri ?? s.redirectUri ?? this.redirectUri, actor);
+    return (await this.complete(s, code, redirectUri ?? s.redirectUri ?? this.redirectUri, actor)).connection;
   }
 
   /**
@@ -236,7 +292,7 @@ export class ConnectFlows {
   async callback(
     query: { code?: string; state?: string; error?: string },
     cookie: (name: string) => string | undefined,
-  ): Promise<{ connection: Connection; session: SessionRecord }> {
+  ): Promise<{ connection: Connection; session: SessionRecord; connectCode: string }> {
     const state = query.state ?? '';
     const sid = state.split('.')[0] ?? '';
     if (!state || !isId(sid, 'cs'))
@@ -254,7 +310,7 @@ export class ConnectFlows {
     }
     this.usable(s);
     if (s.mode === 'browser') {
-      const binding = cookie(bindingCookie(sid));
+      const binding = cookie(bindingCookie(sid, this.deps.config.publicUrl));
       if (!binding || !matches(binding, s.bindingHash)) {
         throw new FlowError('invalid_state', 'This sign-in was started in another browser.', s);
       }
@@ -269,13 +325,13 @@ export class ConnectFlows {
     }
     if (!query.code) throw new FlowError('invalid_state', 'The sign-in answer has no code.', s);
     try {
-      const connection = await this.complete(
+      const { connection, connectCode } = await this.complete(
         s,
         query.code,
         s.redirectUri ?? this.redirectUri,
         `end-user:${s.endUserId}`,
       );
-      return { connection, session: s };
+      return { connection, session: s, connectCode };
     } catch (err) {
       if (err instanceof FlowError) throw err;
       const code = codeOf(err);
@@ -289,17 +345,24 @@ export class ConnectFlows {
     }
   }
 
-  /** Claims the session (single use), exchanges the code, identifies the account, stores the grant. */
+  /**
+   * Claims the session (single use), exchanges the code, identifies the account, stores the grant,
+   * and answers the connection with a single-use `connectCode` for the tenant's backend. A browser
+   * flow of a tenant that requires confirmation stores the connection `pending` until then.
+   */
   private async complete(
     s: SessionRecord,
     code: string,
     redirectUri: string,
     actor: string,
-  ): Promise<Connection> {
+  ): Promise<{ connection: Connection; connectCode: string }> {
     // A tenant revoked while its user was at the provider stores nothing.
     const tenant = await this.deps.tenants.get(s.tenantId);
     if (tenant?.status !== 'active')
       throw new FlowError('expired', 'This connect session no longer applies.', s);
+    // The code (and a pending connection) last as long as the session, and at least 10 minutes.
+    const codeUntil = Math.max(s.expiresAt, this.now() + connectCodeTtlMs);
+    const pendingUntil = s.mode === 'browser' && tenant.requireConfirmation ? codeUntil : undefined;
     // Claim first: a replayed callback or a second exchange loses here.
     if (!(await this.sessions.finish(s, 'completed', { completedAt: this.now() }))) {
       throw new FlowError('already_used', 'The connect session was already used.', s);
@@ -334,7 +397,7 @@ export class ConnectFlows {
       throw err;
     }
     try {
-      return await this.store(s, grant, app, source, actor, claimedVersion);
+      return await this.store(s, grant, app, source, actor, claimedVersion, { codeUntil, pendingUntil });
     } catch (err) {
       // The provider issued a grant we could not keep: revoke it (best effort) rather than leak it.
       await p.revoke({ app, grant }).catch(() => undefined);
@@ -349,7 +412,8 @@ export class ConnectFlows {
     source: 'platform' | 'tenant',
     actor: string,
     claimedVersion: number,
-  ): Promise<Connection> {
+    timing: { codeUntil: number; pendingUntil?: number },
+  ): Promise<{ connection: Connection; connectCode: string }> {
     const declared = providers.get(s.provider);
     if (declared.requiresRefreshToken && !grant.refreshToken) {
       throw new FlowError(
@@ -369,9 +433,45 @@ export class ConnectFlows {
       scopes: grant.scopes.length ? grant.scopes : (s.scopes ?? []),
       expiresAt: grant.expiresAt,
       actor,
+      pendingUntil: timing.pendingUntil,
     });
-    await this.sessions.attachConnection(s, connection.id, claimedVersion);
-    return connection;
+    // A revocation that began during the exchange must not miss this grant: look again after the
+    // write, and if so delete it (the caller then revokes the grant from memory).
+    if ((await this.deps.tenants.get(s.tenantId))?.status !== 'active') {
+      await this.deps.connections.discard(s.tenantId, connection.id, actor);
+      throw new FlowError('expired', 'This connect session no longer applies.', s);
+    }
+    const connectCode = randomBytes(24).toString('base64url');
+    await this.sessions.attachConnection(s, connection.id, claimedVersion, {
+      connectCodeHash: sha256Hex(connectCode),
+      connectCodeUntil: timing.codeUntil,
+    });
+    return { connection, connectCode };
+  }
+
+  /**
+   * `POST /v1/connect-sessions/:id/confirm`: the tenant's backend, which knows which of its users
+   * is signed in, confirms the flow that user completed with the `connectCode` the browser brought
+   * back (single use, short-lived). A pending connection becomes active; an active one is
+   * answered as it is. With `endUserId`, a session of another end user is refused: a connect link
+   * forwarded by someone else (phishing) cannot be confirmed for the victim.
+   */
+  async confirm(
+    tenantId: string,
+    sid: string,
+    input: { connectCode: string; endUserId?: string },
+    actor: string,
+  ): Promise<Connection> {
+    const s = await this.sessions.load(sid, tenantId);
+    const refused = () =>
+      new PorticoError('invalid_request', 'The connect code is not valid for this session.');
+    if (!s.connectionId || !s.connectCodeUntil || s.connectCodeUntil < this.now()) throw refused();
+    if (!matches(input.connectCode, s.connectCodeHash)) throw refused();
+    if (input.endUserId !== undefined && input.endUserId !== s.endUserId) {
+      throw new PorticoError('conflict', 'This connect session belongs to another end user.');
+    }
+    if (!(await this.sessions.consumeCode(s, this.now()))) throw refused();
+    return this.deps.connections.confirm(tenantId, s.connectionId, actor);
   }
 
   /** Imports a grant obtained elsewhere, checked against the provider before it is stored. */

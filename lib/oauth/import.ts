@@ -1,6 +1,6 @@
 import type { Config, ProviderName } from '../config.js';
 import { type Connection, type Connections, oauthCredentials } from '../connections/index.js';
-import { invalidRequest, unprocessable } from '../errors.js';
+import { conflict, invalidRequest, unprocessable } from '../errors.js';
 import type { Grant, ProviderOAuth } from '../providers/index.js';
 import { InvalidGrantError } from '../providers/index.js';
 import { resolveApp, type Tenants } from '../tenants/index.js';
@@ -44,6 +44,10 @@ export async function importConnection(
       credentials: { token: input.credentials.token },
       scopes,
     });
+    if ((await deps.tenants.get(tenantId))?.status !== 'active') {
+      await deps.connections.discard(tenantId, connection.id, actor);
+      throw conflict('The tenant is revoked.');
+    }
     return connection;
   }
   const { app, source } = await resolveApp(deps, tenantId, input.provider);
@@ -69,5 +73,11 @@ export async function importConnection(
     expiresAt: grant.expiresAt,
     refreshedAt: new Date().toISOString(),
   });
+  // A revocation that began meanwhile must not miss this grant (docs/design.md, "Vault").
+  if ((await deps.tenants.get(tenantId))?.status !== 'active') {
+    await deps.connections.discard(tenantId, connection.id, actor);
+    await p.revoke({ app, grant }).catch(() => undefined);
+    throw conflict('The tenant is revoked.');
+  }
   return connection;
 }

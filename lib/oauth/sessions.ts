@@ -2,12 +2,16 @@ import { notFound } from '../errors.js';
 import { isId } from '../ids.js';
 import { type Condition, ConditionFailed, type Db } from '../store/db.js';
 import {
+  keyOf,
   readSession,
   type SessionChanges,
   type SessionRecord,
+  sessionIndexPk,
   sessionItem,
   sessionKey,
+  sessionRefItem,
 } from '../store/items.js';
+import { keys } from '../store/table.js';
 
 export type { SessionRecord } from '../store/items.js';
 
@@ -30,6 +34,8 @@ export class ConnectSessions {
 
   /** Stores a new session; fails with `ConditionFailed` if its id is taken. */
   async create(s: SessionRecord): Promise<void> {
+    // Its tenant's index first, so a revocation always finds every session to delete.
+    await this.db.put(sessionRefItem(s.tenantId, s.id, s.ttl));
     await this.db.put(sessionItem(s), { ifNotExists: true });
   }
 
@@ -72,12 +78,51 @@ export class ConnectSessions {
   }
 
   /** Best effort: links the stored connection and drops the verifier, unless a newer attempt moved on. */
-  async attachConnection(s: SessionRecord, connectionId: string, claimedVersion: number): Promise<void> {
+  async attachConnection(
+    s: SessionRecord,
+    connectionId: string,
+    claimedVersion: number,
+    code: Pick<SessionChanges, 'connectCodeHash' | 'connectCodeUntil'>,
+  ): Promise<void> {
     await this.change(
       s,
-      { connectionId, verifier: undefined },
+      { connectionId, verifier: undefined, ...code },
       { expression: '#v >= :v', names: { '#v': 'version' }, values: { ':v': claimedVersion } },
     ).catch(() => undefined);
+  }
+
+  /** Uses up the session's connect code (single use); `false` when it was used or is gone. */
+  async consumeCode(s: SessionRecord, nowMs: number): Promise<boolean> {
+    return this.conditional(
+      s,
+      { connectCodeHash: undefined, confirmedAt: nowMs },
+      {
+        expression: '#h = :h AND #u >= :now',
+        names: { '#h': 'connectCodeHash', '#u': 'connectCodeUntil' },
+        values: { ':h': s.connectCodeHash, ':now': nowMs },
+      },
+    );
+  }
+
+  /**
+   * Deletes the tenant's sessions whose `ttl` has passed by `nowMs` (all of them with `Infinity`):
+   * what DynamoDB's TTL does in AWS, which the embedded store lacks. Answers how many went.
+   */
+  async purge(tenantId: string, nowMs: number): Promise<number> {
+    const upTo = Number.isFinite(nowMs) ? new Date(nowMs).toISOString() : '~';
+    const found = [];
+    for await (const item of this.db.queryAll({
+      index: keys.listIndex,
+      pkName: 'gsi2pk',
+      pk: sessionIndexPk(tenantId),
+      skName: 'gsi2sk',
+      skBetween: ['0', upTo],
+      projection: ['pk', 'sk'],
+    })) {
+      found.push(keyOf(item));
+    }
+    await this.db.deleteMany(found);
+    return found.length;
   }
 
   private async change(s: SessionRecord, changes: SessionChanges, condition?: Condition): Promise<void> {

@@ -27,6 +27,18 @@ const dropRequest = new Set([
   'forwarded',
 ]);
 const dropResponse = new Set(['set-cookie', 'content-encoding']);
+/**
+ * The provider's (or its CDN's) caching directives: an answer carries one tenant's data under
+ * that tenant's key, so no shared cache may keep it, whatever the provider says (issue 14).
+ */
+const cachingHeaders = new Set([
+  'cache-control',
+  'expires',
+  'pragma',
+  'age',
+  'surrogate-control',
+  'cdn-cache-control',
+]);
 
 /** Whitespace or a control character (a header- or request-line injection attempt). */
 function hasControlOrSpace(s: string): boolean {
@@ -97,14 +109,20 @@ export function forwardHeaders(incoming: Headers, token: string): Headers {
   return out;
 }
 
+/**
+ * The provider's answer headers as the proxy passes them on: without hop-by-hop headers, cookies
+ * and the provider's caching directives, and with `Cache-Control: no-store`.
+ */
 export function returnHeaders(res: Response): Headers {
   const out = new Headers();
   const decoded = res.headers.has('content-encoding');
   for (const [k, v] of res.headers) {
     const key = k.toLowerCase();
-    if (dropResponse.has(key) || (hopByHop.has(key) && !(key === 'content-length' && !decoded))) continue;
+    if (dropResponse.has(key) || cachingHeaders.has(key)) continue;
+    if (hopByHop.has(key) && !(key === 'content-length' && !decoded)) continue;
     out.set(key, v);
   }
+  out.set('cache-control', 'no-store');
   return out;
 }
 

@@ -19,6 +19,8 @@ export interface DbOptions {
   /** A DynamoDB endpoint (embedded dynalite, DynamoDB Local); unset = AWS. */
   endpoint?: string;
   region?: string;
+  /** The key pair to sign with (the embedded DynamoDB's per-start pair); unset = the SDK's chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   client?: DynamoDBClient;
 }
 
@@ -88,9 +90,11 @@ export class Db {
         endpoint: options.endpoint,
         region: options.region ?? process.env.AWS_REGION ?? 'local',
         maxAttempts: 3,
-        ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID
-          ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-          : {}),
+        ...(options.credentials
+          ? { credentials: options.credentials }
+          : options.endpoint && !process.env.AWS_ACCESS_KEY_ID
+            ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+            : {}),
       });
   }
 
@@ -305,6 +309,61 @@ export class Db {
       if (options.startKey && (err as { name?: string }).name === 'ValidationException')
         throw invalidRequest('The cursor is not valid.');
       mapError(err);
+    }
+  }
+
+  /** How many items a partition holds (under an optional sort-key prefix), counted by the store. */
+  async count(pk: string, skPrefix?: string): Promise<number> {
+    const names: Record<string, string> = { '#pk': 'pk' };
+    const values: Item = { ':pk': pk };
+    let cond = '#pk = :pk';
+    if (skPrefix !== undefined) {
+      names['#sk'] = 'sk';
+      values[':skp'] = skPrefix;
+      cond += ' AND begins_with(#sk, :skp)';
+    }
+    let total = 0;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      try {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: cond,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(values),
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        total += out.Count ?? 0;
+        startKey = out.LastEvaluatedKey;
+      } catch (err) {
+        mapError(err);
+      }
+    } while (startKey);
+    return total;
+  }
+
+  /** Puts many items, 25 a request, retrying unprocessed ones (seeding, bulk moves). */
+  async putMany(items: Item[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 25) {
+      let requests: Record<string, import('@aws-sdk/client-dynamodb').WriteRequest[]> = {
+        [this.tableName]: items.slice(i, i + 25).map((item) => ({
+          PutRequest: {
+            Item: marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false }),
+          },
+        })),
+      };
+      for (let attempt = 0; attempt < 8 && Object.keys(requests).length; attempt++) {
+        try {
+          const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: requests }));
+          requests = (out.UnprocessedItems ?? {}) as typeof requests;
+          if (Object.keys(requests).length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        } catch (err) {
+          mapError(err);
+        }
+      }
     }
   }
 

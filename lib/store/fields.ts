@@ -48,6 +48,12 @@ export function fields(item: Item, kind: string) {
     optionalOneOf<T extends string>(name: string, values: readonly T[]): T | undefined {
       return present(name) ? this.oneOf(name, values) : undefined;
     },
+    optionalBoolean(name: string): boolean | undefined {
+      if (!present(name)) return undefined;
+      const v = item[name];
+      if (typeof v !== 'boolean') throw wrong(name, 'boolean');
+      return v;
+    },
     optionalBytes(name: string): Uint8Array | undefined {
       if (!present(name)) return undefined;
       const v = item[name];

@@ -38,6 +38,8 @@ export type TenantRecord = {
   status: TenantStatus;
   returnUrls: string[];
   webhookUrl?: string;
+  /** New browser connections stay `pending` until the tenant's backend confirms them (issue 14). */
+  requireConfirmation?: boolean;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -66,6 +68,7 @@ export function readTenant(item: Item): TenantRecord {
     status: f.oneOf('status', tenantStatuses),
     returnUrls: f.optionalStrings('returnUrls') ?? [],
     webhookUrl: f.optionalString('webhookUrl'),
+    requireConfirmation: f.optionalBoolean('requireConfirmation'),
     createdAt: f.string('createdAt'),
     updatedAt: f.string('updatedAt'),
     version: f.number('version'),
@@ -194,13 +197,32 @@ export type SessionRecord = {
   completedAt?: number;
   connectionId?: string;
   error?: string;
+  /** SHA-256 of the single-use code handed to the browser when the flow completed. */
+  connectCodeHash?: string;
+  /** Epoch milliseconds: the code, and a pending connection, last until then. */
+  connectCodeUntil?: number;
+  /** Epoch milliseconds: when the tenant's backend confirmed the connection with the code. */
+  confirmedAt?: number;
 };
 
 /** The attributes of a session update (`undefined` removes one). */
 export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'tenantId' | 'provider'>>;
 
+/**
+ * A tenant's sessions in the listing index, ordered by when their `ttl` falls due: the local purge
+ * (the embedded store has no TTL) and tenant revocation find them without a scan.
+ */
+export const sessionIndexPk = (tenantId: string) => `SESSION#${tenantId}`;
+const sessionIndexSk = (s: SessionRecord) => `${new Date(s.ttl * 1000).toISOString()}#${s.id}`;
+
 export function sessionItem(s: SessionRecord): Item {
-  return { ...sessionKey(s.id), type: 'session', ...s };
+  return {
+    ...sessionKey(s.id),
+    type: 'session',
+    ...s,
+    gsi2pk: sessionIndexPk(s.tenantId),
+    gsi2sk: sessionIndexSk(s),
+  };
 }
 
 export function readSession(item: Item): SessionRecord {
@@ -226,6 +248,9 @@ export function readSession(item: Item): SessionRecord {
     completedAt: f.optionalNumber('completedAt'),
     connectionId: f.optionalString('connectionId'),
     error: f.optionalString('error'),
+    connectCodeHash: f.optionalString('connectCodeHash'),
+    connectCodeUntil: f.optionalNumber('connectCodeUntil'),
+    confirmedAt: f.optionalNumber('confirmedAt'),
   };
 }
 
@@ -282,6 +307,10 @@ export type ConnectionRecord = {
   leaseUntil?: number;
   gsi1pk?: string;
   gsi1sk?: string;
+  /** Tenant revocation: provider revocations tried and failed so far, the last error, the next try (epoch ms). */
+  revokeAttempts?: number;
+  revokeError?: string;
+  revokeRetryAt?: number;
   /** When the access token was last refreshed (ISO-8601). */
   lastRefreshedAt?: string;
   /** When a token or data call last used the connection (ISO-8601, written at most once a minute). */
@@ -289,6 +318,13 @@ export type ConnectionRecord = {
   lastError?: ConnectionError;
   /** Consecutive failed refreshes (0 after a success). */
   refreshFailures?: number;
+  /** Pending only: epoch milliseconds after which the unconfirmed connection is void. */
+  pendingUntil?: number;
+  /** Pending only: the due-index keys it takes once confirmed (the sweep never sees it before). */
+  pendingGsi1pk?: string;
+  pendingGsi1sk?: string;
+  /** Pending only: epoch seconds, for DynamoDB's TTL to delete it unconfirmed. */
+  ttl?: number;
 };
 
 /** The attributes of a connection update (`undefined` removes one). */
@@ -349,10 +385,17 @@ export function readConnection(item: Item): ConnectionRecord {
     leaseUntil: f.optionalNumber('leaseUntil'),
     gsi1pk: f.optionalString('gsi1pk'),
     gsi1sk: f.optionalString('gsi1sk'),
+    revokeAttempts: f.optionalNumber('revokeAttempts'),
+    revokeError: f.optionalString('revokeError'),
+    revokeRetryAt: f.optionalNumber('revokeRetryAt'),
     lastRefreshedAt: f.optionalString('lastRefreshedAt'),
     lastUsedAt: f.optionalString('lastUsedAt'),
     lastError: readConnectionError(f.optionalObject('lastError')),
     refreshFailures: f.optionalNumber('refreshFailures'),
+    pendingUntil: f.optionalNumber('pendingUntil'),
+    pendingGsi1pk: f.optionalString('pendingGsi1pk'),
+    pendingGsi1sk: f.optionalString('pendingGsi1sk'),
+    ttl: f.optionalNumber('ttl'),
   };
 }
 
@@ -368,6 +411,133 @@ export function connectionIndexItem(tenantId: string, keySk: string, connectionI
 
 export function readConnectionIndex(item: Item): string {
   return fields(item, 'connection index').string('connectionId');
+}
+
+// ---- tenant revocation job (TENANT#<tid> / REVOCATION; failures TENANT#<tid> / REVOKE_FAILED#<cid>) --
+
+export const revocationKey = (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: 'REVOCATION' });
+/** The `list` index partition of the jobs still running, so any worker finds them. */
+export const runningRevocationsPk = 'REVOKING';
+export const revokeFailedPrefix = 'REVOKE_FAILED#';
+export const revokeFailedKey = (tenantId: string, connectionId: string): Key => ({
+  pk: tenantPk(tenantId),
+  sk: `${revokeFailedPrefix}${connectionId}`,
+});
+/** A connect session's entry in its tenant's partition, so revocation finds and deletes it. */
+export const sessionRefPrefix = 'SESSION#';
+export const sessionRefKey = (tenantId: string, sid: string): Key => ({
+  pk: tenantPk(tenantId),
+  sk: `${sessionRefPrefix}${sid}`,
+});
+
+/**
+ * A revocation's durable state: any worker continues it from here. Counts only move in the
+ * same conditional write that moves the cursor past the page they count, so a worker killed at
+ * any point neither loses nor double-counts a grant.
+ */
+export type RevocationJobRecord = {
+  tenantId: string;
+  actor: string;
+  /** `running`: grants left; `sweeping`: every grant accounted, one last look pending; `done`: key destroyed. */
+  status: 'running' | 'sweeping' | 'done';
+  /** ISO-8601, as the API shows it; `startedMs` is the same instant in epoch ms. */
+  startedAt: string;
+  startedMs: number;
+  total: number;
+  revoked: number;
+  failed: number;
+  /** Grants whose last attempt failed and that wait for a retry. */
+  retrying: number;
+  /** The sort key of the last connection of the partition the current round is past. */
+  cursor?: string;
+  round: number;
+  roundStartedMs: number;
+  /** Earliest retry due among the grants the current round passed over or parked (epoch ms). */
+  nextRetryAt?: number;
+  /** No worker needs to look before this (epoch ms). */
+  nextRunAt: number;
+  /** The last round must start after this: every process's cached key and refresh lease has expired. */
+  sweepAfter: number;
+  /** Grants still failing at this point (epoch ms) are given up. */
+  giveUpAt: number;
+  /** The tenant's wrapped data key, moved here from the tenant item: only the job opens with it. */
+  wrappedKey?: Uint8Array;
+  /** Outcomes of the page counted last, applied to its items right after (JSON; idempotent). */
+  batch?: string;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  version: number;
+  finishedAt?: string;
+};
+
+export type RevocationJobChanges = Partial<Omit<RevocationJobRecord, 'tenantId'>> & {
+  gsi2pk?: string;
+  gsi2sk?: string;
+};
+
+export function revocationJobItem(j: RevocationJobRecord): Item {
+  return {
+    ...revocationKey(j.tenantId),
+    type: 'revocation',
+    ...j,
+    ...(j.status !== 'done' ? { gsi2pk: runningRevocationsPk, gsi2sk: `${j.startedAt}#${j.tenantId}` } : {}),
+  };
+}
+
+export function readRevocationJob(item: Item): RevocationJobRecord {
+  const f = fields(item, 'revocation job');
+  return {
+    tenantId: f.string('tenantId'),
+    actor: f.string('actor'),
+    status: f.oneOf('status', ['running', 'sweeping', 'done'] as const),
+    startedAt: f.string('startedAt'),
+    startedMs: f.number('startedMs'),
+    total: f.number('total'),
+    revoked: f.number('revoked'),
+    failed: f.number('failed'),
+    retrying: f.number('retrying'),
+    cursor: f.optionalString('cursor'),
+    round: f.number('round'),
+    roundStartedMs: f.number('roundStartedMs'),
+    nextRetryAt: f.optionalNumber('nextRetryAt'),
+    nextRunAt: f.number('nextRunAt'),
+    sweepAfter: f.number('sweepAfter'),
+    giveUpAt: f.number('giveUpAt'),
+    wrappedKey: f.optionalBytes('wrappedKey'),
+    batch: f.optionalString('batch'),
+    leaseOwner: f.optionalString('leaseOwner'),
+    leaseUntil: f.optionalNumber('leaseUntil'),
+    version: f.number('version'),
+    finishedAt: f.optionalString('finishedAt'),
+  };
+}
+
+/** A grant whose provider revocation finally failed: what the failures list shows, no secret. */
+export type RevocationFailureRecord = {
+  connectionId: string;
+  provider: ProviderName;
+  endUserId: string;
+  attempts: number;
+  lastError: string;
+};
+
+export function revocationFailureItem(tenantId: string, r: RevocationFailureRecord): Item {
+  return { ...revokeFailedKey(tenantId, r.connectionId), type: 'revocation-failure', ...r };
+}
+
+export function readRevocationFailure(item: Item): RevocationFailureRecord {
+  const f = fields(item, 'revocation failure');
+  return {
+    connectionId: f.string('connectionId'),
+    provider: f.oneOf('provider', providerNames),
+    endUserId: f.string('endUserId'),
+    attempts: f.number('attempts'),
+    lastError: f.string('lastError'),
+  };
+}
+
+export function sessionRefItem(tenantId: string, sid: string, ttl: number): Item {
+  return { ...sessionRefKey(tenantId, sid), type: 'session-ref', ttl };
 }
 
 // ---- audit event (AUDIT#<tid> / <at>#<id>) --------------------------------------------------

@@ -24,15 +24,24 @@ import {
   tenantPk,
 } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
+import { KeyChecks } from './key-checks.js';
 import { ensureSystemKey, systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
+export {
+  progressOf,
+  type RevocationAnswer,
+  type RevocationProgress,
+  Revocations,
+  type RevocationsDeps,
+  retryDelayMs,
+} from './revoke.js';
 
 /** A tenant as the API shows it: never its keys or secrets. */
 export type Tenant = Pick<
   TenantRecord,
   'id' | 'name' | 'status' | 'returnUrls' | 'webhookUrl' | 'createdAt' | 'updatedAt'
->;
+> & { requireConfirmation: boolean };
 
 export interface TenantApp {
   provider: ProviderName;
@@ -48,6 +57,12 @@ export interface TenantsDeps {
   /** Every write of a tenant, its keys and its apps is recorded here, with the actor who made it. */
   audit: Audit;
   now?: () => Date;
+  /**
+   * How long this process may reuse a successful API-key check (`CONNECTION_CACHE_MS`). Keys
+   * deleted through this process stop at once; deleted elsewhere, within this time. Default 0:
+   * every request reads the key's item.
+   */
+  keyCacheMs?: number;
 }
 
 function toTenant(t: TenantRecord): Tenant {
@@ -57,6 +72,7 @@ function toTenant(t: TenantRecord): Tenant {
     status: t.status,
     returnUrls: t.returnUrls,
     ...(t.webhookUrl ? { webhookUrl: t.webhookUrl } : {}),
+    requireConfirmation: t.requireConfirmation ?? false,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -72,12 +88,14 @@ export class Tenants {
   private readonly vault: Vault;
   private readonly audit: Audit;
   private readonly now: () => Date;
+  private readonly keyChecks: KeyChecks;
 
   constructor(deps: TenantsDeps) {
     this.db = deps.db;
     this.vault = deps.vault;
     this.audit = deps.audit;
     this.now = deps.now ?? (() => new Date());
+    this.keyChecks = new KeyChecks(deps.keyCacheMs ?? 0, () => this.now().getTime());
   }
 
   /** Runs a write, then records it in the tenant's audit trail (a failed write records nothing). */
@@ -94,7 +112,7 @@ export class Tenants {
 
   /** A new tenant with its own data key, its first API key and its webhook secret (each shown once). */
   async create(
-    input: { name: string; returnUrls?: string[]; webhookUrl?: string },
+    input: { name: string; returnUrls?: string[]; webhookUrl?: string; requireConfirmation?: boolean },
     actor: string,
   ): Promise<{ tenant: Tenant; apiKey: string; apiKeyId: string; webhookSecret: string }> {
     const id = newId('ten');
@@ -106,6 +124,7 @@ export class Tenants {
         status: 'active',
         returnUrls: input.returnUrls ?? [],
         webhookUrl: input.webhookUrl,
+        ...(input.requireConfirmation ? { requireConfirmation: true } : {}),
         createdAt: at,
         updatedAt: at,
         wrappedKey: await this.vault.createTenantKey(id),
@@ -166,7 +185,12 @@ export class Tenants {
   /** Changes an active tenant; a concurrent change or a revoked tenant is a `conflict`. */
   async patch(
     tenantId: string,
-    input: { name?: string; returnUrls?: string[]; webhookUrl?: string | null },
+    input: {
+      name?: string;
+      returnUrls?: string[];
+      webhookUrl?: string | null;
+      requireConfirmation?: boolean;
+    },
     actor: string,
   ): Promise<Tenant> {
     const current = await this.getItem(tenantId);
@@ -177,6 +201,7 @@ export class Tenants {
       if (input.name !== undefined) set.name = input.name;
       if (input.returnUrls !== undefined) set.returnUrls = input.returnUrls;
       if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl ?? undefined;
+      if (input.requireConfirmation !== undefined) set.requireConfirmation = input.requireConfirmation;
       try {
         return toTenant(
           await this.updateTenant(tenantId, set, {
@@ -195,6 +220,8 @@ export class Tenants {
   /** Writes tenant attributes (under an optional condition); answers the stored tenant. */
   async updateTenant(tenantId: string, changes: TenantChanges, condition?: Condition): Promise<TenantRecord> {
     const { pk, sk } = tenantKey(tenantId);
+    // A tenant leaving `active` (revocation) has its keys deleted next: none may be reused meanwhile.
+    if (changes.status !== undefined && changes.status !== 'active') this.keyChecks.stopTenant(tenantId);
     return readTenant(await this.db.update(pk, sk, changes, condition));
   }
 
@@ -250,23 +277,29 @@ export class Tenants {
     const ref = await this.db.get(refKey.pk, refKey.sk);
     if (!ref) throw notFound('API key');
     await this.audited(tenantId, actor, 'api_key.deleted', async () => {
-      const lookup = apiKeyKey(readApiKeyHash(ref));
+      const hash = readApiKeyHash(ref);
+      const lookup = apiKeyKey(hash);
       await this.db.delete(lookup.pk, lookup.sk);
+      this.keyChecks.forget(hash);
       await this.db.delete(refKey.pk, refKey.sk);
     });
   }
 
   /**
-   * The tenant and key a bearer key belongs to, or `undefined`. One strongly consistent GetItem:
-   * a key deleted a moment ago in another process must not work, nor a new one fail.
+   * The tenant and key a bearer key belongs to, or `undefined`. A strongly consistent GetItem,
+   * whose success this process reuses for `keyCacheMs` (`CONNECTION_CACHE_MS`): a new key works
+   * at once (failures are never reused), a key deleted or a tenant revoked through this process
+   * stops at once, and through another process within `keyCacheMs`. Concurrent checks of one
+   * key share one read.
    */
   async authenticate(apiKey: string): Promise<{ tenantId: string; keyId: string } | undefined> {
     if (!apiKey.startsWith('ptk_') || apiKey.length > 200) return undefined;
-    const { pk, sk } = apiKeyKey(sha256Hex(apiKey));
-    const item = await this.db.get(pk, sk);
-    if (!item) return undefined;
-    const { tenantId, keyId } = readApiKey(item);
-    return { tenantId, keyId };
+    const hash = sha256Hex(apiKey);
+    return this.keyChecks.check(hash, async () => {
+      const { pk, sk } = apiKeyKey(hash);
+      const item = await this.db.get(pk, sk);
+      return item ? readApiKey(item) : undefined;
+    });
   }
 
   /** Sets an active tenant's own OAuth app for a provider; the client secret is sealed. */
@@ -339,6 +372,23 @@ export class Tenants {
     const sealed = (await this.getItem(tenantId))?.webhookSecret;
     if (!sealed) return undefined;
     return this.vault.openString(systemTenant, `webhook-secret:${tenantId}`, sealed);
+  }
+
+  /**
+   * Deletes a revoked tenant's webhook secret from its tombstone, once its last event
+   * (`tenant.revoked`) was delivered or dead-lettered: after that nothing of the tenant is
+   * decryptable. An active tenant's secret is never touched.
+   */
+  async forgetWebhookSecret(tenantId: string): Promise<void> {
+    try {
+      await this.updateTenant(
+        tenantId,
+        { webhookSecret: undefined },
+        { expression: '#s = :revoked', names: { '#s': 'status' }, values: { ':revoked': 'revoked' } },
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionFailed)) throw err;
+    }
   }
 
   /** A new webhook signing secret; the old one stops signing at once. */

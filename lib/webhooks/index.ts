@@ -144,6 +144,7 @@ export class Outbox implements EventSink {
             }),
           );
           await this.o.db.delete(item.pk, item.sk);
+          await this.afterLast(item);
           result.delivered++;
           return;
         }
@@ -152,6 +153,7 @@ export class Outbox implements EventSink {
             outboxItem({ ...item, ...last, pk: deadOutboxPk(item.tenantId), sk: item.id, status: 'failed' }),
           );
           await this.o.db.delete(item.pk, item.sk);
+          await this.afterLast(item);
           result.dead++;
           return;
         }
@@ -163,6 +165,14 @@ export class Outbox implements EventSink {
       }),
     );
     return result;
+  }
+
+  /** A revoked tenant's last event is done with (delivered or dead-lettered): its secret goes too. */
+  private async afterLast(item: StoredOutboxEvent): Promise<void> {
+    if (item.eventType !== 'tenant.revoked') return;
+    await this.o.tenants
+      .forgetWebhookSecret(item.tenantId)
+      .catch((err) => this.o.log.warn('webhook secret not deleted', { tenantId: item.tenantId, err }));
   }
 
   private async deliver(item: StoredOutboxEvent): Promise<Attempt> {

@@ -16,7 +16,7 @@ export interface BundleFigures {
   staticBytes: number;
   /** The same for a bare Hono `handle(app)` handler, bundled the same way. */
   bareBytes: number;
-  /** Median time to import the API bundle in a fresh `node` process (cold module init). */
+  /** Median CPU time to import the API bundle in a fresh `node` process (cold module init). */
   apiInitMs: number;
   bareInitMs: number;
   /** The AWS SDK packages the API bundle loads from the runtime (found in its code). */
@@ -57,8 +57,8 @@ ${packages.map((p) => `load(${JSON.stringify(p)});`).join('\n')}
 /**
  * Bundles `functions/api.ts` exactly as the CDK stack does (infra/bundling.ts: ESM, minified,
  * node22, `@aws-sdk/*` external) and a bare Hono handler the same way, into a temp dir, then
- * times each bundle's cold module init: `runs` fresh `node --enable-source-maps` processes
- * (as the stack sets it) each importing the bundle once, interleaved, median taken. The
+ * times each bundle's cold module init: `runs` fresh `node` processes (with the stack's
+ * options: no `--enable-source-maps`, see infra/function.ts) each importing the bundle once, interleaved, median taken. The
  * externals resolve from this repository's node_modules, as they would from the runtime's.
  */
 export async function measureBundles(options: MeasureOptions = {}): Promise<BundleFigures> {
@@ -149,20 +149,28 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
 }
 
 // argv: the bundle's URL, then packages to load (untimed) before importing it.
+// The Lambda runtime's \`awslambda\` global (a streaming handler calls streamifyResponse at import),
+// defined outside the timing as the runtime defines it before loading the handler.
 const probe = `
+globalThis.awslambda ??= { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };
 import { createRequire } from 'node:module';
 const load = createRequire(process.argv[1]);
 for (const p of process.argv.slice(2)) load(p);
-const started = performance.now();
+const cpu = process.cpuUsage();
 await import(process.argv[1]);
-process.stdout.write(String(performance.now() - started));
+const used = process.cpuUsage(cpu);
+process.stdout.write(String((used.user + used.system) / 1000));
 `;
 
-/** Cold init of `file` in a fresh node; `preload` packages are loaded first, outside the timing. */
+/**
+ * Cold init of `file` in a fresh node, as the CPU time (all threads) the import took: on a machine
+ * shared with other work, wall time measures the scheduler as much as the code. `preload`
+ * packages are loaded first, outside the measurement.
+ */
 function importTime(file: string, preload: string[] = []): number {
   const res = spawnSync(
     process.execPath,
-    ['--enable-source-maps', '--input-type=module', '-e', probe, pathToFileURL(file).href, ...preload],
+    ['--input-type=module', '-e', probe, pathToFileURL(file).href, ...preload],
     {
       encoding: 'utf8',
       env: {

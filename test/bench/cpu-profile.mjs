@@ -1,5 +1,6 @@
 // Preloaded with `--import` (via NODE_OPTIONS, which refuses --cpu-prof) when BENCH_PROFILE_DIR is
-// set: profiles the whole process with the inspector and writes a .cpuprofile when it exits.
+// set: profiles the process with the inspector and writes a .cpuprofile when it exits. With
+// BENCH_PROFILE_ON_SIGNAL=1 the profiler starts only on SIGUSR2, so start-up stays out of it.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
@@ -10,7 +11,9 @@ if (dir) {
   session.connect();
   session.post('Profiler.enable');
   session.post('Profiler.setSamplingInterval', { interval: 1000 });
-  session.post('Profiler.start');
+  const start = () => session.post('Profiler.start');
+  if (process.env.BENCH_PROFILE_ON_SIGNAL === '1') process.once('SIGUSR2', start);
+  else start();
   process.once('exit', () => {
     // Same-thread inspector sessions answer synchronously, so this completes before exit.
     session.post('Profiler.stop', (err, result) => {

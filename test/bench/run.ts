@@ -5,7 +5,9 @@
  * Environment: `BENCH_QUICK=1` (small sizes, short durations: a smoke run), `BENCH_AVRO_MB`
  * (default 500; also the size of figure 9's folder), `BENCH_WIDE_ROWS` (default 100,000),
  * `BENCH_FOLDER_FILES` (default 1,000), `BENCH_LOAD_SECONDS` (default 30), `BENCH_ONLY=1,5` (only those figures),
- * `BENCH_PROFILE_DIR=dir` (the Portico processes write V8 CPU profiles there). Everything runs
+ * `BENCH_PROFILE_DIR=dir` (the Portico processes write V8 CPU profiles there), `BENCH_REVOKE_GRANTS`
+ * (default 100000), `BENCH_REVOKE_RATE` (calls/s per app, default 200), `BENCH_REVOKE_LATENCY_MS`
+ * (default 50). Everything runs
  * on this machine against 127.0.0.1; every loop is bounded in count and time.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -17,6 +19,7 @@ import { avroFigures, avroTableFigures } from './avro.js';
 import { largestContributors, measureBundles } from './bundle.js';
 import { loadFigures } from './load.js';
 import { proxyFigures } from './proxy.js';
+import { revokeFigures } from './revoke.js';
 import { type PorticoSetup, startPorticoSetup } from './servers.js';
 import { stampedeFigures } from './stampede.js';
 import { sweepFigures } from './sweep.js';
@@ -60,11 +63,11 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       figure: 1,
       name: 'cold module init of the API bundle',
       value: `${f.apiInitMs} ms`,
-      baseline: `bare Hono bundle ${f.bareInitMs} ms`,
-      ratio: ratio(f.apiInitMs / f.bareInitMs),
-      target: '<= 3x',
-      pass: f.apiInitMs / f.bareInitMs <= 3,
-      note: `median of ${quick ? 3 : 7} fresh node processes each, interleaved; the bare handler that also loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's) takes ${f.bareSdkInitMs} ms: the API bundle is ${ratio(f.apiInitMs / f.bareSdkInitMs)} of that`,
+      baseline: `bare Hono bundle that loads the same SDK packages ${f.bareSdkInitMs} ms (bare alone ${f.bareInitMs} ms)`,
+      ratio: ratio(f.apiInitMs / f.bareSdkInitMs),
+      target: '<= 1.2x',
+      pass: f.apiInitMs / f.bareSdkInitMs <= 1.2,
+      note: `CPU time of the import (user + system, all threads: less disturbed by other work on the machine than wall time), median of ${quick ? 3 : 7} fresh node processes each, interleaved, run as the stack runs them (no --enable-source-maps: infra/function.ts); the baseline loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's); against the bare handler alone it is ${ratio(f.apiInitMs / f.bareInitMs)}`,
     },
     {
       figure: 1,
@@ -72,8 +75,8 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       value: `${f.apiOwnInitMs} ms`,
       baseline: `bare Hono bundle ${f.bareOwnInitMs} ms, loaded the same way`,
       ratio: ratio(f.apiOwnInitMs / f.bareOwnInitMs),
-      target: '(reported)',
-      pass: undefined,
+      target: '<= 2x',
+      pass: f.apiOwnInitMs / f.bareOwnInitMs <= 2,
       note: 'each bundle imported in a fresh node that loaded the SDK packages first, outside the timing: what the API bundle adds to a cold start beyond the SDK, which docs/design.md has every function load at module scope',
     },
   ];
@@ -98,7 +101,8 @@ const plan: Figure[] = [
     title: 'proxy throughput, then load',
     limitMs: 180_000 + loadSeconds * 1000 * 2,
     run: async (log) => {
-      const setup: PorticoSetup = await startPorticoSetup();
+      // The store in its own process, as in any deployment: Portico's CPU is Portico's alone.
+      const setup: PorticoSetup = await startPorticoSetup({ separateStore: true });
       try {
         const rows = await proxyFigures(setup, log);
         rows.push(...(await loadFigures(setup, log)));
@@ -116,6 +120,7 @@ const plan: Figure[] = [
     limitMs: 900_000,
     run: avroTableFigures,
   },
+  { figures: [10], title: 'tenant revocation of 100,000 grants', limitMs: 3_600_000, run: revokeFigures },
 ];
 
 const only = (process.env.BENCH_ONLY ?? '')

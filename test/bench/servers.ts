@@ -14,6 +14,7 @@ import {
   mint,
   startChild,
   tracked,
+  unlimited,
 } from './util.js';
 
 export interface PorticoSetup {
@@ -62,6 +63,7 @@ export async function startPorticoSetup(
       ...sandboxEnv(sandbox.url),
       DATA_DIR: dataDir,
       ADMIN_API_KEY: adminKey,
+      ...unlimited,
       ...profileEnv(),
       ...(store ? { DYNAMODB_ENDPOINT: store.url } : {}),
       ...options.env,
@@ -155,7 +157,8 @@ export async function startBundledPortico(env: Record<string, string>): Promise<
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bundled Portico: no URL after 30 s: ${err}`)), 30_000);
     child.stdout!.on('data', (d) => {
-      out += d;
+      // Bounded: with LOG_LEVEL=info the request log flows through here.
+      out = (out + d).slice(-8000);
       const m = /running at (http:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);

@@ -1,4 +1,4 @@
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { sha256Hex } from '../../lib/ids.js';
 import { kmsKeyWrapper, Vault } from '../../lib/vault/index.js';
@@ -16,6 +16,7 @@ import {
   summarize,
   timeConcurrent,
   timeSequential,
+  unlimited,
 } from './util.js';
 
 /**
@@ -30,14 +31,10 @@ export async function tokenFigures(log: (line: string) => void): Promise<Row[]> 
     region: 'eu-west-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
-  const stack = await startStack({ env: { KMS_KEY_ID: kms.keyId }, overrides: { kmsClient } });
+  const stack = await startStack({ env: { KMS_KEY_ID: kms.keyId, ...unlimited }, overrides: { kmsClient } });
   const http = new HttpClient(16);
-  const ddb = new DynamoDBClient({
-    endpoint: stack.portico.dynamoEndpoint,
-    region: 'local',
-    maxAttempts: 3,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  // The embedded store takes only requests signed with the server's per-start key pair: use its client.
+  const ddb = stack.portico.services.db.client;
   try {
     const tenant = await stack.tenant({ name: 'Bench tokens' });
     const grant = stack.sandbox.state.mint({ provider: 'hubspot', account: 'bench-tokens' });
@@ -178,7 +175,6 @@ export async function tokenFigures(log: (line: string) => void): Promise<Row[]> 
     ];
   } finally {
     http.close();
-    ddb.destroy();
     kmsClient.destroy();
     await stack.close();
     await kms.close();

@@ -5,6 +5,9 @@ import { Agent, request } from 'node:http';
 /** `BENCH_QUICK=1`: small sizes and short durations, for a smoke run. */
 export const quick = process.env.BENCH_QUICK === '1';
 
+/** The bench measures capacity: lifts the per-key rate limit (100 a second by default) out of the way. */
+export const unlimited = { RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' };
+
 /** A positive number from the environment, else the default (the quick default under BENCH_QUICK=1). */
 export function envNumber(name: string, full: number, quickValue = full): number {
   const raw = process.env[name]?.trim();

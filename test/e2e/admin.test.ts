@@ -13,7 +13,8 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
   let apiKey = '';
 
   beforeAll(async () => {
-    h = await startHarness();
+    // A grant that fails to revoke is given up within a second here (24 hours by default).
+    h = await startHarness({ revocations: { giveUpMs: 1000 } });
     page = await h.newPage();
   });
   afterAll(async () => {
@@ -91,7 +92,8 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
     await page.waitForFunction(() => document.querySelectorAll('#connections-table tbody tr').length === 2);
     await expect(page.textContent('#connections-table')).resolves.toContain('globex-user-1');
     await expect(page.textContent('#audit-table')).resolves.toContain('tenant.created');
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('detail-title');
+    // Focus moves to the tenant's title once its details have loaded (later on a loaded machine).
+    await page.waitForFunction(() => document.activeElement?.id === 'detail-title');
     await h.shot(page, 'admin-tenant-detail');
   });
 
@@ -116,6 +118,62 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
     const left = await h.api('GET', `/v1/tenants/${tenantId}/connections`, h.server.adminKey);
     expect(await left.json()).toEqual({ connections: [] });
   });
+
+  it("shows a big tenant's revocation as a progress bar that moves, then the grants that failed", async () => {
+    const created = await (await h.api('POST', '/v1/tenants', h.server.adminKey, { name: 'Initech' })).json();
+    tenantId = created.tenant.id;
+    apiKey = created.apiKey;
+    for (let i = 0; i < 50; i++) await importConnection('hubspot', `initech-${i}`);
+    await importConnection('dropbox', 'initech-box');
+    const fault = (spec: Record<string, unknown>) =>
+      fetch(`${h.server.url}/sandbox/_control/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(spec),
+      });
+    // Slow HubSpot revocations (the job outlasts the request); Dropbox refuses every revocation.
+    await fault({ provider: 'hubspot', match: '/token/revoke', delayMs: 2500, count: 0 });
+    await fault({ provider: 'dropbox', match: '/auth/token/revoke', status: 404, count: 0 });
+    try {
+      await page.click('#tenants-refresh');
+      await page.click(`#tenant-list button[data-tenant="${tenantId}"]`);
+      await page.waitForFunction(
+        () => document.querySelectorAll('#connections-table tbody tr').length === 51,
+      );
+      await page.fill('#revoke-confirm', 'Initech');
+      await page.click('#revoke');
+      await page.waitForSelector('#revocation:not([hidden])');
+      await page.waitForSelector('#revoke-result:not([hidden])');
+      await expect(page.textContent('#revoke-result')).resolves.toContain('being revoked');
+      const seen: number[] = [];
+      const bar = () =>
+        page.evaluate(() => {
+          const p = document.querySelector<HTMLProgressElement>('#revocation-progress')!;
+          return { value: p.value, max: p.max };
+        });
+      for (let i = 0; i < 150; i++) {
+        const { value, max } = await bar();
+        expect(max).toBe(51);
+        if (seen.at(-1) !== value) seen.push(value);
+        if (value === max) break;
+        if (seen.length === 2) await h.shot(page, 'admin-revocation-progress');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // It moved on its own, with no reload, from a step between start and end to the end.
+      expect(seen.at(-1)).toBe(51);
+      expect(seen.filter((v) => v > 0 && v < 51).length).toBeGreaterThanOrEqual(1);
+      await page.waitForSelector('#revocation-failures-table');
+      await expect(page.textContent('#revocation-counts')).resolves.toContain(
+        '50 of 51 grants revoked, 1 failed',
+      );
+      await expect(page.textContent('#revocation-failures-table')).resolves.toContain('initech-box');
+      await expect(page.textContent('#revocation-failures-table')).resolves.toContain('provider_error');
+      await expect(page.textContent('#detail-status')).resolves.toBe('revoked');
+      await h.shot(page, 'admin-revocation-failures');
+    } finally {
+      await fetch(`${h.server.url}/sandbox/_control/faults`, { method: 'DELETE' });
+    }
+  }, 120_000);
 
   it('keeps the admin key out of storage, cookies and URLs, and forgets it on sign-out', async () => {
     expect(page.url()).toBe(`${h.server.url}/admin`);

@@ -8,9 +8,13 @@ import { silentLogger } from '../../lib/log.js';
 /** The demo's small backend (local only), without a browser: the checks that guard it. */
 let server: LocalServer;
 let dataDir: string;
+/** The per-start token of the demo page: what the page's own calls carry. */
+let token: { 'x-portico-demo-token': string };
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'portico-demo-'));
   server = await startLocal({ env: { PORT: '0', DATA_DIR: dataDir, SANDBOX: '1' }, log: silentLogger });
+  const page = await (await fetch(`${server.url}/`)).text();
+  token = { 'x-portico-demo-token': /data-demo-token="([^"]+)"/.exec(page)?.[1] ?? '' };
 });
 afterAll(async () => {
   await server?.close();
@@ -22,14 +26,14 @@ describe('demo backend', () => {
     for (const site of ['cross-site', 'same-site']) {
       const res = await fetch(`${server.url}/demo/api/sessions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'sec-fetch-site': site },
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': site, ...token },
         body: JSON.stringify({ provider: 'hubspot', endUserId: 'alice' }),
       });
       expect(res.status, site).toBe(403);
     }
     const own = await fetch(`${server.url}/demo/api/sessions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', ...token },
       body: JSON.stringify({ provider: 'hubspot', endUserId: 'alice' }),
     });
     expect(own.status).toBe(201);
@@ -65,12 +69,19 @@ describe('demo backend', () => {
     const { id } = await imported.json();
 
     const path = `${server.url}/demo/api/connections/${id}/hubdb/tables`;
-    expect((await fetch(`${path}?endUserId=alice`)).status).toBe(200);
-    expect((await fetch(`${path}?endUserId=bob`)).status).toBe(404);
+    expect((await fetch(`${path}?endUserId=alice`, { headers: token })).status).toBe(200);
+    expect((await fetch(`${path}?endUserId=bob`, { headers: token })).status).toBe(404);
     expect(
-      (await fetch(`${server.url}/demo/api/connections/${id}?endUserId=bob`, { method: 'DELETE' })).status,
+      (
+        await fetch(`${server.url}/demo/api/connections/${id}?endUserId=bob`, {
+          method: 'DELETE',
+          headers: token,
+        })
+      ).status,
     ).toBe(404);
-    const bobs = await (await fetch(`${server.url}/demo/api/connections?endUserId=bob`)).json();
+    const bobs = await (
+      await fetch(`${server.url}/demo/api/connections?endUserId=bob`, { headers: token })
+    ).json();
     expect(JSON.stringify(bobs)).not.toContain(id);
   });
 });

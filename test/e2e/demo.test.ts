@@ -21,7 +21,11 @@ describe.skipIf(!hasChromium)('demo app in a browser', () => {
   /** Clicks a Connect button and answers the popup the SDK opened. */
   async function openPopup(selector: string): Promise<Page> {
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.click(selector)]);
-    await popup.waitForSelector('#approve');
+    // The demo tenant requires confirmation: Portico's consent step names it and the end user first.
+    await popup.waitForSelector('#continue');
+    await expect(popup.textContent('main')).resolves.toContain('Portico demo');
+    await expect(popup.textContent('#end-user')).resolves.toBe(await page.inputValue('#end-user'));
+    await Promise.all([popup.waitForSelector('#approve'), popup.click('#continue')]);
     return popup;
   }
 
@@ -97,15 +101,23 @@ describe.skipIf(!hasChromium)('demo app in a browser', () => {
     const id =
       (await page.getAttribute('#connections-table tr[data-provider="dropbox"]', 'data-connection')) ?? '';
     const base = `${h.server.url}/demo/api`;
+    // The page's per-start token, as the page itself sends it.
+    const token = { 'x-portico-demo-token': (await page.getAttribute('#main', 'data-demo-token')) ?? '' };
     const crossSite = await fetch(`${base}/sessions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site', ...token },
       body: JSON.stringify({ provider: 'hubspot', endUserId: 'user_42' }),
     });
     expect(crossSite.status).toBe(403);
-    const mine = await fetch(`${base}/connections/${id}/dropbox/files?endUserId=user_42&path=`);
+    const mine = await fetch(`${base}/connections/${id}/dropbox/files?endUserId=user_42&path=`, {
+      headers: token,
+    });
     expect(mine.status).toBe(200);
-    const theirs = await fetch(`${base}/connections/${id}/dropbox/files?endUserId=someone_else&path=`);
+    const tokenless = await fetch(`${base}/connections/${id}/dropbox/files?endUserId=user_42&path=`);
+    expect(tokenless.status).toBe(403);
+    const theirs = await fetch(`${base}/connections/${id}/dropbox/files?endUserId=someone_else&path=`, {
+      headers: token,
+    });
     expect(theirs.status).toBe(404);
     // No key ever reaches the browser side.
     const page1 = await (await fetch(`${h.server.url}/`)).text();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type LocalServer, startLocal } from '../../lib/dev/local/server.js';
 import { createLogger } from '../../lib/log.js';
+import type { ServiceOverrides } from '../../lib/services.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -29,11 +30,12 @@ export interface Harness {
 }
 
 /** The whole local service with the sandbox (as `npm start` runs it) and a headless Chromium. */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(overrides?: ServiceOverrides): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
   const server = await startLocal({
     env: { PORT: '0', DATA_DIR: dataDir, SANDBOX: '1' },
     log: createLogger({ level: 'error', write: () => {} }),
+    overrides,
   });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

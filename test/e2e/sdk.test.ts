@@ -126,7 +126,14 @@ describe.skipIf(!hasChromium)('browser SDK from another origin', () => {
     const outcome = await nextOutcome(1);
     const list = await h.api('GET', '/v1/connections?endUserId=sdk-user', tenant.apiKey);
     const { connections } = (await list.json()) as { connections: Array<{ id: string }> };
-    expect(outcome).toEqual({ ok: { connectionId: connections[0].id } });
+    // Issue 14: the result also carries the flow's single-use code for the backend to confirm.
+    expect(outcome).toEqual({
+      ok: {
+        connectionId: connections[0].id,
+        connectCode: expect.any(String),
+        connectSessionId: expect.any(String),
+      },
+    });
   });
 
   it('takes a function for connectUrl: the popup opens first and navigates when it arrives', async () => {

@@ -6,6 +6,7 @@ import {
   loadLambdaEnv,
   once,
   SecretUnavailableError,
+  secretsClient,
   withFunctionUrl,
 } from '../../functions/runtime.js';
 import { loadConfig } from '../../lib/config.js';
@@ -112,6 +113,36 @@ describe('once', () => {
     expect(builds).toBe(1);
     expect(await Promise.all([get(), get(), get()])).toEqual([2, 2, 2]);
     expect(builds).toBe(2);
+  });
+});
+
+describe('secretsClient', () => {
+  it('makes the Secrets Manager client on first use, once; at init under provisioned concurrency', () => {
+    const onDemand = secretsClient({});
+    const made = onDemand();
+    expect(made).toBeInstanceOf(SecretsManagerClient);
+    expect(onDemand()).toBe(made);
+    made.destroy();
+    // Provisioned concurrency initialises ahead of traffic: the client is made then, and kept.
+    const provisioned = secretsClient({ AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' });
+    const first = provisioned();
+    expect(provisioned()).toBe(first);
+    first.destroy();
+  });
+
+  it('lets lambdaServices take the client lazily', async () => {
+    let made = 0;
+    const services = lambdaServices(
+      () => {
+        made++;
+        return client;
+      },
+      { env: () => baseEnv },
+    );
+    expect(made).toBe(0);
+    await services();
+    await services();
+    expect(made).toBe(1);
   });
 });
 

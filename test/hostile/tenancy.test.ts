@@ -119,6 +119,7 @@ describe("another tenant's ids", () => {
 
 function bodyFor(template: string): unknown {
   if (template.endsWith('/exchange')) return { code: 'some-code' };
+  if (template.endsWith('/confirm')) return { connectCode: 'some-code' };
   if (template.includes('/rows')) return { values: { name: 'x' } };
   return undefined;
 }

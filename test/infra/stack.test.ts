@@ -86,9 +86,17 @@ describe('synthesis with cdk-nag AwsSolutions', () => {
       'AwsSolutions::AwsSolutions-SMG4',
       'AwsSolutions::AwsSolutions-SQS3',
     ]);
-    // Where: the two secrets, the dead-letter queue and the two functions.
+    // Where: the two secrets, the two dead-letter queues and the three functions.
     expect(acks.map((a) => a.path.replace(/^Portico\//, '')).sort()).toEqual(
-      ['AdminApiKey', 'ProviderSecrets', 'RefresherDeadLetters', 'ApiFunction', 'RefresherFunction'].sort(),
+      [
+        'AdminApiKey',
+        'ProviderSecrets',
+        'RefresherDeadLetters',
+        'RevocationDeadLetters',
+        'ApiFunction',
+        'RefresherFunction',
+        'RevokerFunction',
+      ].sort(),
     );
     for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(40);
   });
@@ -169,9 +177,9 @@ describe('key and table', () => {
 });
 
 describe('functions', () => {
-  it('runs both functions on Node.js 24, ARM64, with their own one-month log groups', () => {
+  it('runs the three functions on Node.js 24, ARM64, with their own one-month log groups', () => {
     const fns = resources('AWS::Lambda::Function');
-    expect(fns).toHaveLength(2);
+    expect(fns).toHaveLength(3);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -186,7 +194,7 @@ describe('functions', () => {
   });
 
   it('gives each function only the variables it needs: SANDBOX=0, no secret value', () => {
-    const { Api: api, Refresher: refresher } = functionsById();
+    const { Api: api, Refresher: refresher, Revoker: revoker } = functionsById();
     const common = [
       'TABLE_NAME',
       'KMS_KEY_ID',
@@ -194,7 +202,6 @@ describe('functions', () => {
       'PROVIDER_SECRETS_ARN',
       'HUBSPOT_CLIENT_ID',
       'DROPBOX_CLIENT_ID',
-      'NODE_OPTIONS',
     ];
     // The API function learns its URL from its first request (its own URL would be a cycle);
     // the refresher is given it. Both are given their metrics dimension.
@@ -202,24 +209,25 @@ describe('functions', () => {
       [...common, 'ADMIN_API_KEY_SECRET_ARN', 'PUBLIC_URL_FROM', 'METRICS_SERVICE'].sort(),
     );
     expect(Object.keys(envOf(refresher)).sort()).toEqual([...common, 'PUBLIC_URL', 'METRICS_SERVICE'].sort());
-    const own = { Api: ['function-url', 'Portico'], Refresher: ['Portico'] };
+    expect(Object.keys(envOf(revoker)).sort()).toEqual([...common, 'PUBLIC_URL'].sort());
+    const own = { Api: ['function-url', 'Portico'], Refresher: ['Portico'], Revoker: [] };
     for (const [name, f] of [
       ['Api', api],
       ['Refresher', refresher],
+      ['Revoker', revoker],
     ] as const) {
       const env = envOf(f);
       expect(env.SANDBOX).toBe('0');
       expect(env.HUBSPOT_CLIENT_ID).toBe('hubspot-client-id');
-      expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+      // Source maps are applied by the logger when it logs an error, not parsed at every cold start.
+      expect(env.NODE_OPTIONS).toBeUndefined();
       // Secrets are referenced by ARN (a CloudFormation Ref), never inlined.
       for (const [name, value] of Object.entries(env)) {
         if (name.endsWith('_ARN')) expect(value).toMatchObject({ Ref: expect.any(String) });
         expect(name).not.toMatch(/_SECRET$|ADMIN_API_KEY$|PASSWORD|TOKEN|MASTER_KEY/);
       }
       const literals = Object.values(env).filter((v) => typeof v === 'string');
-      expect(literals.sort()).toEqual(
-        ['0', '--enable-source-maps', 'hubspot-client-id', 'dropbox-client-id', ...own[name]].sort(),
-      );
+      expect(literals.sort()).toEqual(['0', 'hubspot-client-id', 'dropbox-client-id', ...own[name]].sort());
     }
   });
 
@@ -285,6 +293,12 @@ describe('the API front: a function URL in response-streaming mode', () => {
     expect(refresher.Properties.Timeout).toBe(240);
   });
 
+  it('caps the API at 100 concurrent requests across instances: the outer limit, before any code runs', () => {
+    const { Api: api, Refresher: refresher } = functionsById();
+    expect(api.Properties.ReservedConcurrentExecutions).toBe(100);
+    expect(refresher.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
   it('uses the function URL (without its trailing slash) as PUBLIC_URL and outputs it with the OAuth redirect URI', () => {
     const [url] = resources('AWS::Lambda::Url');
     const base = {
@@ -338,7 +352,7 @@ describe('the API front: a function URL in response-streaming mode', () => {
 describe('schedule, dead letters and alarms', () => {
   it('runs the refresher every minute, with retries and a dead-letter queue', () => {
     const { Refresher: refresher } = functionsById();
-    const [queue] = resources('AWS::SQS::Queue');
+    const queue = resources('AWS::SQS::Queue').find((q) => q.id.startsWith('RefresherDeadLetters'))!;
     const queueArn = { 'Fn::GetAtt': [queue.id, 'Arn'] };
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -365,8 +379,59 @@ describe('schedule, dead letters and alarms', () => {
     });
   });
 
+  it('feeds the revocation worker from an SQS queue every minute, with a dead-letter queue', () => {
+    const { Revoker: revoker } = functionsById();
+    const queues = Object.fromEntries(
+      resources('AWS::SQS::Queue').map((q) => [q.id.replace(/[A-F0-9]{8}$/, ''), q]),
+    );
+    const queue = queues.RevocationQueue;
+    const dlq = queues.RevocationDeadLetters;
+    const arn = (q: { id: string }) => ({ 'Fn::GetAtt': [q.id, 'Arn'] });
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: arn(dlq), maxReceiveCount: 3 },
+    });
+    // Longer than a run (2 min), so no second worker gets a message while the first runs.
+    expect(Number(queue.Properties.VisibilityTimeout)).toBeGreaterThan(Number(revoker.Properties.Timeout));
+    expect(revoker.Properties.Timeout).toBe(120);
+    expect(dlq.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: revoker.id },
+      EventSourceArn: arn(queue),
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: arn(queue),
+          Input: JSON.stringify({ kind: 'revocations' }),
+          DeadLetterConfig: { Arn: arn(dlq) },
+        }),
+      ],
+    });
+    // Only the schedule may send to it, and only over TLS.
+    const rule = resources('AWS::Events::Rule').find((r) => r.id.startsWith('RevocationSchedule'))!;
+    const policy = resources('AWS::SQS::QueuePolicy').find((p) =>
+      JSON.stringify(p.Properties.Queues).includes(queue.id),
+    )!;
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatchObject({
+      Effect: 'Deny',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    expect(statements[1]).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rule.id, 'Arn'] } } },
+    });
+    expect(asArray(statements[1].Action)).toContain('sqs:SendMessage');
+  });
+
   it('alarms on API errors, 5xx, throttles, refresher errors, dead letters, failed refreshes and dead webhooks', () => {
-    const { Api: api, Refresher: refresher } = functionsById();
+    const { Api: api, Refresher: refresher, Revoker: revoker } = functionsById();
     const alarms = resources('AWS::CloudWatch::Alarm').map((a) => {
       const p = a.Properties as {
         Namespace: string;
@@ -378,9 +443,15 @@ describe('schedule, dead letters and alarms', () => {
         ? 'api'
         : target.includes(refresher.id)
           ? 'refresher'
-          : p.Dimensions.map((d) => (typeof d.Value === 'string' ? `${d.Name}=${d.Value}` : d.Name)).join(
-              ',',
-            );
+          : target.includes(revoker.id)
+            ? 'revoker'
+            : target.includes('RevocationDeadLetters')
+              ? 'revocation dead letters'
+              : target.includes('RefresherDeadLetters')
+                ? 'refresher dead letters'
+                : p.Dimensions.map((d) =>
+                    typeof d.Value === 'string' ? `${d.Name}=${d.Value}` : d.Name,
+                  ).join(',');
       return `${p.Namespace} ${p.MetricName} ${who}`.trim();
     });
     expect(alarms.sort()).toEqual(
@@ -390,7 +461,9 @@ describe('schedule, dead letters and alarms', () => {
         'AWS/Lambda Throttles api',
         'AWS/Lambda Throttles refresher',
         'AWS/Lambda Url5xxCount api',
-        'AWS/SQS ApproximateNumberOfMessagesVisible QueueName',
+        'AWS/Lambda Errors revoker',
+        'AWS/SQS ApproximateNumberOfMessagesVisible refresher dead letters',
+        'AWS/SQS ApproximateNumberOfMessagesVisible revocation dead letters',
         // lib/metrics.ts, published by the refresher with its stack's name as `Service`.
         'Portico RefreshFailures Service=Portico',
         'Portico WebhooksDeadLettered Service=Portico',
@@ -447,6 +520,9 @@ describe('IAM least privilege', () => {
     expect(asArray(apiKms.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     const refresherKms = policyStatements('RefresherRole').find((s) => s.Sid === 'TenantDataKeys')!;
     expect(asArray(refresherKms.Action)).toEqual(['kms:Decrypt']);
+    // The revocation worker opens grants with the key moved into the job; it never makes one.
+    const revokerKms = policyStatements('RevokerRole').find((s) => s.Sid === 'TenantDataKeys')!;
+    expect(asArray(revokerKms.Action)).toEqual(['kms:Decrypt']);
   });
 
   it('grants each function exact DynamoDB actions on the table and its indexes', () => {
@@ -487,6 +563,34 @@ describe('IAM least privilege', () => {
       },
       { actions: ['dynamodb:Query'], resources: [index('due')] },
     ]);
+    expect(dynamo('RevokerRole')).toEqual([
+      {
+        actions: [
+          'dynamodb:BatchWriteItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        resources: [tableArn],
+      },
+      { actions: ['dynamodb:Query'], resources: [index('list')] },
+    ]);
+    // Its queue: receive and delete only (the event source mapping's own grant), on that queue.
+    const sqs = policyStatements('RevokerRole').filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('sqs:')),
+    );
+    expect(sqs).toHaveLength(1);
+    expect(asArray(sqs[0].Action).sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
+    const revocationQueue = resources('AWS::SQS::Queue').find((q) => q.id.startsWith('RevocationQueue'))!;
+    expect(sqs[0].Resource).toEqual({ 'Fn::GetAtt': [revocationQueue.id, 'Arn'] });
   });
 
   it('lets only the API function read the admin key; both read the provider secrets', () => {
@@ -501,6 +605,7 @@ describe('IAM least privilege', () => {
         .sort();
     expect(reads('ApiRole')).toEqual([secretIds.AdminApiKey, secretIds.ProviderSecrets].sort());
     expect(reads('RefresherRole')).toEqual([secretIds.ProviderSecrets]);
+    expect(reads('RevokerRole')).toEqual([secretIds.ProviderSecrets]);
   });
 
   it('creates the admin key generated and the provider secrets as empty placeholders', () => {
@@ -527,11 +632,16 @@ describe('custom domain', () => {
       env: { region: 'eu-west-1' },
       customDomain: { domainName: 'connect.example.com', certificateArn },
       alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:portico-alarms',
+      apiConcurrency: 0,
     });
     Validations.of(other).addPlugins(new AwsSolutionsChecks(other));
     try {
       const t = Template.fromStack(stack);
       const [url] = Object.keys(t.findResources('AWS::Lambda::Url'));
+      // apiConcurrency 0: no reserved concurrency, the account's shared pool.
+      const fns = Object.entries(t.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+      const uncapped = fns.find(([id]) => id.startsWith('ApiFunction'))?.[1];
+      expect(uncapped?.Properties.ReservedConcurrentExecutions).toBeUndefined();
       const [distribution] = Object.values(t.findResources('AWS::CloudFront::Distribution')) as Resource[];
       const config = distribution!.Properties.DistributionConfig as Record<string, unknown>;
       expect(config).toMatchObject({

@@ -305,6 +305,7 @@ describe('connect sessions', () => {
       endUserId: 'cs-1',
       status: 'pending',
       expiresAt: cs.expiresAt,
+      confirmed: false,
     });
     await s.portico.services.db.update(`SESSION#${cs.id}`, 'SESSION', { expiresAt: Date.now() - 1 });
     expect(await get(`/v1/connect-sessions/${cs.id}`)).toMatchObject({ status: 'expired' });

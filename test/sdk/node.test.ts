@@ -143,6 +143,51 @@ describe('@portico/node against a local Portico', () => {
     ).toThrow(PorticoError);
   });
 
+  it('confirms a browser flow for a tenant that requires it, and refuses another end user', async () => {
+    const created = await admin.tenants.create({
+      name: 'Confirming',
+      returnUrls: ['https://app.acme.test/integrations'],
+      requireConfirmation: true,
+    });
+    const confirming = new Portico({ baseUrl: s.url, apiKey: created.apiKey });
+    const session = await confirming.connectSessions.create({
+      provider: 'hubspot',
+      endUserId: 'sdk-confirm',
+      returnUrl: 'https://app.acme.test/integrations/done',
+    });
+    // The end user's browser: Portico's consent step, Continue, the provider's consent, the callback.
+    const browser = new TestBrowser();
+    const page = await browser.get(session.connectUrl);
+    const cont = await browser.request(`${s.url}/connect/${session.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(s.url).origin },
+      body: new URLSearchParams(formFields(await page.text())).toString(),
+    });
+    const authorizeUrl = locationOf(cont);
+    const consent = await browser.get(authorizeUrl);
+    const decided = await browser.postForm(authorizeUrl.split('?')[0], {
+      ...formFields(await consent.text()),
+      decision: 'approve',
+    });
+    const back = new URL(locationOf(await browser.get(locationOf(decided, authorizeUrl))));
+    const connectCode = back.searchParams.get('connectCode') ?? '';
+    const id = back.searchParams.get('connectionId') ?? '';
+    expect((await confirming.connections.get(id)).status).toBe('pending');
+    expect((await confirming.connectSessions.get(session.id)).confirmed).toBe(false);
+
+    const other = await confirming.connectSessions
+      .confirm(session.id, { connectCode, endUserId: 'someone-else' })
+      .catch((e: unknown) => e);
+    expect(other).toMatchObject({ name: 'PorticoError', status: 409 });
+    const confirmed = await confirming.connectSessions.confirm(session.id, {
+      connectCode,
+      endUserId: 'sdk-confirm',
+    });
+    expect(confirmed).toMatchObject({ id, status: 'active' });
+    expect((await confirming.connectSessions.get(session.id)).confirmed).toBe(true);
+    expect((await confirming.connections.token(id)).accessToken.length).toBeGreaterThan(10);
+  });
+
   it("fails with the problem's code, status, detail and request id", async () => {
     const err = await portico.connections.get('conn_doesnotexist000').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PorticoError);

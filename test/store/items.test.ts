@@ -97,6 +97,9 @@ const stored = {
     appSource: 'platform',
     completedAt: 1780314300000,
     connectionId: 'conn_7w2k9x4m1q3e5r8t',
+    // Issue 14: sessions are listed per tenant by ttl, for the local purge and revocation.
+    gsi2pk: 'SESSION#ten_8x2k4m9q1w3e5r7t',
+    gsi2sk: `${new Date(1780318800 * 1000).toISOString()}#cs_7w2k9x4m1q3e5r8t`,
   },
   connection: {
     pk: 'TENANT#ten_8x2k4m9q1w3e5r7t',

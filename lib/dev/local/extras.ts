@@ -11,18 +11,17 @@ export const sandboxApps: Record<ProviderName, { clientId: string; clientSecret:
 };
 
 /**
- * What only the local server has: the demo app at `/` (a pretend SaaS page with its backend), and
- * with SANDBOX=1, the HubSpot and Dropbox simulators mounted at /sandbox, the provider endpoints
- * pointed at them (unless set explicitly), and the sandbox's apps as the platform apps.
+ * What only the local server has, and only with SANDBOX=1: the HubSpot and Dropbox simulators
+ * mounted at /sandbox, the provider endpoints pointed at them (unless set explicitly), the
+ * sandbox's apps as the platform apps, and the demo app at `/` (a pretend SaaS page with its
+ * backend). Without the sandbox nothing is mounted.
  */
 export async function localExtras(services: Services, env: Record<string, string | undefined>) {
   const { config } = services;
+  // The demo plays a SaaS product against the simulators; with real provider apps it has no place.
+  if (!config.sandbox) return { mount: [] as Mount[], onListening: () => {}, close: async () => {} };
   const demo = createDemo(services);
   const mount: Mount[] = [];
-  if (!config.sandbox) {
-    mount.push(demo.mount);
-    return { mount, onListening: (port: number) => demo.onListening(port), close: demo.close };
-  }
 
   const { createSandbox } = await import('../sandbox/index.js');
   const sandbox = createSandbox();

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { newSecret } from '../../ids.js';
 
-/** Checks that `DATA_DIR` exists (or can be made) and is writable. */
+/**
+ * Checks that `DATA_DIR` exists (or makes it, mode 0700) and is writable, and that nobody else can
+ * read it: it holds the store and the keys. A directory that other users can open, or that another
+ * user owns, stops start-up naming it, rather than being quietly tightened (whatever was in it may
+ * already have been read).
+ */
 export function prepareDataDir(dataDir: string): void {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -17,12 +22,36 @@ export function prepareDataDir(dataDir: string): void {
       `cannot use "${dataDir}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
+  refuseShared(dataDir, 'DATA_DIR', 'chmod 700');
 }
 
-function readOrCreate(path: string, variable: string, create: () => string): string {
+/** Stops start-up when `path` is open to other users (group or other bits) or owned by another user. */
+function refuseShared(path: string, variable: string, fix: string): void {
+  // Windows has no owner/group/other bits to read: its ACLs are the user profile's.
+  if (process.platform === 'win32') return;
+  const st = statSync(path);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new ConfigError(
+      variable,
+      `${path} belongs to another user (uid ${st.uid}); use a directory of your own`,
+    );
+  }
+  if (st.mode & 0o077) {
+    const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
+    throw new ConfigError(variable, `${path} is open to other users (mode ${mode}); ${fix} "${path}" first`);
+  }
+}
+
+function readOrCreate(
+  path: string,
+  variable: string,
+  create: () => string,
+): { value: string; created: boolean } {
   if (existsSync(path)) {
+    refuseShared(path, variable, 'chmod 600');
     try {
-      return readFileSync(path, 'utf8').trim();
+      return { value: readFileSync(path, 'utf8').trim(), created: false };
     } catch (err) {
       throw new ConfigError(variable, `cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
     }
@@ -32,16 +61,17 @@ function readOrCreate(path: string, variable: string, create: () => string): str
   try {
     writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8').trim();
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      return { value: readFileSync(path, 'utf8').trim(), created: false };
     throw err;
   }
   chmodSync(path, 0o600);
-  return value;
+  return { value, created: true };
 }
 
 /** The local master key: `LOCAL_MASTER_KEY`, else 32 random bytes generated once into `DATA_DIR/master.key`. */
 export function loadOrCreateMasterKey(dataDir: string): Uint8Array {
-  const b64 = readOrCreate(join(dataDir, 'master.key'), 'LOCAL_MASTER_KEY', () =>
+  const { value: b64 } = readOrCreate(join(dataDir, 'master.key'), 'LOCAL_MASTER_KEY', () =>
     randomBytes(32).toString('base64'),
   );
   const key = Buffer.from(b64, 'base64');
@@ -50,7 +80,12 @@ export function loadOrCreateMasterKey(dataDir: string): Uint8Array {
   return new Uint8Array(key);
 }
 
-/** The admin key: `ADMIN_API_KEY`, else generated once into `DATA_DIR/admin.key`. */
-export function loadOrCreateAdminKey(dataDir: string): string {
-  return readOrCreate(join(dataDir, 'admin.key'), 'ADMIN_API_KEY', () => newSecret('pak'));
+/**
+ * The admin key kept in `DATA_DIR/admin.key`, generated there on first use. `created` is true only
+ * on the start that generated it: the one time the key may be shown.
+ */
+export function loadOrCreateAdminKey(dataDir: string): { key: string; path: string; created: boolean } {
+  const path = join(dataDir, 'admin.key');
+  const { value, created } = readOrCreate(path, 'ADMIN_API_KEY', () => newSecret('pak'));
+  return { key: value, path, created };
 }

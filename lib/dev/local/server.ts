@@ -2,22 +2,57 @@ import { type AddressInfo, createServer } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Config, loadConfig } from '../../config.js';
 import { sweepDueConnections } from '../../connections/sweep.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, PorticoError } from '../../errors.js';
 import { createApp } from '../../http/index.js';
+import { problemResponse } from '../../http/problem.js';
 import { builtStaticContent } from '../../http/ui/build.js';
 import { InFlight } from '../../inflight.js';
 import { createLogger, type Logger } from '../../log.js';
 import type { Services } from '../../services.js';
 import { createServices, type ServiceOverrides } from '../../services.js';
+import { Db } from '../../store/db.js';
 import { ensureTable } from '../../store/table.js';
 import { startDrainLoop } from '../../webhooks/index.js';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynamo.js';
+import { type EmbeddedDynamo, newEmbeddedCredentials, startEmbeddedDynamo } from './dynamo.js';
 import { localExtras } from './extras.js';
 import { loadOrCreateAdminKey, loadOrCreateMasterKey, prepareDataDir } from './secrets.js';
+
+/** Where the admin key came from: `ADMIN_API_KEY`, generated at this start, or a file kept earlier. */
+export type AdminKeySource = { kind: 'env' } | { kind: 'generated' | 'file'; path: string };
+
+/**
+ * Moves due tenant revocations on every second, in slices of at most 10 s; a shutdown stops
+ * the slice after its current page and waits for that. A kill mid-slice loses nothing (the job's state is stored).
+ */
+function startRevocationLoop(services: Services, inflight: InFlight, log: Logger, intervalMs = 1000) {
+  let running: Promise<void> | undefined;
+  const stopping = new AbortController();
+  const timer = setInterval(() => {
+    if (running || stopping.signal.aborted) return;
+    running = inflight
+      .track(services.revocations.runDue(10_000, stopping.signal))
+      .then(
+        () => undefined,
+        (err) => log.warn('revocation worker failed', { err }),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop(): Promise<void> {
+      stopping.abort();
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
 
 export interface LocalServer {
   url: string;
   adminKey: string;
+  adminKeySource: AdminKeySource;
   config: Config;
   services: Services;
   dynamoEndpoint: string;
@@ -50,43 +85,65 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   await assertPortFree(config.port, host);
   prepareDataDir(config.dataDir);
   config.localMasterKey ??= config.kmsKeyId ? undefined : loadOrCreateMasterKey(config.dataDir);
-  config.adminApiKey ??= loadOrCreateAdminKey(config.dataDir);
+  let adminKeySource: AdminKeySource = { kind: 'env' };
+  if (!config.adminApiKey) {
+    const kept = loadOrCreateAdminKey(config.dataDir);
+    config.adminApiKey = kept.key;
+    adminKeySource = { kind: kept.created ? 'generated' : 'file', path: kept.path };
+  }
 
   let embedded: EmbeddedDynamo | undefined;
+  let db: Db | undefined;
   if (!config.dynamodbEndpoint) {
-    embedded = await startEmbeddedDynamo({ dir: config.dataDir });
+    // Signed with a key pair made for this start only: no other local process can use the store.
+    const credentials = newEmbeddedCredentials();
+    embedded = await startEmbeddedDynamo({ dir: config.dataDir, credentials });
     config.dynamodbEndpoint = embedded.endpoint;
+    db = new Db({ tableName: config.tableName, endpoint: embedded.endpoint, credentials });
   }
-  const services = createServices(config, { log, ...options.overrides });
+  const services = createServices(config, { log, db, ...options.overrides });
   await ensureTable(services.db.client, config.tableName);
 
   // Webhooks: the outbox is drained in process every second, and at once after each event.
   const drain = startDrainLoop(services.outbox, log);
   services.outbox.wake = drain.wake;
-  // Due refreshes: the same sweep the scheduled Lambda runs, every minute.
+  // Due refreshes: the same sweep the scheduled Lambda runs, every minute; and expired connect
+  // sessions purged, which DynamoDB's TTL does in AWS and the embedded store cannot.
   // Everything running (requests to their last byte, sweeps) is tracked, so close() can wait for it.
   const inflight = new InFlight();
   let sweeping: Promise<unknown> | undefined;
   const sweep = setInterval(() => {
     if (sweeping) return;
     sweeping = inflight
-      .track(sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err })))
+      .track(
+        Promise.all([
+          sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err })),
+          services.flows.purgeExpiredSessions().catch((err) => log.warn('session purge failed', { err })),
+        ]),
+      )
       .finally(() => {
         sweeping = undefined;
       });
   }, 60_000);
   sweep.unref();
+  // Tenant revocations: the same job code the AWS worker function runs, driven in process.
+  const revoker = startRevocationLoop(services, inflight, log);
 
   const extras = await localExtras(services, env);
   const app = createApp(services, { content: builtStaticContent, mount: extras.mount });
+  let port = config.port;
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: host }, () => resolve(s));
+    const fetch = (req: Request, ...rest: unknown[]) =>
+      hostAllowed(req.headers.get('host'), config.publicUrl, port)
+        ? app.fetch(req, ...rest)
+        : misdirected(req.headers.get('host'));
+    const s = serve({ fetch, port: config.port, hostname: host }, () => resolve(s));
     s.once('error', (err) => reject(portError(err, config.port, host)));
     s.on('request', (_req, res) => {
       inflight.track(new Promise((done) => res.once('close', done)));
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const explicitPublicUrl = Boolean(env.PUBLIC_URL?.trim());
   if (!explicitPublicUrl) config.publicUrl = `http://localhost:${port}`;
   extras.onListening(port);
@@ -94,6 +151,7 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   return {
     url: config.publicUrl,
     adminKey: config.adminApiKey,
+    adminKeySource,
     config,
     services,
     dynamoEndpoint: config.dynamodbEndpoint,
@@ -108,10 +166,12 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
       clearInterval(sweep);
       const shutdownMs = options.shutdownMs ?? 10_000;
       const drained = inflight.track(drain.stop());
+      const revoked = inflight.track(revoker.stop());
       if (!(await inflight.settle(shutdownMs))) {
         log.warn('shutdown: work still running after the wait; closing anyway', { running: inflight.size });
       }
       await drained.catch(() => undefined);
+      await revoked.catch(() => undefined);
       await extras.close();
       http.closeAllConnections?.();
       await closed;
@@ -142,4 +202,28 @@ async function assertPortFree(port: number, host: string): Promise<void> {
     probe.once('error', (err) => reject(portError(err, port, host)));
     probe.listen(port, host, () => probe.close(() => resolve()));
   });
+}
+
+const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Whether a request's `Host` names this server: `PUBLIC_URL`'s host, or a loopback name on the
+ * port it listens on. Anything else is a DNS-rebinding page or a misrouted request (issue 14):
+ * a page at `evil.example` that resolves to 127.0.0.1 sends `Host: evil.example`.
+ */
+export function hostAllowed(hostHeader: string | null, publicUrl: string, port: number): boolean {
+  if (!hostHeader) return false;
+  const host = hostHeader.trim().toLowerCase();
+  if (host === new URL(publicUrl).host) return true;
+  return loopbackNames.some((name) => host === `${name}:${port}`);
+}
+
+function misdirected(hostHeader: string | null): Response {
+  return problemResponse(
+    new PorticoError(
+      'invalid_request',
+      `This server does not answer for the host ${JSON.stringify((hostHeader ?? '').slice(0, 100))}: use PUBLIC_URL's host or localhost.`,
+      { reason: 'misdirected' },
+    ),
+  );
 }

@@ -123,6 +123,10 @@ connectApi.route(
             expiresAt: z.string(),
             connectionId: z.optional(z.string()),
             error: z.optional(z.string()),
+            confirmed: doc(z.boolean(), {
+              description:
+                'Whether the backend confirmed the flow (`POST …/confirm`); tenants without `requireConfirmation` never need to',
+            }),
           }),
           'ConnectSessionState',
         ),
@@ -182,6 +186,32 @@ connectApi.route(
       .get('services')
       .flows.exchange(tenantOf(p), params.id, body.code, body.redirectUri, p.actor);
     return c.json(connection, 201);
+  },
+);
+
+connectApi.route(
+  {
+    method: 'post',
+    operationId: 'confirmConnectSession',
+    path: '/v1/connect-sessions/{id}/confirm',
+    tags: ['Connect'],
+    summary: 'Confirm a completed browser flow',
+    description:
+      "When a browser flow completes, Portico hands the browser a single-use `connectCode` (on the `returnUrl` as `connectCode=`, or in the popup's `portico:connected` message). Your backend, which knows which of your users is signed in, sends it here: a tenant with `requireConfirmation` keeps the connection `pending` (never served, never refreshed, void when the code expires) until then. Pass `endUserId` (the signed-in user) so that a session of another end user, a connect link someone forwarded, is refused (409). The code lasts as long as its session and at least 10 minutes after the flow completed, and works once.",
+    params: SessionParams,
+    body: z.strictObject({
+      connectCode: z.string().check(z.minLength(1), z.maxLength(200)),
+      endUserId: doc(z.optional(EndUserId), {
+        description: 'The end user signed in to your product: the session must be theirs.',
+      }),
+    }),
+    responses: { 200: { description: 'The connection, now active', schema: ConnectionSchema } },
+    errors: [404, 409, 413, 415],
+  },
+  async (c, { params, body }) => {
+    const p = c.get('principal');
+    const connection = await c.get('services').flows.confirm(tenantOf(p), params.id, body, p.actor);
+    return c.json(connection, 200);
   },
 );
 

@@ -18,11 +18,26 @@ describedApi
     tags: ['Browser flow'],
     summary: 'Open a connect link (the `connectUrl`)',
     description:
-      "Checks the signed link, sets an http-only SameSite=Lax binding cookie, and answers `302` to the provider's authorize URL (with a single-use `state` and PKCE). A forged, altered or expired link answers an HTML error page (400, or 410 for a used or expired session).",
+      "Checks the signed link, sets an http-only SameSite=Lax binding cookie (`__Secure-`-prefixed under https), and answers `302` to the provider's authorize URL (with a single-use `state` and PKCE). For a tenant with `requireConfirmation`, it first answers `200` with Portico's consent step, naming the tenant and the end user; its Continue posts back to this path. A forged, altered or expired link answers an HTML error page (400, or 410 for a used or expired session).",
     auth: 'none',
     params: z.object({ sid: PathId }),
     query: z.object({ t: doc(z.string(), { description: 'The signed link token' }) }),
-    responses: { 302: { description: 'To the provider' } },
+    responses: {
+      200: { description: "Portico's consent step (tenants with requireConfirmation)" },
+      302: { description: 'To the provider' },
+    },
+  })
+  .describe({
+    method: 'post',
+    operationId: 'continueConnectLink',
+    path: '/connect/{sid}',
+    tags: ['Browser flow'],
+    summary: "The consent step's Continue",
+    description:
+      "A form post of the signed link token (`t`) from Portico's own consent page: sets the binding cookie and answers `303` to the provider. A post from another site (`Sec-Fetch-Site` other than `same-origin`, or a foreign `Origin`) answers 403.",
+    auth: 'none',
+    params: z.object({ sid: PathId }),
+    responses: { 303: { description: 'To the provider' }, 403: { description: 'Not from the consent page' } },
   })
   .describe({
     method: 'get',
@@ -31,7 +46,7 @@ describedApi
     tags: ['Browser flow'],
     summary: 'Where the provider sends the browser back',
     description:
-      'Checks `state` (single use, bound to the session and the binding cookie), exchanges the code and stores the grant. With a `returnUrl`: `302` there with `connectionId=…&status=connected`, or `status=error&error=<code>` (`access_denied`, `invalid_state`, `expired`, `already_used`, `exchange_failed`, `provider_error`). Without: an HTML page that posts `{type: "portico:connected"|"portico:error", connectionId?, error?}` to `window.opener`, only at the tenant\'s allowed origins. Register `$PUBLIC_URL/oauth/callback` as the redirect URI with HubSpot and Dropbox.',
+      'Checks `state` (single use, bound to the session and the binding cookie), exchanges the code and stores the grant. With a `returnUrl`: `302` there with `connectionId=…&status=connected&connectSessionId=…&connectCode=…`, or `status=error&error=<code>` (`access_denied`, `invalid_state`, `expired`, `already_used`, `exchange_failed`, `provider_error`). Without: an HTML page that posts `{type: "portico:connected"|"portico:error", connectionId?, connectSessionId?, connectCode?, error?}` to `window.opener`, only at the tenant\'s allowed origins. Register `$PUBLIC_URL/oauth/callback` as the redirect URI with HubSpot and Dropbox.',
     auth: 'none',
     query: z.object({
       code: z.optional(z.string()),
@@ -49,7 +64,7 @@ for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
     tags: ['Proxy'],
     summary: "The provider's API with the connection's credentials",
     description:
-      "`<path>` goes to the provider's API host (HubSpot `api.hubapi.com`, Dropbox `api.dropboxapi.com`; `content/<path>` to Dropbox's content host), with the connection's token; your `Authorization` never reaches the provider. A 401 refreshes once and retries; 429 and 5xx are retried with backoff (bodies up to 1 MiB); the provider's answer streams back unchanged, marked `Portico-Upstream: hubspot|dropbox` (an answer without that header, such as a `404` for an unknown connection, is Portico's own). Paths that would leave the provider host (dot segments, encoded slashes) answer 400.",
+      "`<path>` goes to the provider's API host (HubSpot `api.hubapi.com`, Dropbox `api.dropboxapi.com`; `content/<path>` to Dropbox's content host), with the connection's token; your `Authorization` never reaches the provider. A 401 refreshes once and retries; 429 and 5xx are retried with backoff (bodies up to 1 MiB); the provider's answer streams back with `Cache-Control: no-store` (the provider's caching headers dropped), marked `Portico-Upstream: hubspot|dropbox` (an answer without that header, such as a `404` for an unknown connection, is Portico's own). Paths that would leave the provider host (dot segments, encoded slashes) answer 400.",
     params: z.object({ id: PathId, path: z.string() }),
     responses: { 200: { description: "The provider's answer, as it was" } },
     errors: [404, 409, 429, 503],

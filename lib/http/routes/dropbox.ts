@@ -154,6 +154,20 @@ function fileTag(id: string): string {
   return sha256Hex(id).slice(0, 12);
 }
 
+/**
+ * In a deployment whose streamed answers are bounded (Lambda: 200 MB), an NDJSON stream of every
+ * field of more Avro bytes than that cannot arrive whole: it is refused before any row is read,
+ * naming the routes that can carry it (cursor pages, or fewer fields).
+ */
+function refuseUnstreamable(maxStreamBytes: number | undefined, avroBytes: number | undefined): void {
+  if (maxStreamBytes === undefined || avroBytes === undefined || avroBytes <= maxStreamBytes) return;
+  throw new PorticoError(
+    'payload_too_large',
+    `These Avro files hold ${avroBytes} bytes; as NDJSON with every field they make more than the ${maxStreamBytes} bytes one streamed answer of this deployment carries. Read them in cursor pages (without Accept: application/x-ndjson), or select fields (fields=) or rows (where=).`,
+    { extra: { sizeBytes: avroBytes, limitBytes: maxStreamBytes } },
+  );
+}
+
 export const dropboxRoutes = new Hono<AppEnv>();
 export const dropboxApi = new Api(dropboxRoutes);
 
@@ -277,6 +291,8 @@ dropboxApi.route(
       'content-type': 'application/octet-stream',
       'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
       'x-content-type-options': 'nosniff',
+      // One tenant's file under its key: no cache may keep it (the provider's own headers are not passed).
+      'cache-control': 'no-store',
     };
     const length = res.headers.get('content-length');
     if (length) headers['content-length'] = length;
@@ -416,6 +432,14 @@ dropboxApi.route(
         ...(query.where === undefined ? {} : { where: query.where }),
       };
       if (ndjson) {
+        if (query.fields === undefined && query.where === undefined) {
+          const sizes = files.map((f) => f.size);
+          const known = sizes.every((n) => n !== undefined);
+          refuseUnstreamable(
+            c.get('services').config.maxStreamBytes,
+            known ? sizes.reduce((a, n) => (a ?? 0) + (n ?? 0), 0) : undefined,
+          );
+        }
         return ndjsonResponse(streamAvroTable(tableQuery), log, c.get('requestId'), {
           map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
           mapError: avroError,
@@ -463,6 +487,16 @@ dropboxApi.route(
           provider: 'dropbox',
         },
       );
+      const length = Number(res.headers.get('content-length'));
+      try {
+        refuseUnstreamable(
+          c.get('services').config.maxStreamBytes,
+          Number.isFinite(length) ? length : undefined,
+        );
+      } catch (err) {
+        await res.body?.cancel().catch(() => undefined);
+        throw err;
+      }
       return ndjsonResponse(decodeAvro(bodyChunks(res)), log, c.get('requestId'), {
         map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
         mapError: avroError,

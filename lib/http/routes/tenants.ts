@@ -3,7 +3,6 @@ import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { ProviderName } from '../../config.js';
 import { invalidRequest } from '../../errors.js';
-import { revokeTenant } from '../../tenants/revoke.js';
 import { isPrivateAddress } from '../../webhooks/ssrf.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
@@ -17,6 +16,7 @@ import {
   PathId,
   ProviderSchema,
   ReturnUrlSchema,
+  RevocationSchema,
   TenantSchema,
   WebhookUrlSchema,
 } from '../schemas.js';
@@ -32,12 +32,14 @@ const CreateTenantBody = doc(
     name: Name,
     returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
     webhookUrl: z.optional(WebhookUrlSchema),
+    requireConfirmation: z.optional(z.boolean()),
   }),
   {
     example: {
       name: 'Acme',
       returnUrls: ['https://app.example.com/integrations'],
       webhookUrl: 'https://app.example.com/hooks/portico',
+      requireConfirmation: true,
     },
   },
 );
@@ -46,6 +48,7 @@ const PatchTenantBody = doc(
     name: z.optional(Name),
     returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
     webhookUrl: z.optional(z.nullable(WebhookUrlSchema)),
+    requireConfirmation: z.optional(z.boolean()),
   }),
   { example: { name: 'Acme Inc.' } },
 );
@@ -149,7 +152,13 @@ tenantsApi.route(
     responses: { 200: { description: 'The tenant', schema: TenantSchema } },
     errors: [404],
   },
-  async (c, { params }) => c.json(await c.get('services').tenants.require(params.tenantId), 200),
+  async (c, { params }) => {
+    const { tenants, revocations } = c.get('services');
+    const tenant = await tenants.require(params.tenantId);
+    if (tenant.status === 'active') return c.json(tenant, 200);
+    const revocation = await revocations.progress(params.tenantId);
+    return c.json({ ...tenant, ...(revocation ? { revocation } : {}) }, 200);
+  },
 );
 
 tenantsApi.route(
@@ -314,11 +323,11 @@ tenantsApi.route(
     tags: ['Admin'],
     summary: 'Revoke a tenant',
     description:
-      "The tenant's keys stop working at once; its data key is destroyed (nothing of it can be decrypted any more); every grant is revoked at its provider; every item of the tenant is deleted but a tombstone and the audit trail. Idempotent: a repeat call answers the same, and a call after an interrupted run finishes it.",
+      'Stops the tenant at once in every process (its keys, connect links, callbacks, token reads and data routes), then revokes every grant at its provider as a durable job, within per-app limits, retrying failures for up to 24 hours. Answers `202` while grants are left (about 5 seconds of provider work happen first, so a small tenant answers `200` at once), and `200` once every grant is revoked or given up. Every item of the tenant is deleted but a tombstone, the failures list and the audit trail; its data key is destroyed after a last look for grants written by late callbacks. Idempotent: a repeat call answers the same progress.',
     params: TenantIdParams,
     responses: {
       200: {
-        description: 'Revoked',
+        description: 'Revoked: every grant accounted',
         schema: named(
           z.object({
             tenantId: z.string(),
@@ -328,19 +337,66 @@ tenantsApi.route(
           'TenantRevocation',
         ),
       },
+      202: {
+        description: 'Revoking: the tenant is stopped, grants are left',
+        schema: named(
+          z.object({
+            tenantId: z.string(),
+            status: z.literal('revoking'),
+            revocation: RevocationSchema,
+          }),
+          'TenantRevoking',
+        ),
+      },
     },
     errors: [404],
   },
   async (c, { params }) => {
-    const services = c.get('services');
-    const result = await revokeTenant(
-      { ...services, events: services.outbox },
-      params.tenantId,
-      c.get('principal').actor,
-    );
-    // Its connections are all gone: so are its connection counts (its past counters stay).
-    await services.stats.connectionsGone(params.tenantId).catch(() => undefined);
-    return c.json(result, 200);
+    const answer = await c.get('services').revocations.revoke(params.tenantId, c.get('principal').actor);
+    return answer.status === 'revoked' ? c.json(answer, 200) : c.json(answer, 202);
+  },
+);
+
+tenantsApi.route(
+  {
+    method: 'get',
+    operationId: 'listRevocationFailures',
+    path: '/v1/tenants/{tenantId}/revocation/failures',
+    tags: ['Admin'],
+    summary: "A revoked tenant's grants that could not be revoked",
+    description:
+      'The grants whose provider revocation still failed after 24 hours of retries (their credentials are deleted all the same).',
+    params: TenantIdParams,
+    query: PageQuery,
+    responses: {
+      200: {
+        description: 'A page of failures',
+        schema: named(
+          z.object({
+            failures: z.array(
+              named(
+                z.object({
+                  connectionId: z.string(),
+                  provider: ProviderSchema,
+                  endUserId: z.string(),
+                  attempts: z.number(),
+                  lastError: z.string(),
+                }),
+                'RevocationFailure',
+              ),
+            ),
+            nextCursor: z.optional(z.string()),
+          }),
+          'RevocationFailurePage',
+        ),
+      },
+    },
+    errors: [404],
+  },
+  async (c, { params, query }) => {
+    const { tenants, revocations } = c.get('services');
+    await tenants.require(params.tenantId);
+    return c.json(await revocations.failures(params.tenantId, query.limit ?? 50, query.cursor), 200);
   },
 );
 

@@ -76,6 +76,24 @@ export class Portico {
         body,
         ...o,
       }),
+    /**
+     * Confirms a completed browser flow with the `connectCode` the browser brought back (tenants
+     * with `requireConfirmation`); pass the signed-in user as `endUserId` so a forwarded link is refused.
+     */
+    confirm: (id: string, body: Body<'confirmConnectSession'>, o: CallOptions = {}) =>
+      this.t.json<Connection>({
+        method: 'POST',
+        path: `/v1/connect-sessions/${seg(id)}/confirm`,
+        body,
+        ...o,
+      }),
+    /** A session's state: `pending`, then `completed` (with `connectionId`), `failed` or `expired`. */
+    get: (id: string, o: CallOptions = {}) =>
+      this.t.json<Schemas['ConnectSessionState']>({
+        method: 'GET',
+        path: `/v1/connect-sessions/${seg(id)}`,
+        ...o,
+      }),
   };
 
   readonly connections = {

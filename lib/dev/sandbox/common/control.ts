@@ -15,6 +15,7 @@ export const faultSchema = z.object({
   body: z.string().optional(),
   reset: z.boolean().optional(),
   slowBodyMs: z.number().min(0).max(60000).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
 });
 
 const expireSchema = z.object({ provider, accessToken: z.string().min(1).optional() });

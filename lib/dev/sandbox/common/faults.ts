@@ -20,6 +20,8 @@ export interface FaultSpec {
   reset?: boolean;
   /** Wait this long before each chunk of the body. */
   slowBodyMs?: number;
+  /** Headers added to the answer (a CDN's caching headers, say), injected or real. */
+  headers?: Record<string, string>;
 }
 
 /** A registered fault with its remaining budget. */
@@ -147,9 +149,16 @@ export function faultMiddleware(
         fault.body !== undefined
           ? literalFaultResponse(fault.status, fault.body, fault.retryAfter)
           : respond(fault.status, path, fault.retryAfter);
+      for (const [k, v] of Object.entries(fault.headers ?? {})) res.headers.set(k, v);
       return fault.reset || fault.slowBodyMs ? disturbBody(res, fault) : res;
     }
     await next();
+    if (fault.headers) {
+      const res = new Response(c.res.body, c.res);
+      for (const [k, v] of Object.entries(fault.headers)) res.headers.set(k, v);
+      c.res = undefined;
+      c.res = res;
+    }
     if (fault.reset || fault.slowBodyMs) c.res = disturbBody(c.res, fault);
   };
 }

@@ -159,6 +159,15 @@ export function AdminPage(props: { stylesheet: string; script: string }) {
                 <dd id="detail-webhook" />
               </dl>
               <p id="detail-error" class="notice error" role="alert" hidden />
+              <section id="revocation" aria-labelledby="revocation-title" hidden>
+                <h3 id="revocation-title">Revocation</h3>
+                <progress id="revocation-progress" aria-labelledby="revocation-title" max={1} value={0} />
+                <p id="revocation-counts" role="status" aria-live="polite" />
+                <h4 id="revocation-failures-title" hidden>
+                  Grants that could not be revoked
+                </h4>
+                <div id="revocation-failures" />
+              </section>
 
               <div class="detail-head">
                 <h3 id="activity-title">Activity</h3>

@@ -56,13 +56,21 @@ export class DemoBackend {
     } while (!existing && cursor);
 
     if (existing) {
-      if (existing.returnUrls.length !== 1 || existing.returnUrls[0] !== returnUrl) {
-        await tenants.patch(existing.id, { returnUrls: [returnUrl] }, demoActor);
+      if (
+        existing.returnUrls.length !== 1 ||
+        existing.returnUrls[0] !== returnUrl ||
+        !existing.requireConfirmation
+      ) {
+        await tenants.patch(existing.id, { returnUrls: [returnUrl], requireConfirmation: true }, demoActor);
       }
       const key = await tenants.createApiKey(existing.id, demoActor);
       return { tenantId: existing.id, apiKey: key.apiKey, keyId: key.id };
     }
-    const created = await tenants.create({ name: DEMO_TENANT_NAME, returnUrls: [returnUrl] }, demoActor);
+    // The demo plays a product that confirms each flow for its signed-in user (the recommended setting).
+    const created = await tenants.create(
+      { name: DEMO_TENANT_NAME, returnUrls: [returnUrl], requireConfirmation: true },
+      demoActor,
+    );
     return { tenantId: created.tenant.id, apiKey: created.apiKey, keyId: created.apiKeyId };
   }
 

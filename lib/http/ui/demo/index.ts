@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Services } from '../../../services.js';
 import { DemoBackend } from './backend.js';
 import { demoRoutes } from './routes.js';
@@ -9,12 +10,14 @@ const isDemoPath = (path: string) => path === '/' || path === '/demo' || path.st
 
 /**
  * The local demo app (`GET /`, `/demo/*`): a pretend SaaS page using the browser SDK, and its
- * backend holding the demo tenant's key in memory. Mount `mount` at `/`; call `onListening` once
+ * backend holding the demo tenant's key in memory. The backend answers only calls carrying the
+ * token made for this start, which only the served page holds. Mount `mount` at `/`; call `onListening` once
  * the server listens (the tenant is provisioned then, with the final public URL).
  */
 export function createDemo(services: Services) {
   const backend = new DemoBackend(services);
-  const app = demoRoutes(services, backend);
+  const token = randomBytes(24).toString('base64url');
+  const app = demoRoutes(services, backend, token);
   return {
     backend,
     mount: {

@@ -40,7 +40,7 @@ function ProviderCard(props: { provider: 'hubspot' | 'dropbox'; name: string; bl
 }
 
 /** The demo page: a pretend SaaS product using the SDK. Filled in by `/demo/app.js`. */
-export function DemoPage(props: { stylesheet: string; script: string }) {
+export function DemoPage(props: { stylesheet: string; script: string; token: string }) {
   return (
     <Page
       title="Acme Insights · Portico demo"
@@ -48,7 +48,7 @@ export function DemoPage(props: { stylesheet: string; script: string }) {
       stylesheet={props.stylesheet}
       script={props.script}
     >
-      <main id="main" class="wrap" tabindex={-1}>
+      <main id="main" class="wrap" tabindex={-1} data-demo-token={props.token}>
         <noscript>
           <p class="notice error">The demo needs JavaScript.</p>
         </noscript>

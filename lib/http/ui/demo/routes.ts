@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod/mini';
+import { safeEqual } from '../../../ids.js';
 import { once } from '../../../once.js';
 import type { Services } from '../../../services.js';
 import { pageHeaders } from '../../security.js';
@@ -12,13 +13,15 @@ import { demoCss } from './styles.js';
 
 const paths = { script: '/demo/app.js', stylesheet: '/demo/app.css' } as const;
 
-/** The page and its assets, built in process on first use (the demo runs only locally). */
-const demoContent = once(async () => {
+/** The page's assets, built in process on first use (the demo runs only locally). */
+const demoAssets = once(async () => {
   const script = asset(paths.script, 'text/javascript; charset=utf-8', await bundleBrowserScript('demo'));
   const stylesheet = asset(paths.stylesheet, 'text/css; charset=utf-8', demoCss);
-  const page = await renderPage(DemoPage({ stylesheet: stylesheet.url, script: script.url }));
-  return { script, stylesheet, page };
+  return { script, stylesheet };
 });
+
+/** The header the demo page sends its backend calls with (the token is in the page it was served). */
+export const DEMO_TOKEN_HEADER = 'x-portico-demo-token';
 
 const EndUserId = z.string().check(z.trim(), z.minLength(1), z.maxLength(256));
 const SessionBody = z.strictObject({ provider: z.enum(['hubspot', 'dropbox']), endUserId: EndUserId });
@@ -45,8 +48,13 @@ async function relay(res: Response): Promise<Response> {
  * backend, which calls Portico with the demo tenant's key. Every route that touches a connection
  * first checks that it belongs to the end user asking, as a real product must.
  */
-export function demoRoutes(services: Services, backend: DemoBackend): Hono {
+export function demoRoutes(services: Services, backend: DemoBackend, token: string): Hono {
   const app = new Hono();
+  const demoContent = once(async () => {
+    const { script, stylesheet } = await demoAssets();
+    const page = await renderPage(DemoPage({ stylesheet: stylesheet.url, script: script.url, token }));
+    return { script, stylesheet, page };
+  });
 
   app.get('/', async (c) => {
     // The popup posts its result to the public URL's origin: send a loopback alias there first.
@@ -63,14 +71,20 @@ export function demoRoutes(services: Services, backend: DemoBackend): Hono {
     pageHeaders(c);
     return c.html(page);
   });
-  app.get(paths.script, async (c) => serveAsset(c, (await demoContent()).script));
-  app.get(paths.stylesheet, async (c) => serveAsset(c, (await demoContent()).stylesheet));
+  app.get(paths.script, async (c) => serveAsset(c, (await demoAssets()).script));
+  app.get(paths.stylesheet, async (c) => serveAsset(c, (await demoAssets()).stylesheet));
 
   const api = new Hono();
   // Only this page may call the demo backend: no cross-site requests.
   api.use('*', async (c, next) => {
     const site = c.req.header('sec-fetch-site');
     if (site && site !== 'same-origin' && site !== 'none') {
+      return problem(c, 403, 'forbidden', 'The demo backend answers its own page only.');
+    }
+    // The per-start token only the served page holds: another local process, or a page that
+    // reached this port some other way, cannot drive the demo tenant.
+    const given = c.req.header(DEMO_TOKEN_HEADER);
+    if (!given || !safeEqual(given, token)) {
       return problem(c, 403, 'forbidden', 'The demo backend answers its own page only.');
     }
     await next();
@@ -86,6 +100,23 @@ export function demoRoutes(services: Services, backend: DemoBackend): Hono {
     if (res.status !== 201) return relay(res);
     const { connectUrl, expiresAt } = (await res.json()) as { connectUrl: string; expiresAt: string };
     return c.json({ connectUrl, expiresAt }, 201);
+  });
+
+  // The SDK hands the page the flow's code; the backend confirms it for the user signed in here
+  // (Portico refuses a session of another end user: a forwarded link cannot land on this user).
+  const ConfirmBody = z.strictObject({
+    connectCode: z.string().check(z.minLength(1), z.maxLength(200)),
+    endUserId: EndUserId,
+  });
+  api.post('/sessions/:id/confirm', async (c) => {
+    if (!c.req.header('content-type')?.startsWith('application/json')) {
+      return problem(c, 400, 'invalid_request', 'Send JSON.');
+    }
+    const parsed = z.safeParse(ConfirmBody, await c.req.json().catch(() => undefined));
+    if (!parsed.success)
+      return problem(c, 400, 'invalid_request', 'Give the connect code and the end-user id.');
+    const sid = encodeURIComponent(c.req.param('id'));
+    return relay(await backend.call('POST', `/v1/connect-sessions/${sid}/confirm`, parsed.data));
   });
 
   api.get('/connections', async (c) => {

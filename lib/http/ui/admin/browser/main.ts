@@ -4,10 +4,19 @@
  */
 import { $, type Child, el, ProblemError, readAnswer, scrollingTable, when } from '../../browser/dom.js';
 
+interface Progress {
+  total: number;
+  revoked: number;
+  failed: number;
+  pending: number;
+  startedAt: string;
+  finishedAt?: string;
+}
 interface Tenant {
   id: string;
   name: string;
   status: string;
+  revocation?: Progress;
   createdAt: string;
   returnUrls: string[];
   webhookUrl?: string;
@@ -76,8 +85,15 @@ interface Created {
   apiKey: string;
   webhookSecret: string;
 }
-interface Revoked {
-  connections: { revoked: number; failed: number };
+type Revoked =
+  | { status: 'revoked'; connections: { revoked: number; failed: number } }
+  | { status: 'revoking'; revocation: Progress };
+interface Failure {
+  connectionId: string;
+  provider: string;
+  endUserId: string;
+  attempts: number;
+  lastError: string;
 }
 
 let credential: string | null = null;
@@ -431,6 +447,7 @@ function renderDetail(tenant: Tenant): void {
   }
   $('detail-webhook').replaceChildren(tenant.webhookUrl ? el('code', { text: tenant.webhookUrl }) : 'none');
 
+  renderRevocation(tenant);
   const active = tenant.status === 'active';
   $('revoke-zone').hidden = !active;
   $('manage-zone').hidden = !active;
@@ -791,6 +808,70 @@ async function removeApp(provider: string): Promise<void> {
   });
 }
 
+let watching: ReturnType<typeof setTimeout> | undefined;
+
+/** The revocation's progress bar and counts; while it runs, looked at again every second. */
+function renderRevocation(tenant: Tenant): void {
+  clearTimeout(watching);
+  const p = tenant.revocation;
+  $('revocation').hidden = !p;
+  if (!p) return;
+  const bar = $<HTMLProgressElement>('revocation-progress');
+  bar.max = Math.max(1, p.total);
+  bar.value = p.revoked + p.failed;
+  $('revocation-counts').textContent =
+    `${p.revoked} of ${p.total} grant${p.total === 1 ? '' : 's'} revoked, ${p.failed} failed, ${p.pending} pending` +
+    (p.finishedAt
+      ? ` (done ${when(p.finishedAt, 'medium')}).`
+      : ` (started ${when(p.startedAt, 'medium')}).`);
+  if (tenant.status === 'revoking') {
+    const id = tenant.id;
+    watching = setTimeout(() => {
+      if (selected?.id !== id) return;
+      api<Tenant>('GET', `/v1/tenants/${encodeURIComponent(id)}`)
+        .then((fresh) => {
+          if (selected?.id !== id) return;
+          if (fresh.status === 'revoking') {
+            selected = fresh;
+            renderRevocation(fresh);
+            return;
+          }
+          // Done: the whole detail (status, connections, audit, failures) and the list again.
+          return reloadTenants().then(() => selectTenant(id, { keepFocus: true }));
+        })
+        .catch((error: unknown) => announce(messageOf(error)));
+    }, 1000);
+  } else {
+    void renderFailures(tenant.id).catch((error: unknown) => announce(messageOf(error)));
+  }
+}
+
+async function renderFailures(tenantId: string): Promise<void> {
+  const { failures } = await api<{ failures: Failure[] }>(
+    'GET',
+    `/v1/tenants/${encodeURIComponent(tenantId)}/revocation/failures?limit=100`,
+  );
+  if (selected?.id !== tenantId) return;
+  $('revocation-failures-title').hidden = !failures.length;
+  $('revocation-failures').replaceChildren(
+    ...(failures.length
+      ? [
+          table(
+            'revocation-failures-title',
+            ['Provider', 'End user', 'Attempts', 'Last error'],
+            failures.map((f) => [
+              f.provider,
+              f.endUserId,
+              String(f.attempts),
+              el('code', { text: f.lastError }),
+            ]),
+            'revocation-failures-table',
+          ),
+        ]
+      : []),
+  );
+}
+
 function table(labelledBy: string, headings: string[], rows: Child[][], id: string): HTMLDivElement {
   return scrollingTable(
     id,
@@ -819,13 +900,20 @@ async function revokeTenant(event: Event): Promise<void> {
     const result = await api<Revoked>('DELETE', `/v1/tenants/${encodeURIComponent(tenant.id)}`);
     await reloadTenants();
     await selectTenant(tenant.id, { keepFocus: true });
-    const n = result.connections;
-    show(
-      $('revoke-result'),
-      `Tenant ${tenant.name} is revoked. ${n.revoked} connection${n.revoked === 1 ? '' : 's'} revoked at the provider${
-        n.failed ? `, ${n.failed} could not be (their credentials are destroyed anyway).` : '.'
-      }`,
-    );
+    if (result.status === 'revoking') {
+      show(
+        $('revoke-result'),
+        `Tenant ${tenant.name} is stopped: its keys and links no longer work. Its grants are being revoked (progress below).`,
+      );
+    } else {
+      const n = result.connections;
+      show(
+        $('revoke-result'),
+        `Tenant ${tenant.name} is revoked. ${n.revoked} connection${n.revoked === 1 ? '' : 's'} revoked at the provider${
+          n.failed ? `, ${n.failed} could not be (their credentials are destroyed anyway).` : '.'
+        }`,
+      );
+    }
     $('detail-title').focus();
   } catch (error) {
     show($('revoke-error'), messageOf(error));

@@ -50,10 +50,16 @@ const shown: { hubdb: string | null; dropbox: string | null } = { hubdb: null, d
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const codeOf = (error: unknown) => (error instanceof ProblemError ? error.code : undefined);
 
+/** The per-start token the server put in this page: the demo backend answers nothing without it. */
+const demoToken = document.getElementById('main')?.dataset.demoToken ?? '';
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      'x-portico-demo-token': demoToken,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: 'no-store',
   });
@@ -232,6 +238,14 @@ function onConnect(p: Provider): void {
     connectUrl: () => call<{ connectUrl: string }>('POST', '/demo/api/sessions', { provider: p, endUserId }),
   })
     .then(async (result) => {
+      // This product's backend confirms the flow for the user signed in here: until then the
+      // connection stays pending (the demo tenant requires confirmation).
+      if (result.connectCode && result.connectSessionId) {
+        await call('POST', `/demo/api/sessions/${encodeURIComponent(result.connectSessionId)}/confirm`, {
+          connectCode: result.connectCode,
+          endUserId,
+        });
+      }
       notify('success', `${NAMES[p]} connected (${result.connectionId}).`);
       busy[p] = false;
       await loadConnections();

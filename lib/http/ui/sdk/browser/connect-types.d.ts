@@ -42,10 +42,17 @@ export interface ConnectOptions {
 
 export interface ConnectResult {
   connectionId: string;
+  /**
+   * The flow's single-use code: send it with `connectSessionId` to your backend, which confirms
+   * it for the user signed in there (`POST /v1/connect-sessions/{connectSessionId}/confirm`).
+   * A tenant with `requireConfirmation` keeps the connection `pending` until then.
+   */
+  connectCode?: string;
+  connectSessionId?: string;
 }
 
 /**
  * Opens the connect popup (synchronously: call it inside a click handler) and resolves with the
- * new connection's id; rejects with a PorticoConnectError on deny, error or a closed popup.
+ * new connection's id and the code your backend confirms it with; rejects with a PorticoConnectError on deny, error or a closed popup.
  */
 export declare function connect(options: ConnectOptions): Promise<ConnectResult>;

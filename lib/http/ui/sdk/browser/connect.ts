@@ -88,7 +88,9 @@ function placeholder(popup: Window): void {
 }
 
 /**
- * Opens the connect popup and resolves with {connectionId} once the user has connected.
+ * Opens the connect popup and resolves with {connectionId, connectCode, connectSessionId} once the
+ * user has connected: hand the code and session id to your backend, which confirms the flow for
+ * the user signed in there (a forwarded connect link then cannot land on someone else's user).
  * Call it synchronously from a click handler: the window is opened before anything is awaited,
  * so popup blockers (Safari's too) let it through. connectUrl may be a URL, or a promise or
  * function answering one (or {connectUrl}) — the popup then shows a blank page until it arrives.
@@ -147,9 +149,21 @@ export function connect(options: ConnectOptions): Promise<ConnectResult> {
       if (origin === null || event.origin !== origin || event.source !== popup) return;
       const data: unknown = event.data;
       if (!data || typeof data !== 'object') return;
-      const message = data as { type?: unknown; connectionId?: unknown; error?: unknown };
+      const message = data as {
+        type?: unknown;
+        connectionId?: unknown;
+        connectCode?: unknown;
+        connectSessionId?: unknown;
+        error?: unknown;
+      };
       if (message.type === 'portico:connected' && typeof message.connectionId === 'string') {
-        finish(null, { connectionId: message.connectionId });
+        finish(null, {
+          connectionId: message.connectionId,
+          ...(typeof message.connectCode === 'string' ? { connectCode: message.connectCode } : {}),
+          ...(typeof message.connectSessionId === 'string'
+            ? { connectSessionId: message.connectSessionId }
+            : {}),
+        });
       } else if (message.type === 'portico:error') {
         finish(new PorticoConnectError(typeof message.error === 'string' ? message.error : 'provider_error'));
       }
