@@ -81,7 +81,10 @@ export const RevocationSchema = named(
     finishedAt: z.optional(z.string()),
   }),
   'Revocation',
-  { description: "A tenant revocation's progress: grants revoked, given up (`failed`) and still to do (`pending`)." },
+  {
+    description:
+      "A tenant revocation's progress: grants revoked, given up (`failed`) and still to do (`pending`).",
+  },
 );
 
 export const TenantSchema = named(
