@@ -70,10 +70,18 @@ const events = {
       z.object({
         type: z.literal('tenant.revoked'),
         timestamp: Timestamp,
-        data: z.object({ tenantId: z.string() }),
+        data: z.object({
+          tenantId: z.string(),
+          connections: doc(z.optional(z.object({ revoked: z.number(), failed: z.number() })), {
+            description:
+              'The final counts: grants revoked at their provider, and grants given up after 24 hours of retries (`GET /v1/tenants/{tenantId}/revocation/failures`)',
+          }),
+        }),
       }),
       'TenantRevokedEvent',
-      { description: 'The last event a revoked tenant receives.' },
+      {
+        description: 'The last event a revoked tenant receives, once every grant is revoked or given up.',
+      },
     ),
   },
 } satisfies Record<EventType, Omit<WebhookSpec, 'event'>>;

@@ -188,6 +188,46 @@ describe('@portico/node against a local Portico', () => {
     expect((await confirming.connections.token(id)).accessToken.length).toBeGreaterThan(10);
   });
 
+  it('revokes a tenant and verifies the tenant.revoked delivery with its counts', async () => {
+    const hooks = await startReceiver();
+    try {
+      const created = await admin.tenants.create({ name: 'Leaving', webhookUrl: hooks.url });
+      const leaving = new Portico({ baseUrl: s.url, apiKey: created.apiKey });
+      const session = await leaving.connectSessions.create({ provider: 'dropbox', endUserId: 'leaving-1' });
+      const redirectUri = 'https://backend.acme.test/oauth/done';
+      const { authorizationUrl } = await leaving.connectSessions.authorizationUrl(session.id, redirectUri);
+      const browser = new TestBrowser();
+      const fields = formFields(await (await browser.get(authorizationUrl)).text());
+      const decided = await browser.postForm(authorizationUrl.split('?')[0], {
+        ...fields,
+        decision: 'approve',
+      });
+      const code = new URL(locationOf(decided)).searchParams.get('code') ?? '';
+      await leaving.connectSessions.exchange(session.id, { code, redirectUri });
+
+      const answer = await admin.tenants.revoke(created.tenant.id);
+      expect(answer.tenantId).toBe(created.tenant.id);
+      expect(['revoked', 'revoking']).toContain(answer.status);
+      await hooks.waitFor((r) => r.some((x) => x.body.includes('"tenant.revoked"')));
+      const delivery = hooks.received.find((x) => x.body.includes('"tenant.revoked"'));
+      if (!delivery) throw new Error('no tenant.revoked delivery');
+      const event = verifyWebhook(
+        delivery.headers as Record<string, string>,
+        delivery.body,
+        created.webhookSecret,
+      );
+      expect(event.type).toBe('tenant.revoked');
+      if (event.type === 'tenant.revoked')
+        expect(event.data).toEqual({ tenantId: created.tenant.id, connections: { revoked: 1, failed: 0 } });
+      expect((await admin.tenants.get(created.tenant.id)).status).toBe('revoked');
+      const failures = [];
+      for await (const f of admin.tenants.revocationFailures(created.tenant.id)) failures.push(f);
+      expect(failures).toEqual([]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it("fails with the problem's code, status, detail and request id", async () => {
     const err = await portico.connections.get('conn_doesnotexist000').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PorticoError);

@@ -315,9 +315,28 @@ export class PorticoAdmin {
       this.t.json<Tenant>({ method: 'GET', path: `/v1/tenants/${seg(id)}`, ...o }),
     update: (id: string, body: Body<'updateTenant'>, o: CallOptions = {}) =>
       this.t.json<Tenant>({ method: 'PATCH', path: `/v1/tenants/${seg(id)}`, body, ...o }),
-    /** Revokes every grant of the tenant and makes its data undecryptable. */
+    /**
+     * Stops the tenant at once and revokes every grant at its provider as a durable job: `revoked`
+     * (with the counts) once every grant is accounted, else `revoking` with its progress (poll
+     * {@link PorticoAdmin.tenants.get} or repeat this call: it is idempotent).
+     */
     revoke: (id: string, o: CallOptions = {}) =>
-      this.t.json<Schemas['TenantRevocation']>({ method: 'DELETE', path: `/v1/tenants/${seg(id)}`, ...o }),
+      this.t.json<Schemas['TenantRevocation'] | Schemas['TenantRevoking']>({
+        method: 'DELETE',
+        path: `/v1/tenants/${seg(id)}`,
+        ...o,
+      }),
+    /** The grants a revocation gave up on (after 24 hours of retries), page after page. */
+    revocationFailures: (id: string, o: CallOptions = {}) =>
+      everyPage<Schemas['RevocationFailure']>(async (cursor) => {
+        const page = await this.t.json<Schemas['RevocationFailurePage']>({
+          method: 'GET',
+          path: `/v1/tenants/${seg(id)}/revocation/failures`,
+          query: { cursor },
+          ...o,
+        });
+        return { items: page.failures, nextCursor: page.nextCursor };
+      }),
     createApiKey: (id: string, o: CallOptions = {}) =>
       this.t.json<Schemas['TenantApiKey']>({ method: 'POST', path: `/v1/tenants/${seg(id)}/api-keys`, ...o }),
   };
