@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { lambdaBundling } from './bundling.js';
 import type { PorticoData } from './data.js';
+import { PorticoSecrets } from './secrets.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -124,4 +126,48 @@ export function grantTableEncryption(fn: NodejsFunction, data: PorticoData, regi
       },
     }),
   );
+}
+
+/**
+ * What a background worker needs of the data: the table's items with exactly `tableActions`, a
+ * Query on one index (`indexSid` names that statement), tenant data keys to open credentials
+ * (never to create one), the table's encryption, and the provider secrets.
+ */
+export function grantWorkerAccess(
+  fn: NodejsFunction,
+  options: {
+    data: PorticoData;
+    secrets: PorticoSecrets;
+    region: string;
+    tableActions: string[];
+    index: { sid: string; name: string };
+  },
+): void {
+  const { data } = options;
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      sid: 'TableItems',
+      actions: options.tableActions.map((a) => `dynamodb:${a}`),
+      resources: [data.table.tableArn],
+    }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      sid: options.index.sid,
+      actions: ['dynamodb:Query'],
+      resources: [data.indexArn(options.index.name)],
+    }),
+  );
+  grantTenantDataKeys(fn, data, ['kms:Decrypt']);
+  grantTableEncryption(fn, data, options.region);
+  PorticoSecrets.grantRead(fn, options.secrets.providerSecrets, 'ProviderSecrets');
+}
+
+/** A dead-letter queue as every worker keeps one: SQS-managed encryption, TLS only, 14 days. */
+export function deadLetterQueue(scope: Construct, id: string): Queue {
+  return new Queue(scope, id, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
 }

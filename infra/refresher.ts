@@ -1,15 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { keys } from '../lib/store/table.js';
 import type { PorticoData } from './data.js';
-import { entry, grantTableEncryption, grantTenantDataKeys, porticoFunction } from './function.js';
-import { PorticoSecrets } from './secrets.js';
+import { deadLetterQueue, entry, grantWorkerAccess, porticoFunction } from './function.js';
+import type { PorticoSecrets } from './secrets.js';
 
 /**
  * The scheduled work: the refresher function (`RefresherFunction`, functions/refresher.ts: the
@@ -42,37 +41,15 @@ export class ScheduledRefresher {
     // The sweep reads the due index, then per connection: GetItem, the refresh lease and the
     // new credentials (UpdateItem), and the audit record / webhook outbox event (PutItem). The
     // webhook pass queries the outbox partitions, claims (UpdateItem), re-schedules (PutItem)
-    // and removes (DeleteItem) events.
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'TableItems',
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:PutItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:Query',
-        ],
-        resources: [data.table.tableArn],
-      }),
-    );
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'DueIndex',
-        actions: ['dynamodb:Query'],
-        resources: [data.indexArn(keys.dueIndex)],
-      }),
-    );
-    // The sweep opens credentials (unwraps tenant keys) but never creates a tenant.
-    grantTenantDataKeys(this.fn, data, ['kms:Decrypt']);
-    grantTableEncryption(this.fn, data, options.region);
-    PorticoSecrets.grantRead(this.fn, secrets.providerSecrets, 'ProviderSecrets');
-
-    this.deadLetters = new Queue(scope, 'RefresherDeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    // and removes (DeleteItem) events. It opens credentials but never creates a tenant.
+    grantWorkerAccess(this.fn, {
+      data,
+      secrets,
+      region: options.region,
+      tableActions: ['GetItem', 'UpdateItem', 'PutItem', 'DeleteItem', 'Query'],
+      index: { sid: 'DueIndex', name: keys.dueIndex },
     });
+    this.deadLetters = deadLetterQueue(scope, 'RefresherDeadLetters');
     // A failed sweep is not retried by Lambda: the next one starts a minute later and finds
     // the same due connections. The failed event is kept in the DLQ (and alarms).
     this.fn.configureAsyncInvoke({

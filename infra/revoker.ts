@@ -1,15 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { keys } from '../lib/store/table.js';
 import type { PorticoData } from './data.js';
-import { entry, grantTableEncryption, grantTenantDataKeys, porticoFunction } from './function.js';
-import { PorticoSecrets } from './secrets.js';
+import { deadLetterQueue, entry, grantWorkerAccess, porticoFunction } from './function.js';
+import type { PorticoSecrets } from './secrets.js';
 
 /** How long one worker run may move revocations on (functions/revoker.ts reads it from the timeout). */
 const workerTimeout = Duration.minutes(2);
@@ -47,38 +46,16 @@ export class RevocationWorker {
     // The job reads and writes its own item (GetItem, UpdateItem), pages the tenant's partition
     // (Query), opens and deletes each grant (GetItem, DeleteItem), parks retries (UpdateItem),
     // lists failures (PutItem), the audit record and the webhook event (PutItem), deletes the
-    // partition's other items in batches (BatchWriteItem), and finds running jobs on `list`.
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'TableItems',
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:PutItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:Query',
-          'dynamodb:BatchWriteItem',
-        ],
-        resources: [data.table.tableArn],
-      }),
-    );
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'RunningJobsIndex',
-        actions: ['dynamodb:Query'],
-        resources: [data.indexArn(keys.listIndex)],
-      }),
-    );
-    // It opens grants (unwraps the tenant key moved into the job) but never creates a key.
-    grantTenantDataKeys(this.fn, data, ['kms:Decrypt']);
-    grantTableEncryption(this.fn, data, options.region);
-    PorticoSecrets.grantRead(this.fn, secrets.providerSecrets, 'ProviderSecrets');
-
-    this.deadLetters = new Queue(scope, 'RevocationDeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    // partition's other items in batches (BatchWriteItem), and finds running jobs on `list`. It
+    // opens grants (unwraps the tenant key moved into the job) but never creates a key.
+    grantWorkerAccess(this.fn, {
+      data,
+      secrets,
+      region: options.region,
+      tableActions: ['GetItem', 'UpdateItem', 'PutItem', 'DeleteItem', 'Query', 'BatchWriteItem'],
+      index: { sid: 'RunningJobsIndex', name: keys.listIndex },
     });
+    this.deadLetters = deadLetterQueue(scope, 'RevocationDeadLetters');
     this.queue = new Queue(scope, 'RevocationQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
