@@ -42,10 +42,10 @@ const auditFilters =
 /** The admin's view of one tenant's audit trail (mounted behind the admin check). */
 export const adminAuditRoutes = new Hono<AppEnv>();
 export const adminAuditApi = new Api(adminAuditRoutes).route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/audit',
+  () => ({
     operationId: 'listTenantAuditEvents',
-    path: '/v1/tenants/{tenantId}/audit',
     tags: ['Admin'],
     summary: "A tenant's audit trail, newest first",
     description: auditFilters,
@@ -53,7 +53,7 @@ export const adminAuditApi = new Api(adminAuditRoutes).route(
     query: AuditListQuery,
     responses: { 200: { description: 'A page of events', schema: AuditPage } },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const { tenants, audit } = c.get('services');
     await tenants.require(params.tenantId);
@@ -64,16 +64,16 @@ export const adminAuditApi = new Api(adminAuditRoutes).route(
 /** A tenant's own audit trail. */
 export const tenantAuditRoutes = new Hono<AppEnv>();
 export const tenantAuditApi = new Api(tenantAuditRoutes).route(
-  {
-    method: 'get',
+  'get',
+  '/v1/audit',
+  () => ({
     operationId: 'listAuditEvents',
-    path: '/v1/audit',
     tags: ['Audit'],
     summary: 'Your audit trail, newest first',
     description: auditFilters,
     query: AuditListQuery,
     responses: { 200: { description: 'A page of events', schema: AuditPage } },
-  },
+  }),
   async (c, { query }) =>
     c.json(
       await c

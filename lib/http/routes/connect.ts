@@ -83,10 +83,10 @@ export const connectRoutes = new Hono<AppEnv>();
 export const connectApi = new Api(connectRoutes);
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connect-sessions',
+  () => ({
     operationId: 'createConnectSession',
-    path: '/v1/connect-sessions',
     tags: ['Connect'],
     summary: 'Start connecting an end user',
     description:
@@ -94,7 +94,7 @@ connectApi.route(
     body: CreateSessionBody,
     responses: { 201: { description: 'The session', schema: ConnectSessionSchema } },
     errors: [409, 413, 415, 422],
-  },
+  }),
   async (c, { body }) => {
     const session = await c.get('services').flows.createSession(tenantOf(c.get('principal')), body);
     return c.json(session, 201);
@@ -102,10 +102,10 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connect-sessions/{id}',
+  () => ({
     operationId: 'getConnectSession',
-    path: '/v1/connect-sessions/{id}',
     tags: ['Connect'],
     summary: "A connect session's state",
     description:
@@ -133,16 +133,16 @@ connectApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) =>
     c.json(await c.get('services').flows.sessionState(tenantOf(c.get('principal')), params.id), 200),
 );
 
 connectApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connect-sessions/{id}/authorization-url',
+  () => ({
     operationId: 'getAuthorizationUrl',
-    path: '/v1/connect-sessions/{id}/authorization-url',
     tags: ['Connect'],
     summary: 'Headless: the raw provider authorization URL',
     description:
@@ -156,7 +156,7 @@ connectApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const out = await c
       .get('services')
@@ -166,10 +166,10 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connect-sessions/{id}/exchange',
+  () => ({
     operationId: 'exchangeCode',
-    path: '/v1/connect-sessions/{id}/exchange',
     tags: ['Connect'],
     summary: 'Headless: exchange a code obtained elsewhere',
     params: SessionParams,
@@ -179,7 +179,7 @@ connectApi.route(
     }),
     responses: { 201: { description: 'The connection', schema: ConnectionSchema } },
     errors: [404, 409, 413, 415, 502, 503],
-  },
+  }),
   async (c, { params, body }) => {
     const p = c.get('principal');
     const connection = await c
@@ -190,10 +190,10 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connect-sessions/{id}/confirm',
+  () => ({
     operationId: 'confirmConnectSession',
-    path: '/v1/connect-sessions/{id}/confirm',
     tags: ['Connect'],
     summary: 'Confirm a completed browser flow',
     description:
@@ -207,7 +207,7 @@ connectApi.route(
     }),
     responses: { 200: { description: 'The connection, now active', schema: ConnectionSchema } },
     errors: [404, 409, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const p = c.get('principal');
     const connection = await c.get('services').flows.confirm(tenantOf(p), params.id, body, p.actor);
@@ -216,10 +216,10 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connections',
+  () => ({
     operationId: 'importConnection',
-    path: '/v1/connections',
     tags: ['Connect'],
     summary: 'Import a grant obtained elsewhere',
     description:
@@ -227,7 +227,7 @@ connectApi.route(
     body: ImportBody,
     responses: { 201: { description: 'The connection', schema: ConnectionSchema } },
     errors: [409, 413, 415, 422, 502, 503],
-  },
+  }),
   async (c, { body }) => {
     const p = c.get('principal');
     const connection = await c.get('services').flows.importConnection(tenantOf(p), body, p.actor);

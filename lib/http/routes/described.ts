@@ -11,10 +11,8 @@ import { doc, PathId } from '../schemas.js';
 export const describedApi = new Api(new Hono<AppEnv>());
 
 describedApi
-  .describe({
-    method: 'get',
+  .describe('get', '/connect/{sid}', () => ({
     operationId: 'openConnectLink',
-    path: '/connect/{sid}',
     tags: ['Browser flow'],
     summary: 'Open a connect link (the `connectUrl`)',
     description:
@@ -26,11 +24,9 @@ describedApi
       200: { description: "Portico's consent step (tenants with requireConfirmation)" },
       302: { description: 'To the provider' },
     },
-  })
-  .describe({
-    method: 'post',
+  }))
+  .describe('post', '/connect/{sid}', () => ({
     operationId: 'continueConnectLink',
-    path: '/connect/{sid}',
     tags: ['Browser flow'],
     summary: "The consent step's Continue",
     description:
@@ -38,11 +34,9 @@ describedApi
     auth: 'none',
     params: z.object({ sid: PathId }),
     responses: { 303: { description: 'To the provider' }, 403: { description: 'Not from the consent page' } },
-  })
-  .describe({
-    method: 'get',
+  }))
+  .describe('get', '/oauth/callback', () => ({
     operationId: 'oauthCallback',
-    path: '/oauth/callback',
     tags: ['Browser flow'],
     summary: 'Where the provider sends the browser back',
     description:
@@ -54,13 +48,11 @@ describedApi
       error: z.optional(z.string()),
     }),
     responses: { 200: { description: 'The popup page' }, 302: { description: 'To the returnUrl' } },
-  });
+  }));
 
 for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
-  describedApi.describe({
-    method,
+  describedApi.describe(method, '/v1/connections/{id}/proxy/{path}', () => ({
     operationId: `proxy${method[0].toUpperCase()}${method.slice(1)}`,
-    path: '/v1/connections/{id}/proxy/{path}',
     tags: ['Proxy'],
     summary: "The provider's API with the connection's credentials",
     description:
@@ -68,34 +60,28 @@ for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
     params: z.object({ id: PathId, path: z.string() }),
     responses: { 200: { description: "The provider's answer, as it was" } },
     errors: [404, 409, 429, 503],
-  });
+  }));
 }
 
 describedApi
-  .describe({
-    method: 'get',
+  .describe('get', '/healthz', () => ({
     operationId: 'getHealth',
-    path: '/healthz',
     tags: ['Service'],
     summary: 'Liveness',
     auth: 'none',
     responses: { 200: { description: 'Up', schema: z.object({ ok: z.literal(true) }) } },
-  })
-  .describe({
-    method: 'get',
+  }))
+  .describe('get', '/sdk/connect.js', () => ({
     operationId: 'getBrowserSdk',
-    path: '/sdk/connect.js',
     tags: ['Service'],
     summary: 'The browser SDK (an ES module; types at /sdk/connect.d.ts)',
     auth: 'none',
     responses: { 200: { description: 'JavaScript' } },
-  })
-  .describe({
-    method: 'get',
+  }))
+  .describe('get', '/admin', () => ({
     operationId: 'getAdminConsole',
-    path: '/admin',
     tags: ['Service'],
     summary: 'The admin console (sign in with the admin key)',
     auth: 'none',
     responses: { 200: { description: 'HTML' } },
-  });
+  }));

@@ -192,10 +192,10 @@ const client = (
 };
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/files',
+  () => ({
     operationId: 'listDropboxFiles',
-    path: '/v1/connections/{id}/dropbox/files',
     tags: ['Dropbox'],
     summary: 'List a folder',
     description: '`path` is `""` or omitted for the root. Deleted entries are left out.',
@@ -212,7 +212,7 @@ dropboxApi.route(
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
     const path = checkPath(query.path ?? '', true);
     const out = await c
@@ -233,10 +233,10 @@ dropboxApi.route(
 );
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/content',
+  () => ({
     operationId: 'downloadDropboxFile',
-    path: '/v1/connections/{id}/dropbox/content',
     tags: ['Dropbox'],
     summary: "Download a file's bytes",
     description:
@@ -254,7 +254,7 @@ dropboxApi.route(
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
     const path = checkPath(query.path, false);
     if (query.link === 'true') {
@@ -389,10 +389,10 @@ const TableQuery = {
 };
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/avro',
+  () => ({
     operationId: 'readDropboxAvro',
-    path: '/v1/connections/{id}/dropbox/avro',
     tags: ['Dropbox'],
     summary: 'Read an Avro file, or a folder of them as one table, as rows',
     description: TABLE_DESCRIPTION,
@@ -411,7 +411,7 @@ dropboxApi.route(
       },
     },
     errors: [400, ...problems],
-  },
+  }),
   async (c, { params, query }) => {
     const { connections, log } = c.get('services');
     const path = checkPath(query.path, false);
@@ -548,10 +548,10 @@ dropboxApi.route(
 );
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/avro/schema',
+  () => ({
     operationId: 'getDropboxAvroSchema',
-    path: '/v1/connections/{id}/dropbox/avro/schema',
     tags: ['Dropbox'],
     summary: 'The schema of an Avro file or folder table, and its files',
     description: [
@@ -578,7 +578,7 @@ dropboxApi.route(
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
     const path = checkPath(query.path, false);
     try {

@@ -104,10 +104,10 @@ const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof
 };
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables',
+  () => ({
     operationId: 'listHubdbTables',
-    path: '/v1/connections/{id}/hubdb/tables',
     tags: ['HubDB'],
     summary: 'List HubDB tables',
     params: z.object({ id: PathId }),
@@ -119,7 +119,7 @@ hubspotApi.route(
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
     const out = await withHubDb(c, params.id, (db) =>
       db.listTables(query.limit ?? 100, query.cursor || undefined),
@@ -129,16 +129,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables/{table}',
+  () => ({
     operationId: 'getHubdbTable',
-    path: '/v1/connections/{id}/hubdb/tables/{table}',
     tags: ['HubDB'],
     summary: 'Get a HubDB table (by id or name)',
     params: TableParams,
     responses: { 200: { description: 'The table', schema: TableSchema } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     const out = await withHubDb(c, params.id, (db) => db.getTable(params.table));
     return c.json(out, 200);
@@ -196,10 +196,10 @@ function rowQuery(url: string): { query: URLSearchParams; cursor?: string } {
 }
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows',
+  () => ({
     operationId: 'getHubdbRows',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
     tags: ['HubDB'],
     summary: 'List rows',
     description:
@@ -220,7 +220,7 @@ hubspotApi.route(
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query: q }) => {
     const { log } = c.get('services');
     const { query, cursor } = rowQuery(c.req.url);
@@ -248,16 +248,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+  () => ({
     operationId: 'getHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Get a row',
     params: RowParams,
     responses: { 200: { description: 'The row', schema: RowSchema } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     const row = await withHubDb(c, params.id, (db) => db.getRow(params.table, params.rowId));
     return c.json(row, 200);
@@ -265,10 +265,10 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows',
+  () => ({
     operationId: 'createHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
     tags: ['HubDB'],
     summary: 'Add a draft row',
     description: 'Changes go to the draft table; publish to make them live.',
@@ -276,7 +276,7 @@ hubspotApi.route(
     body: Values,
     responses: { 201: { description: 'The draft row', schema: RowSchema } },
     errors: [...problems, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const row = await withHubDb(c, params.id, (db) => db.createRow(params.table, body.values));
     return c.json(row, 201);
@@ -284,17 +284,17 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'patch',
+  'patch',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+  () => ({
     operationId: 'updateHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Update a draft row',
     params: RowParams,
     body: Values,
     responses: { 200: { description: 'The draft row', schema: RowSchema } },
     errors: [...problems, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const row = await withHubDb(c, params.id, (db) => db.updateRow(params.table, params.rowId, body.values));
     return c.json(row, 200);
@@ -302,16 +302,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+  () => ({
     operationId: 'deleteHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Delete a draft row',
     params: RowParams,
     responses: { 204: { description: 'Deleted from the draft' } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     await withHubDb(c, params.id, (db) => db.deleteRow(params.table, params.rowId));
     return c.body(null, 204);
@@ -319,16 +319,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connections/{id}/hubdb/tables/{table}/publish',
+  () => ({
     operationId: 'publishHubdbTable',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/publish',
     tags: ['HubDB'],
     summary: 'Publish the draft table',
     params: TableParams,
     responses: { 200: { description: 'The published table', schema: TableSchema } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     const out = await withHubDb(c, params.id, (db) => db.publish(params.table));
     return c.json(out, 200);

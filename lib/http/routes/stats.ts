@@ -35,16 +35,16 @@ const description =
 /** `GET /v1/stats`: a tenant's own counters, or, with the admin credential, every tenant's together. */
 export const statsRoutes = new Hono<AppEnv>();
 export const statsApi = new Api(statsRoutes).route(
-  {
-    method: 'get',
+  'get',
+  '/v1/stats',
+  () => ({
     operationId: 'getStats',
-    path: '/v1/stats',
     tags: ['Stats'],
     summary: 'Counters per hour or day',
     description: `${description} With a tenant key, that tenant's; with the admin credential, every tenant's together.`,
     query: StatsQuery,
     responses: { 200: { description: 'The counters', schema: StatsSchema } },
-  },
+  }),
   async (c, { query }) => {
     const p = c.get('principal');
     const scope = p.kind === 'tenant' ? p.tenantId : allTenantsScope;
@@ -55,10 +55,10 @@ export const statsApi = new Api(statsRoutes).route(
 /** The admin's view of one tenant's counters (mounted behind the admin check). */
 export const adminStatsRoutes = new Hono<AppEnv>();
 export const adminStatsApi = new Api(adminStatsRoutes).route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/stats',
+  () => ({
     operationId: 'getTenantStats',
-    path: '/v1/tenants/{tenantId}/stats',
     tags: ['Admin'],
     summary: "A tenant's counters per hour or day",
     description,
@@ -66,7 +66,7 @@ export const adminStatsApi = new Api(adminStatsRoutes).route(
     query: StatsQuery,
     responses: { 200: { description: 'The counters', schema: StatsSchema } },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const { tenants, stats } = c.get('services');
     await tenants.require(params.tenantId);

@@ -87,10 +87,10 @@ export const tenantsRoutes = new Hono<AppEnv>();
 export const tenantsApi = new Api(tenantsRoutes);
 
 tenantsApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/tenants',
+  () => ({
     operationId: 'createTenant',
-    path: '/v1/tenants',
     tags: ['Admin'],
     summary: 'Create a tenant',
     description:
@@ -111,7 +111,7 @@ tenantsApi.route(
       },
     },
     errors: [413, 415],
-  },
+  }),
   async (c, { body }) => {
     const { tenants, config } = c.get('services');
     checkWebhookUrl(body.webhookUrl, config.runtime);
@@ -121,10 +121,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants',
+  () => ({
     operationId: 'listTenants',
-    path: '/v1/tenants',
     tags: ['Admin'],
     summary: 'List tenants',
     query: PageQuery,
@@ -137,21 +137,21 @@ tenantsApi.route(
         ),
       },
     },
-  },
+  }),
   async (c, { query }) => c.json(await c.get('services').tenants.list(query.limit ?? 50, query.cursor), 200),
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}',
+  () => ({
     operationId: 'getTenant',
-    path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Get a tenant',
     params: TenantIdParams,
     responses: { 200: { description: 'The tenant', schema: TenantSchema } },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     const { tenants, revocations } = c.get('services');
     const tenant = await tenants.require(params.tenantId);
@@ -162,10 +162,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'patch',
+  'patch',
+  '/v1/tenants/{tenantId}',
+  () => ({
     operationId: 'updateTenant',
-    path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Update a tenant',
     description: '`webhookUrl: null` removes the webhook.',
@@ -173,7 +173,7 @@ tenantsApi.route(
     body: PatchTenantBody,
     responses: { 200: { description: 'The updated tenant', schema: TenantSchema } },
     errors: [404, 409, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const { tenants, config } = c.get('services');
     checkWebhookUrl(body.webhookUrl ?? undefined, config.runtime);
@@ -183,10 +183,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/tenants/{tenantId}/api-keys',
+  () => ({
     operationId: 'createTenantApiKey',
-    path: '/v1/tenants/{tenantId}/api-keys',
     tags: ['Admin'],
     summary: 'Add a tenant API key',
     description: 'The key (`ptk_…`) is shown only in this answer; Portico keeps only its hash.',
@@ -198,7 +198,7 @@ tenantsApi.route(
       },
     },
     errors: [404, 409],
-  },
+  }),
   async (c, { params }) => {
     const key = await c.get('services').tenants.createApiKey(params.tenantId, c.get('principal').actor);
     return c.json(key, 201);
@@ -206,10 +206,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/api-keys',
+  () => ({
     operationId: 'listTenantApiKeys',
-    path: '/v1/tenants/{tenantId}/api-keys',
     tags: ['Admin'],
     summary: "List a tenant's API keys",
     description:
@@ -222,23 +222,23 @@ tenantsApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) =>
     c.json({ apiKeys: await c.get('services').tenants.listApiKeys(params.tenantId) }, 200),
 );
 
 tenantsApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/tenants/{tenantId}/api-keys/{keyId}',
+  () => ({
     operationId: 'deleteTenantApiKey',
-    path: '/v1/tenants/{tenantId}/api-keys/{keyId}',
     tags: ['Admin'],
     summary: 'Delete a tenant API key',
     description: 'The key stops working at once.',
     params: KeyParams,
     responses: { 204: { description: 'Deleted' } },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     await c.get('services').tenants.deleteApiKey(params.tenantId, params.keyId, c.get('principal').actor);
     return c.body(null, 204);
@@ -246,10 +246,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/apps',
+  () => ({
     operationId: 'listTenantApps',
-    path: '/v1/tenants/{tenantId}/apps',
     tags: ['Admin'],
     summary: "The tenant's own OAuth apps",
     description: 'Providers not listed use the platform app. Secrets are never returned.',
@@ -261,15 +261,15 @@ tenantsApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) => c.json({ apps: await c.get('services').tenants.listApps(params.tenantId) }, 200),
 );
 
 tenantsApi.route(
-  {
-    method: 'put',
+  'put',
+  '/v1/tenants/{tenantId}/apps/{provider}',
+  () => ({
     operationId: 'putTenantApp',
-    path: '/v1/tenants/{tenantId}/apps/{provider}',
     tags: ['Admin'],
     summary: "Use the tenant's own OAuth app",
     description:
@@ -278,7 +278,7 @@ tenantsApi.route(
     body: AppBody,
     responses: { 200: { description: 'The app (without its secret)', schema: AppAnswer } },
     errors: [404, 409, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const app = await c
       .get('services')
@@ -296,17 +296,17 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/tenants/{tenantId}/apps/{provider}',
+  () => ({
     operationId: 'deleteTenantApp',
-    path: '/v1/tenants/{tenantId}/apps/{provider}',
     tags: ['Admin'],
     summary: "Return to the platform's OAuth app",
     description: 'Existing connections keep refreshing with the app that issued their grant.',
     params: AppParams,
     responses: { 204: { description: 'Deleted' } },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     await c
       .get('services')
@@ -316,10 +316,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/tenants/{tenantId}',
+  () => ({
     operationId: 'revokeTenant',
-    path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Revoke a tenant',
     description:
@@ -350,7 +350,7 @@ tenantsApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     const answer = await c.get('services').revocations.revoke(params.tenantId, c.get('principal').actor);
     return answer.status === 'revoked' ? c.json(answer, 200) : c.json(answer, 202);
@@ -358,10 +358,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/revocation/failures',
+  () => ({
     operationId: 'listRevocationFailures',
-    path: '/v1/tenants/{tenantId}/revocation/failures',
     tags: ['Admin'],
     summary: "A revoked tenant's grants that could not be revoked",
     description:
@@ -392,7 +392,7 @@ tenantsApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const { tenants, revocations } = c.get('services');
     await tenants.require(params.tenantId);
@@ -401,10 +401,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/tenants/{tenantId}/webhook-secret',
+  () => ({
     operationId: 'rotateWebhookSecret',
-    path: '/v1/tenants/{tenantId}/webhook-secret',
     tags: ['Admin'],
     summary: "Rotate the tenant's webhook signing secret",
     description:
@@ -417,7 +417,7 @@ tenantsApi.route(
       },
     },
     errors: [404, 409],
-  },
+  }),
   async (c, { params }) => {
     const webhookSecret = await c
       .get('services')
@@ -427,10 +427,10 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/connections',
+  () => ({
     operationId: 'listTenantConnections',
-    path: '/v1/tenants/{tenantId}/connections',
     tags: ['Admin'],
     summary: "List a tenant's connections",
     description: "The same page as the tenant's own `GET /v1/connections`; empty once the tenant is revoked.",
@@ -438,7 +438,7 @@ tenantsApi.route(
     query: ConnectionListQuery,
     responses: { 200: { description: 'A page of connections', schema: ConnectionPage } },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const { tenants, connections } = c.get('services');
     await tenants.require(params.tenantId);

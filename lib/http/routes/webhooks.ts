@@ -47,16 +47,16 @@ const retryDescription =
 export const tenantWebhookRoutes = new Hono<AppEnv>();
 export const tenantWebhookApi = new Api(tenantWebhookRoutes)
   .route(
-    {
-      method: 'get',
+    'get',
+    '/v1/webhooks/deliveries',
+    () => ({
       operationId: 'listWebhookDeliveries',
-      path: '/v1/webhooks/deliveries',
       tags: ['Webhooks'],
       summary: 'Your webhook deliveries',
       description: listDescription,
       query: DeliveryQuery,
       responses: { 200: { description: 'A page of deliveries', schema: DeliveryPage } },
-    },
+    }),
     async (c, { query }) =>
       c.json(
         await c
@@ -66,17 +66,17 @@ export const tenantWebhookApi = new Api(tenantWebhookRoutes)
       ),
   )
   .route(
-    {
-      method: 'post',
+    'post',
+    '/v1/webhooks/deliveries/{id}/retry',
+    () => ({
       operationId: 'retryWebhookDelivery',
-      path: '/v1/webhooks/deliveries/{id}/retry',
       tags: ['Webhooks'],
       summary: 'Retry a failed delivery',
       description: retryDescription,
       params: z.object({ id: PathId }),
       responses: { 202: { description: 'Queued', schema: DeliverySchema } },
       errors: [404, 409],
-    },
+    }),
     async (c, { params }) =>
       c.json(await c.get('services').outbox.retry(tenantOf(c.get('principal')), params.id), 202),
   );
@@ -85,10 +85,10 @@ export const tenantWebhookApi = new Api(tenantWebhookRoutes)
 export const adminWebhookRoutes = new Hono<AppEnv>();
 export const adminWebhookApi = new Api(adminWebhookRoutes)
   .route(
-    {
-      method: 'get',
+    'get',
+    '/v1/tenants/{tenantId}/webhooks/deliveries',
+    () => ({
       operationId: 'listTenantWebhookDeliveries',
-      path: '/v1/tenants/{tenantId}/webhooks/deliveries',
       tags: ['Admin'],
       summary: "A tenant's webhook deliveries",
       description: listDescription,
@@ -96,7 +96,7 @@ export const adminWebhookApi = new Api(adminWebhookRoutes)
       query: DeliveryQuery,
       responses: { 200: { description: 'A page of deliveries', schema: DeliveryPage } },
       errors: [404],
-    },
+    }),
     async (c, { params, query }) => {
       const { tenants, outbox } = c.get('services');
       await tenants.require(params.tenantId);
@@ -104,17 +104,17 @@ export const adminWebhookApi = new Api(adminWebhookRoutes)
     },
   )
   .route(
-    {
-      method: 'post',
+    'post',
+    '/v1/tenants/{tenantId}/webhooks/deliveries/{id}/retry',
+    () => ({
       operationId: 'retryTenantWebhookDelivery',
-      path: '/v1/tenants/{tenantId}/webhooks/deliveries/{id}/retry',
       tags: ['Admin'],
       summary: "Retry a tenant's failed delivery",
       description: retryDescription,
       params: z.object({ tenantId: PathId, id: PathId }),
       responses: { 202: { description: 'Queued', schema: DeliverySchema } },
       errors: [404, 409],
-    },
+    }),
     async (c, { params }) => {
       const { tenants, outbox, audit } = c.get('services');
       await tenants.require(params.tenantId);
