@@ -21,8 +21,8 @@ connectionsApi.route(
     operationId: 'listConnections',
     tags: ['Connections'],
     summary: 'List connections',
-    query: ConnectionListQuery,
-    responses: { 200: { description: 'A page of connections', schema: ConnectionPage } },
+    query: ConnectionListQuery(),
+    responses: { 200: { description: 'A page of connections', schema: ConnectionPage() } },
   }),
   async (c, { query }) => {
     const out = await c
@@ -39,8 +39,8 @@ connectionsApi.route(
     operationId: 'getConnection',
     tags: ['Connections'],
     summary: 'Get a connection',
-    params: ConnectionIdParams,
-    responses: { 200: { description: 'The connection', schema: ConnectionSchema } },
+    params: ConnectionIdParams(),
+    responses: { 200: { description: 'The connection', schema: ConnectionSchema() } },
     errors: [404],
   }),
   async (c, { params }) =>
@@ -56,7 +56,7 @@ connectionsApi.route(
     summary: 'Disconnect',
     description:
       'Revokes the grant at the provider (a grant the provider already forgot counts as revoked), then deletes the connection.',
-    params: ConnectionIdParams,
+    params: ConnectionIdParams(),
     responses: { 204: { description: 'Deleted' } },
     errors: [404, 502, 503],
   }),
@@ -76,8 +76,8 @@ connectionsApi.route(
     summary: 'Refresh the access token now',
     description:
       'Single-flight: concurrent calls share one provider refresh. A dead grant answers `409 needs_reauth`.',
-    params: ConnectionIdParams,
-    responses: { 200: { description: 'The refreshed connection', schema: ConnectionSchema } },
+    params: ConnectionIdParams(),
+    responses: { 200: { description: 'The refreshed connection', schema: ConnectionSchema() } },
     errors: [404, 409, 429, 502, 503],
   }),
   async (c, { params }) =>
@@ -93,7 +93,7 @@ connectionsApi.route(
     summary: 'A fresh access token',
     description:
       'Refreshed first when it expires within 5 minutes (single-flight across callers and processes). Private-app connections answer their token with `expiresAt: null`.',
-    params: ConnectionIdParams,
+    params: ConnectionIdParams(),
     responses: {
       200: {
         description: 'The token',
