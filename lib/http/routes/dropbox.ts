@@ -1,20 +1,6 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
-import {
-  AvroCursorError,
-  AvroFormatError,
-  AvroQueryError,
-  AvroTableChanged,
-  type AvroTableFile,
-  AvroTableMismatch,
-  type ByteSource,
-  decodeAvro,
-  describeAvroTable,
-  readAvroPage,
-  readAvroTablePage,
-  streamAvroTable,
-  type TableByteSource,
-} from '../../avro/index.js';
+import type { AvroTableFile, ByteSource, TableByteSource } from '../../avro/index.js';
 import { conflict, invalidRequest, PorticoError, unprocessable } from '../../errors.js';
 import { sha256Hex } from '../../ids.js';
 import { checkPath, type DropboxEntry, downloadedVersion } from '../../providers/dropbox/api.js';
@@ -132,7 +118,22 @@ async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
   }
 }
 
+/**
+ * The Avro decoder (lib/avro, a sixth of the Lambda bundle), loaded by the Avro routes on their
+ * first request: in Lambda a chunk of its own beside the bundle, so a cold start that serves no
+ * Avro neither parses nor runs it.
+ */
+let avroModule: typeof import('../../avro/index.js') | undefined;
+const loadAvro = async () => {
+  avroModule ??= await import('../../avro/index.js');
+  return avroModule;
+};
+
 function avroError(err: unknown): unknown {
+  // An Avro error comes from the decoder, so it has loaded.
+  if (!avroModule) return err;
+  const { AvroCursorError, AvroFormatError, AvroQueryError, AvroTableChanged, AvroTableMismatch } =
+    avroModule;
   if (err instanceof AvroFormatError) return unprocessable(`Not a readable Avro file: ${err.message}`);
   if (err instanceof AvroCursorError) return invalidRequest(`The cursor is not valid: ${err.message}`);
   if (err instanceof AvroQueryError) {
@@ -366,6 +367,7 @@ function tableSource(api: DropboxClient): TableByteSource {
     const got = downloadedVersion(res);
     if (got !== undefined && file.rev !== '' && got.rev !== file.rev) {
       await res.body?.cancel().catch(() => {});
+      const { AvroTableChanged } = await loadAvro();
       throw new AvroTableChanged(`${file.path} changed while it was read`);
     }
     return bodyChunks(res);
@@ -425,6 +427,7 @@ dropboxApi.route(
     errors: [400, ...problems],
   }),
   async (c, { params, query }) => {
+    const { decodeAvro, readAvroPage, readAvroTablePage, streamAvroTable } = await loadAvro();
     const { connections, log } = c.get('services');
     const path = checkPath(query.path, false);
     const tenantId = tenantOf(c.get('principal'));
@@ -592,6 +595,7 @@ dropboxApi.route(
     errors: problems,
   }),
   async (c, { params, query }) => {
+    const { describeAvroTable } = await loadAvro();
     const path = checkPath(query.path, false);
     try {
       const described = await c.get('services').connections.withToken(
