@@ -10,7 +10,7 @@ import type { AppEnv } from './context.js';
  * OpenAPI 3.1 document. A route file reads top to bottom as the API it serves:
  *
  * ```ts
- * api.route({ method: 'get', path: '/v1/tenants/{tenantId}', params: TenantIdParams, … }, async (c, { params }) => …);
+ * api.route('get', '/v1/tenants/{tenantId}', () => ({ operationId: 'getTenant', params: TenantIdParams(), … }), async (c, { params }) => …);
  * ```
  */
 
@@ -222,9 +222,18 @@ export class Api {
 
   constructor(readonly app: Hono<AppEnv>) {}
 
-  /** Every route's full declaration, in declaration order (builds the schemas not yet built). */
+  /**
+   * Every route's full declaration, in declaration order (builds the schemas not yet built).
+   * Throws on an operationId that is not lowerCamelCase: the document is built when the code is
+   * (static content, the SDK), so a bad one fails the build, never a request.
+   */
   get specs(): AnySpec[] {
-    return this.declared.map((spec) => spec());
+    return this.declared.map((declared) => {
+      const spec = declared();
+      if (!/^[a-z][A-Za-z0-9]*$/.test(spec.operationId))
+        throw new Error(`operationId ${spec.operationId} is not lowerCamelCase`);
+      return spec;
+    });
   }
 
   /**
@@ -266,12 +275,7 @@ export class Api {
   private declare(method: Method, path: string, doc: () => AnyDoc): () => AnySpec {
     let built: AnySpec | undefined;
     const spec = () => {
-      if (!built) {
-        const d = doc();
-        if (!/^[a-z][A-Za-z0-9]*$/.test(d.operationId))
-          throw new Error(`operationId ${d.operationId} is not lowerCamelCase`);
-        built = { method, path, ...d };
-      }
+      built ??= { method, path, ...doc() };
       return built;
     };
     this.declared.push(spec);

@@ -58,6 +58,18 @@ describe('route schemas are built on first use, not at module init', () => {
     expect(built).toEqual(['getThing', 'listOthers']);
   });
 
+  it('refuses a bad operationId when the document is built, never on a request', async () => {
+    const app = new Hono<AppEnv>();
+    const api = new Api(app).route(
+      'get',
+      '/bad',
+      () => ({ operationId: 'Bad-Name', tags: ['Things'], summary: 'Bad', responses: {} }),
+      (c) => c.json({ ok: true }),
+    );
+    expect((await app.request('/bad')).status).toBe(200);
+    expect(() => api.specs).toThrow('operationId Bad-Name is not lowerCamelCase');
+  });
+
   it('registers no named schema when the Lambda handler and every route module load', () => {
     // A fresh process: zod's registry is global, and other tests build the document.
     const script = `
