@@ -80,9 +80,17 @@ export function apiFunction(
       // The `Service` dimension of the metrics it publishes (lib/metrics.ts; infra/dashboard.ts).
       METRICS_SERVICE: Stack.of(scope).stackName,
     },
-    // The admin console, browser SDK and API reference ship beside the bundle, read on first
-    // use (lib/http/ui/content.ts), instead of being code every cold start loads.
+    // The bundle rebuilt split, its on-demand chunks beside it (infra/split-bundle.ts). The admin
+    // console, browser SDK and API reference ship beside it too, read on first use
+    // (lib/http/ui/content.ts), instead of being code every cold start loads.
     afterBundling: (outputDir) => [
+      shellCommand([
+        process.execPath,
+        `${repoRoot}node_modules/tsx/dist/cli.mjs`,
+        `${repoRoot}infra/split-bundle.ts`,
+        entry('api'),
+        outputDir,
+      ]),
       shellCommand([
         process.execPath,
         `${repoRoot}node_modules/tsx/dist/cli.mjs`,

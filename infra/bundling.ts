@@ -19,3 +19,15 @@ export const lambdaBundling = {
   /** CommonJS dependencies bundled into an ES module still call `require` for Node built-ins. */
   banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
 } as const;
+
+/**
+ * The API function's asset is split: `index.mjs` plus the chunks it imports on demand (the Avro
+ * decoder on the Avro routes, jose with the first admin JWT or connect link), which a cold start
+ * neither reads nor parses. `NodejsFunction` passes esbuild `--outfile`, which splitting refuses,
+ * so the stack rebuilds that asset with these options after bundling (infra/split-bundle.ts).
+ */
+export const splitBundling = {
+  splitting: true,
+  /** Beside `index.mjs`, named by what they hold: `chunks/index-<hash>.mjs`. */
+  chunkNames: 'chunks/[name]-[hash]',
+} as const;

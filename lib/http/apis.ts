@@ -68,7 +68,7 @@ export function apiDocument(): Record<string, unknown> {
             "Events POSTed to the tenant's `webhookUrl`, signed per Standard Webhooks with the tenant's secret; at least once, retried with backoff. The deliveries are listed and retried here.",
         },
       ],
-      problem: ProblemSchema,
+      problem: ProblemSchema(),
       webhooks: webhookSpecs,
       webhookHeaders,
       sdkSample,

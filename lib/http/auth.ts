@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { notFound, PorticoError, unauthorized } from '../errors.js';
 import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
@@ -32,8 +32,9 @@ function bearer(header: string | undefined): string | undefined {
  */
 export function createAuthenticator(services: Services) {
   const { config, tenants } = services;
+  // Made with the first admin JWT: jose is a chunk of its own in Lambda, loaded by the requests
+  // that need it (lib/oauth/jwt.ts).
   let jwks: JWTVerifyGetKey | undefined;
-  if (config.adminJwt) jwks = createRemoteJWKSet(new URL(config.adminJwt.jwksUrl), { timeoutDuration: 3000 });
 
   return async function authenticate(header: string | undefined): Promise<Principal | undefined> {
     const token = bearer(header);
@@ -45,7 +46,9 @@ export function createAuthenticator(services: Services) {
     if (config.adminApiKey && safeEqual(token, config.adminApiKey)) {
       return { kind: 'admin', actor: 'admin-key' };
     }
-    if (jwks && config.adminJwt && token.split('.').length === 3) {
+    if (config.adminJwt && token.split('.').length === 3) {
+      const { createRemoteJWKSet, jwtVerify } = await import('../oauth/jwt.js');
+      jwks ??= createRemoteJWKSet(new URL(config.adminJwt.jwksUrl), { timeoutDuration: 3000 });
       try {
         const { payload } = await jwtVerify(token, jwks, {
           issuer: config.adminJwt.issuer,

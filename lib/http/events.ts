@@ -17,7 +17,7 @@ function connectionEvent(type: EventType, id: string, description: string) {
     z.object({
       type: z.literal(type),
       timestamp: Timestamp,
-      data: z.object({ tenantId: z.string(), connection: ConnectionSchema }),
+      data: z.object({ tenantId: z.string(), connection: ConnectionSchema() }),
     }),
     id,
     { description },

@@ -10,7 +10,7 @@ import type { AppEnv } from './context.js';
  * OpenAPI 3.1 document. A route file reads top to bottom as the API it serves:
  *
  * ```ts
- * api.route({ method: 'get', path: '/v1/tenants/{tenantId}', params: TenantIdParams, … }, async (c, { params }) => …);
+ * api.route('get', '/v1/tenants/{tenantId}', () => ({ operationId: 'getTenant', params: TenantIdParams(), … }), async (c, { params }) => …);
  * ```
  */
 
@@ -36,16 +36,19 @@ export interface ResponseSpec {
   ndjson?: Schema;
 }
 
-export interface RouteSpec<
+/**
+ * What a route declares besides its method and path: its name, documentation and schemas. A
+ * route gives it as a function, run once, on the route's first request (or when the OpenAPI
+ * document is built), so that module init builds no schema (a cold start's zod work was a third
+ * of the API bundle's own init).
+ */
+export interface RouteDoc<
   P extends Schema | undefined,
   Q extends Schema | undefined,
   B extends Schema | undefined,
 > {
-  method: Method;
   /** The operation's stable name in the OpenAPI document and generated clients (`listConnections`). */
   operationId: string;
-  /** OpenAPI-style path: `/v1/tenants/{tenantId}`. */
-  path: string;
   tags: string[];
   summary: string;
   description?: string;
@@ -60,6 +63,17 @@ export interface RouteSpec<
   responses: Record<number, ResponseSpec>;
   /** Error statuses beyond the usual 400/401/403, documented as problem JSON. */
   errors?: number[];
+}
+
+/** A route as the OpenAPI document reads it: its {@link RouteDoc} with its method and path. */
+export interface RouteSpec<
+  P extends Schema | undefined,
+  Q extends Schema | undefined,
+  B extends Schema | undefined,
+> extends RouteDoc<P, Q, B> {
+  method: Method;
+  /** OpenAPI-style path: `/v1/tenants/{tenantId}`. */
+  path: string;
 }
 
 export interface Input<P, Q, B> {
@@ -199,43 +213,73 @@ function nestingOf(text: string): number {
   return deepest;
 }
 
+type AnySpec = RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>;
+type AnyDoc = RouteDoc<Schema | undefined, Schema | undefined, Schema | undefined>;
+
 /** A set of routes on a Hono app, with their OpenAPI declarations. */
 export class Api {
-  readonly specs: Array<RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>> = [];
+  private readonly declared: Array<() => AnySpec> = [];
 
   constructor(readonly app: Hono<AppEnv>) {}
 
+  /**
+   * Every route's full declaration, in declaration order (builds the schemas not yet built).
+   * Throws on an operationId that is not lowerCamelCase: the document is built when the code is
+   * (static content, the SDK), so a bad one fails the build, never a request.
+   */
+  get specs(): AnySpec[] {
+    return this.declared.map((declared) => {
+      const spec = declared();
+      if (!/^[a-z][A-Za-z0-9]*$/.test(spec.operationId))
+        throw new Error(`operationId ${spec.operationId} is not lowerCamelCase`);
+      return spec;
+    });
+  }
+
+  /**
+   * Serves `method path` with `handler`, after validating the path parameters, the query (an
+   * unknown parameter is refused) and the JSON body against the route's schemas, which `doc`
+   * builds on the route's first request.
+   */
   route<
     P extends Schema | undefined = undefined,
     Q extends Schema | undefined = undefined,
     B extends Schema | undefined = undefined,
   >(
-    spec: RouteSpec<P, Q, B>,
+    method: Method,
+    path: string,
+    doc: () => RouteDoc<P, Q, B>,
     handler: (c: Context<AppEnv>, input: Input<P, Q, B>) => Response | Promise<Response>,
   ): this {
-    this.declare(spec as RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>);
-    const path = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    const declared = declaredQueryNames(spec.query);
-    this.app.on(spec.method.toUpperCase(), path, async (c) => {
-      refuseUnknownQuery(c.req.url, declared);
-      const params = spec.params ? check(spec.params, c.req.param(), 'params') : undefined;
-      const query = spec.query ? check(spec.query, c.req.query(), 'query') : undefined;
-      const body = spec.body ? check(spec.body, await readJson(c), 'body') : undefined;
+    const spec = this.declare(method, path, doc as () => AnyDoc);
+    let queryNames: { declared: Set<string> | undefined } | undefined;
+    this.app.on(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'), async (c) => {
+      const schemas = spec();
+      queryNames ??= { declared: declaredQueryNames(schemas.query) };
+      refuseUnknownQuery(c.req.url, queryNames.declared);
+      const params = schemas.params ? check(schemas.params, c.req.param(), 'params') : undefined;
+      const query = schemas.query ? check(schemas.query, c.req.query(), 'query') : undefined;
+      const body = schemas.body ? check(schemas.body, await readJson(c), 'body') : undefined;
       return handler(c, { params, query, body } as Input<P, Q, B>);
     });
     return this;
   }
 
   /** Documents a route served elsewhere (plain Hono routes: the browser flow, the proxy). */
-  describe(spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>): this {
-    this.declare(spec);
+  describe(method: Method, path: string, doc: () => AnyDoc): this {
+    this.declare(method, path, doc);
     return this;
   }
 
-  private declare(spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>) {
-    if (!/^[a-z][A-Za-z0-9]*$/.test(spec.operationId))
-      throw new Error(`operationId ${spec.operationId} is not lowerCamelCase`);
-    this.specs.push(spec);
+  /** The route's spec, built on first use and kept (a named schema must be one instance). */
+  private declare(method: Method, path: string, doc: () => AnyDoc): () => AnySpec {
+    let built: AnySpec | undefined;
+    const spec = () => {
+      built ??= { method, path, ...doc() };
+      return built;
+    };
+    this.declared.push(spec);
+    return spec;
   }
 }
 
@@ -367,17 +411,13 @@ function same(a: unknown, b: unknown): boolean {
 /** Admin routes are those the app puts behind the admin check (`lib/http/index.ts`). */
 const isAdminPath = (path: string) => path === '/v1/tenants' || path.startsWith('/v1/tenants/');
 
-function security(spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>) {
+function security(spec: AnySpec) {
   if (spec.auth === 'none') return [];
   return isAdminPath(spec.path) ? [{ adminKey: [] }, { adminJwt: [] }] : [{ tenantKey: [] }];
 }
 
 /** A curl command for the operation: path parameters from their examples, the body from its example. */
-function curlSample(
-  spec: RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>,
-  pathExamples: Record<string, unknown>,
-  body: unknown,
-): string {
+function curlSample(spec: AnySpec, pathExamples: Record<string, unknown>, body: unknown): string {
   const path = spec.path.replace(/\{(\w+)\}/g, (_, name: string) =>
     String(pathExamples[name] ?? `<${name}>`),
   );

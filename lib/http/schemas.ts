@@ -2,7 +2,23 @@ import * as z from 'zod/mini';
 import { errorCodes } from '../errors.js';
 import { providerNames } from '../providers/registry.js';
 
-/** Schemas shared by several routes; each feeds both validation and the OpenAPI document. */
+/**
+ * Schemas shared by several routes; each feeds both validation and the OpenAPI document. Each is
+ * a function that builds it on first use (see {@link lazySchema}).
+ */
+
+/**
+ * A schema built on its first call and kept: modules declare their schemas at import without
+ * building them (zod's construction was a third of the Lambda bundle's module init), and every
+ * caller gets the one instance `named` registered.
+ */
+export function lazySchema<S>(build: () => S): () => S {
+  let built: S | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
 
 /** Adds OpenAPI documentation (description, example) to a schema. */
 export function doc<S extends z.ZodMiniType>(
@@ -33,194 +49,225 @@ export function named<S extends z.ZodMiniType>(
 
 const at = '2026-12-01T09:30:00.000Z';
 
-export const ProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  code: z.enum(errorCodes),
-  requestId: z.optional(z.string()),
-});
-named(ProblemSchema, 'Problem', {
-  description: 'Every error (`application/problem+json`); `code` is stable, `detail` is for people.',
-  example: {
-    type: 'https://portico.dev/problems/not_found',
-    title: 'Not Found',
-    status: 404,
-    detail: 'No connection conn_7w2k9x4m1q3e5r8t.',
-    code: 'not_found',
-    requestId: 'req_2b7c9d1e',
-  },
-});
-
-export const ProviderSchema = z.enum(providerNames);
-
-const httpUrl = z.string().check(
-  z.maxLength(2048),
-  z.refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'https:' || u.protocol === 'http:') && !u.username && !u.password;
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL without credentials'),
+export const ProblemSchema = lazySchema(() =>
+  named(
+    z.object({
+      type: z.string(),
+      title: z.string(),
+      status: z.number(),
+      detail: z.string(),
+      code: z.enum(errorCodes),
+      requestId: z.optional(z.string()),
+    }),
+    'Problem',
+    {
+      description: 'Every error (`application/problem+json`); `code` is stable, `detail` is for people.',
+      example: {
+        type: 'https://portico.dev/problems/not_found',
+        title: 'Not Found',
+        status: 404,
+        detail: 'No connection conn_7w2k9x4m1q3e5r8t.',
+        code: 'not_found',
+        requestId: 'req_2b7c9d1e',
+      },
+    },
+  ),
 );
 
-export const ReturnUrlSchema = doc(httpUrl, { example: 'https://app.example.com/integrations' });
-export const WebhookUrlSchema = doc(httpUrl, { example: 'https://app.example.com/hooks/portico' });
+export const ProviderSchema = lazySchema(() => z.enum(providerNames));
+
+const httpUrl = lazySchema(() =>
+  z.string().check(
+    z.maxLength(2048),
+    z.refine((v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && !u.username && !u.password;
+      } catch {
+        return false;
+      }
+    }, 'must be an absolute http(s) URL without credentials'),
+  ),
+);
+
+export const ReturnUrlSchema = lazySchema(() =>
+  doc(httpUrl(), { example: 'https://app.example.com/integrations' }),
+);
+export const WebhookUrlSchema = lazySchema(() =>
+  doc(httpUrl(), { example: 'https://app.example.com/hooks/portico' }),
+);
 
 /** A tenant revocation's progress (docs/api.md, "Additions"). */
-export const RevocationSchema = named(
-  z.object({
-    total: z.number(),
-    revoked: z.number(),
-    failed: z.number(),
-    pending: z.number(),
-    startedAt: z.string(),
-    finishedAt: z.optional(z.string()),
-  }),
-  'Revocation',
-  {
-    description:
-      "A tenant revocation's progress: grants revoked, given up (`failed`) and still to do (`pending`).",
-  },
-);
-
-export const TenantSchema = named(
-  z.object({
-    id: doc(z.string(), { example: 'ten_8x2k4m9q1w3e5r7t' }),
-    name: z.string(),
-    status: z.enum(['active', 'revoking', 'revoked']),
-    revocation: doc(z.optional(RevocationSchema), {
-      description: 'Once a revocation began: its progress (`pending` grants are still to be revoked).',
+export const RevocationSchema = lazySchema(() =>
+  named(
+    z.object({
+      total: z.number(),
+      revoked: z.number(),
+      failed: z.number(),
+      pending: z.number(),
+      startedAt: z.string(),
+      finishedAt: z.optional(z.string()),
     }),
-    returnUrls: z.array(z.string()),
-    webhookUrl: z.optional(z.string()),
-    requireConfirmation: doc(z.boolean(), {
+    'Revocation',
+    {
       description:
-        "New browser connections stay `pending` (never served or refreshed) until the tenant's backend confirms them with the flow's `connectCode` (`POST /v1/connect-sessions/{id}/confirm`). Recommended: it closes connect-link phishing.",
-    }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  }),
-  'Tenant',
-  {
-    description: 'A customer of this Portico: its keys, apps, connections and webhook.',
-    example: {
-      id: 'ten_8x2k4m9q1w3e5r7t',
-      name: 'Acme',
-      status: 'active',
-      returnUrls: ['https://app.example.com/integrations'],
-      webhookUrl: 'https://app.example.com/hooks/portico',
-      requireConfirmation: true,
-      createdAt: at,
-      updatedAt: at,
+        "A tenant revocation's progress: grants revoked, given up (`failed`) and still to do (`pending`).",
     },
-  },
+  ),
 );
 
-export const LimitQuery = doc(z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))), {
-  description: 'Page size (1-1000, default 50).',
-});
-export const CursorQuery = doc(z.optional(z.string().check(z.maxLength(4096))), {
-  description: 'The `nextCursor` of the previous page.',
-});
-export const PageQuery = z.object({ limit: LimitQuery, cursor: CursorQuery });
+export const TenantSchema = lazySchema(() =>
+  named(
+    z.object({
+      id: doc(z.string(), { example: 'ten_8x2k4m9q1w3e5r7t' }),
+      name: z.string(),
+      status: z.enum(['active', 'revoking', 'revoked']),
+      revocation: doc(z.optional(RevocationSchema()), {
+        description: 'Once a revocation began: its progress (`pending` grants are still to be revoked).',
+      }),
+      returnUrls: z.array(z.string()),
+      webhookUrl: z.optional(z.string()),
+      requireConfirmation: doc(z.boolean(), {
+        description:
+          "New browser connections stay `pending` (never served or refreshed) until the tenant's backend confirms them with the flow's `connectCode` (`POST /v1/connect-sessions/{id}/confirm`). Recommended: it closes connect-link phishing.",
+      }),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    }),
+    'Tenant',
+    {
+      description: 'A customer of this Portico: its keys, apps, connections and webhook.',
+      example: {
+        id: 'ten_8x2k4m9q1w3e5r7t',
+        name: 'Acme',
+        status: 'active',
+        returnUrls: ['https://app.example.com/integrations'],
+        webhookUrl: 'https://app.example.com/hooks/portico',
+        requireConfirmation: true,
+        createdAt: at,
+        updatedAt: at,
+      },
+    },
+  ),
+);
+
+export const LimitQuery = lazySchema(() =>
+  doc(z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))), {
+    description: 'Page size (1-1000, default 50).',
+  }),
+);
+export const CursorQuery = lazySchema(() =>
+  doc(z.optional(z.string().check(z.maxLength(4096))), {
+    description: 'The `nextCursor` of the previous page.',
+  }),
+);
+export const PageQuery = lazySchema(() => z.object({ limit: LimitQuery(), cursor: CursorQuery() }));
 
 /** The cursor of the next page; absent on the last page. */
-export const NextCursor = doc(z.string(), {
-  description: 'Pass as `cursor` for the next page; absent on the last.',
-});
-
-/** A path id: long ids are refused before any lookup (ids of ours are 20-odd characters). */
-export const PathId = z.string().check(z.maxLength(64));
-
-export const ConnectionSchema = named(
-  z.object({
-    id: doc(z.string(), { example: 'conn_7w2k9x4m1q3e5r8t' }),
-    provider: ProviderSchema,
-    endUserId: z.string(),
-    authScheme: z.enum(['oauth2', 'private_app']),
-    status: doc(z.enum(['active', 'needs_reauth', 'pending']), {
-      description: '`pending`: awaiting confirmation (tenants with `requireConfirmation`); never served.',
-    }),
-    account: z.object({
-      id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),
-      name: doc(z.optional(z.string()), {
-        description:
-          "HubSpot: the account's domain (introspection's `hub_domain`); Dropbox: the display name",
-      }),
-      hublet: doc(z.optional(z.string()), {
-        description: "HubSpot: the account's data centre (`na1`, `eu1`, …) when HubSpot reports it",
-      }),
-      teamSpace: doc(z.optional(z.boolean()), {
-        description:
-          'Dropbox: true when the account is a member of a team space; every call then names its root namespace (`Dropbox-API-Path-Root`)',
-      }),
-    }),
-    scopes: z.array(z.string()),
-    expiresAt: doc(z.nullable(z.string()), {
-      description: 'When the current access token expires (ISO-8601), or null',
-    }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    lastRefreshedAt: doc(z.nullable(z.string()), { description: 'When the access token was last refreshed' }),
-    lastUsedAt: doc(z.nullable(z.string()), {
-      description: 'When a token read or data call last used it (coarse: written at most once a minute)',
-    }),
-    lastError: doc(z.nullable(z.object({ code: z.string(), detail: z.string(), at: z.string() })), {
-      description: 'The last refresh failure; null once a refresh succeeds',
-    }),
-    refreshFailures: doc(z.number(), { description: 'Consecutive failed refreshes' }),
+export const NextCursor = lazySchema(() =>
+  doc(z.string(), {
+    description: 'Pass as `cursor` for the next page; absent on the last.',
   }),
-  'Connection',
-  {
-    description: "An end user's grant at a provider, kept encrypted and fresh (never contains a token).",
-    example: {
-      id: 'conn_7w2k9x4m1q3e5r8t',
-      provider: providerNames[0],
-      endUserId: 'user_42',
-      authScheme: 'oauth2',
-      status: 'active',
-      account: { id: '7654321', name: 'Acme' },
-      scopes: ['oauth', 'hubdb'],
-      expiresAt: '2026-12-01T10:00:00.000Z',
-      createdAt: at,
-      updatedAt: at,
-      lastRefreshedAt: at,
-      lastUsedAt: at,
-      lastError: null,
-      refreshFailures: 0,
-    },
-  },
 );
 
-export const ConnectionIdParams = z.object({ id: PathId });
+/** A path id: long ids are refused before any lookup (ids of ours are 20-odd characters). */
+export const PathId = lazySchema(() => z.string().check(z.maxLength(64)));
+
+export const ConnectionSchema = lazySchema(() =>
+  named(
+    z.object({
+      id: doc(z.string(), { example: 'conn_7w2k9x4m1q3e5r8t' }),
+      provider: ProviderSchema(),
+      endUserId: z.string(),
+      authScheme: z.enum(['oauth2', 'private_app']),
+      status: doc(z.enum(['active', 'needs_reauth', 'pending']), {
+        description: '`pending`: awaiting confirmation (tenants with `requireConfirmation`); never served.',
+      }),
+      account: z.object({
+        id: doc(z.string(), { description: 'HubSpot hub id, or Dropbox account id' }),
+        name: doc(z.optional(z.string()), {
+          description:
+            "HubSpot: the account's domain (introspection's `hub_domain`); Dropbox: the display name",
+        }),
+        hublet: doc(z.optional(z.string()), {
+          description: "HubSpot: the account's data centre (`na1`, `eu1`, …) when HubSpot reports it",
+        }),
+        teamSpace: doc(z.optional(z.boolean()), {
+          description:
+            'Dropbox: true when the account is a member of a team space; every call then names its root namespace (`Dropbox-API-Path-Root`)',
+        }),
+      }),
+      scopes: z.array(z.string()),
+      expiresAt: doc(z.nullable(z.string()), {
+        description: 'When the current access token expires (ISO-8601), or null',
+      }),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+      lastRefreshedAt: doc(z.nullable(z.string()), {
+        description: 'When the access token was last refreshed',
+      }),
+      lastUsedAt: doc(z.nullable(z.string()), {
+        description: 'When a token read or data call last used it (coarse: written at most once a minute)',
+      }),
+      lastError: doc(z.nullable(z.object({ code: z.string(), detail: z.string(), at: z.string() })), {
+        description: 'The last refresh failure; null once a refresh succeeds',
+      }),
+      refreshFailures: doc(z.number(), { description: 'Consecutive failed refreshes' }),
+    }),
+    'Connection',
+    {
+      description: "An end user's grant at a provider, kept encrypted and fresh (never contains a token).",
+      example: {
+        id: 'conn_7w2k9x4m1q3e5r8t',
+        provider: providerNames[0],
+        endUserId: 'user_42',
+        authScheme: 'oauth2',
+        status: 'active',
+        account: { id: '7654321', name: 'Acme' },
+        scopes: ['oauth', 'hubdb'],
+        expiresAt: '2026-12-01T10:00:00.000Z',
+        createdAt: at,
+        updatedAt: at,
+        lastRefreshedAt: at,
+        lastUsedAt: at,
+        lastError: null,
+        refreshFailures: 0,
+      },
+    },
+  ),
+);
+
+export const ConnectionIdParams = lazySchema(() => z.object({ id: PathId() }));
 
 /** Filters and paging of a connection list (a tenant's own, or an admin's view of one tenant). */
-export const ConnectionListQuery = z.object({
-  provider: z.optional(ProviderSchema),
-  endUserId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  status: z.optional(z.enum(['active', 'needs_reauth', 'pending'])),
-  limit: LimitQuery,
-  cursor: CursorQuery,
-});
+export const ConnectionListQuery = lazySchema(() =>
+  z.object({
+    provider: z.optional(ProviderSchema()),
+    endUserId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    status: z.optional(z.enum(['active', 'needs_reauth', 'pending'])),
+    limit: LimitQuery(),
+    cursor: CursorQuery(),
+  }),
+);
 
 /** An ISO-8601 time in a query (`since`, `until`). */
-export const TimeQuery = z.optional(z.iso.datetime({ offset: true }));
+export const TimeQuery = lazySchema(() => z.optional(z.iso.datetime({ offset: true })));
 
 /** Filters and paging of an audit trail (a tenant's own, or an admin's view of one tenant). */
-export const AuditListQuery = z.object({
-  connectionId: z.optional(PathId),
-  action: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
-  outcome: z.optional(z.enum(['success', 'failure'])),
-  since: doc(TimeQuery, { description: 'ISO-8601, inclusive' }),
-  until: doc(TimeQuery, { description: 'ISO-8601, inclusive' }),
-  limit: LimitQuery,
-  cursor: CursorQuery,
-});
-export const ConnectionPage = named(
-  z.object({ connections: z.array(ConnectionSchema), nextCursor: z.optional(NextCursor) }),
-  'ConnectionPage',
+export const AuditListQuery = lazySchema(() =>
+  z.object({
+    connectionId: z.optional(PathId()),
+    action: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+    outcome: z.optional(z.enum(['success', 'failure'])),
+    since: doc(TimeQuery(), { description: 'ISO-8601, inclusive' }),
+    until: doc(TimeQuery(), { description: 'ISO-8601, inclusive' }),
+    limit: LimitQuery(),
+    cursor: CursorQuery(),
+  }),
+);
+export const ConnectionPage = lazySchema(() =>
+  named(
+    z.object({ connections: z.array(ConnectionSchema()), nextCursor: z.optional(NextCursor()) }),
+    'ConnectionPage',
+  ),
 );

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
 import { once } from '../once.js';
 import type { Db } from '../store/db.js';
 import { ConditionFailed } from '../store/db.js';
@@ -49,6 +48,8 @@ export async function signConnectToken(
   key: Uint8Array,
   claims: { sid: string; tid: string; exp: number },
 ): Promise<string> {
+  // Loaded here, not at module init: in Lambda jose is a chunk of its own (./jwt.ts).
+  const { SignJWT } = await import('./jwt.js');
   return new SignJWT({ tid: claims.tid })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sid)
@@ -63,6 +64,7 @@ export async function verifyConnectToken(
   token: string,
   sid: string,
 ): Promise<{ tid: string } | undefined> {
+  const { jwtVerify } = await import('./jwt.js');
   try {
     const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience, subject: sid });
     return typeof payload.tid === 'string' ? { tid: payload.tid } : undefined;

@@ -1,17 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { lambdaBundling } from '../../infra/bundling.js';
+import { splitBundle } from '../../infra/split-bundle.js';
 import { writeStaticContent } from '../../infra/write-static.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface BundleFigures {
-  /** Minified size of the API function bundle (`index.mjs`, source map not counted). */
+  /**
+   * Minified size of the API function bundle's `index.mjs`, what a cold start loads (source map
+   * not counted).
+   */
   apiBytes: number;
+  /** The chunks beside it (`chunks/*.mjs`), each loaded by the first request that needs it. */
+  chunks: Array<{ name: string; bytes: number }>;
   /** `static.json`, shipped beside the API bundle and read on first use (lib/http/ui/content.ts). */
   staticBytes: number;
   /** The same for a bare Hono `handle(app)` handler, bundled the same way. */
@@ -34,7 +40,7 @@ export interface BundleFigures {
 export interface MeasureOptions {
   /** Fresh processes per bundle; the median is reported. Default 7. */
   runs?: number;
-  /** Receives each bundle's esbuild metafile (what dominates the size). */
+  /** Receives each bundle's esbuild metafile (what dominates the size; the API's: of `index.mjs` only). */
   onMetafile?: (name: 'api' | 'bare', metafile: Metafile) => void;
 }
 
@@ -56,7 +62,8 @@ ${packages.map((p) => `load(${JSON.stringify(p)});`).join('\n')}
 
 /**
  * Bundles `functions/api.ts` exactly as the CDK stack does (infra/bundling.ts: ESM, minified,
- * node22, `@aws-sdk/*` external) and a bare Hono handler the same way, into a temp dir, then
+ * node24, `@aws-sdk/*` external, split by infra/split-bundle.ts) and a bare Hono handler the same
+ * way (one file: it imports nothing on demand), into a temp dir, then
  * times each bundle's cold module init: `runs` fresh `node` processes (with the stack's
  * options: no `--enable-source-maps`, see infra/function.ts) each importing the bundle once, interleaved, median taken. The
  * externals resolve from this repository's node_modules, as they would from the runtime's.
@@ -88,19 +95,20 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
       bareSdk: join(dir, 'bare-sdk', 'index.mjs'),
     };
     for (const name of ['api', 'bare', 'bare-sdk']) mkdirSync(join(dir, name));
-    const api = await build({
-      ...common,
-      entryPoints: [join(repoRoot, 'functions', 'api.ts')],
-      outfile: out.api,
-    });
+    const apiMeta = await splitBundle(join(repoRoot, 'functions', 'api.ts'), join(dir, 'api'));
+    const chunkDir = join(dir, 'api', 'chunks');
+    const chunkFiles = readdirSync(chunkDir).filter((f) => f.endsWith('.mjs'));
     const bare = await build({
       ...common,
       stdin: { contents: bareHandler, resolveDir: repoRoot, sourcefile: 'bare-handler.ts', loader: 'ts' },
       outfile: out.bare,
     });
+    // The packages named anywhere in the API's code, chunks too: the baseline loads no fewer.
     const sdkPackages = [
       ...new Set(
-        Array.from(readFileSync(out.api, 'utf8').matchAll(/"(@aws-sdk\/[a-z0-9-]+)"/g), (m) => m[1]),
+        [out.api, ...chunkFiles.map((f) => join(chunkDir, f))].flatMap((file) =>
+          Array.from(readFileSync(file, 'utf8').matchAll(/"(@aws-sdk\/[a-z0-9-]+)"/g), (m) => m[1]),
+        ),
       ),
     ].sort();
     await build({
@@ -113,7 +121,9 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
       },
       outfile: out.bareSdk,
     });
-    options.onMetafile?.('api', api.metafile!);
+    const entryOutput = Object.keys(apiMeta.outputs).find((o) => o.endsWith('/api/index.mjs'));
+    if (!entryOutput) throw new Error('the split build wrote no api/index.mjs');
+    options.onMetafile?.('api', { ...apiMeta, outputs: { [entryOutput]: apiMeta.outputs[entryOutput] } });
     options.onMetafile?.('bare', bare.metafile!);
 
     const times = {
@@ -134,6 +144,7 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
     }
     return {
       apiBytes: statSync(out.api).size,
+      chunks: chunkFiles.map((f) => ({ name: f, bytes: statSync(join(chunkDir, f)).size })),
       staticBytes: await writeStaticContent(join(dir, 'api', 'static.json')),
       bareBytes: statSync(out.bare).size,
       apiInitMs: median(times.api),
@@ -220,13 +231,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   });
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   console.log(`API bundle   ${kb(figures.apiBytes)} (target <= 250 KB)`);
+  for (const c of figures.chunks) console.log(`  + chunk    ${kb(c.bytes)} ${c.name} (loaded on demand)`);
   console.log(`static.json  ${kb(figures.staticBytes)} (beside the bundle, read on first use)`);
   console.log(`bare bundle  ${kb(figures.bareBytes)}`);
   console.log(
-    `init         API ${figures.apiInitMs} ms, bare ${figures.bareInitMs} ms: ${(figures.apiInitMs / figures.bareInitMs).toFixed(2)}x (target <= 3x); bare + ${figures.sdkPackages.join(', ')} ${figures.bareSdkInitMs} ms`,
+    `init         API ${figures.apiInitMs} ms, bare ${figures.bareInitMs} ms: ${(figures.apiInitMs / figures.bareInitMs).toFixed(2)}x; bare + ${figures.sdkPackages.join(', ')} ${figures.bareSdkInitMs} ms: ${(figures.apiInitMs / figures.bareSdkInitMs).toFixed(2)}x (target <= 1.2x)`,
   );
   console.log(
-    `own code     API ${figures.apiOwnInitMs} ms, bare ${figures.bareOwnInitMs} ms: ${(figures.apiOwnInitMs / figures.bareOwnInitMs).toFixed(2)}x (the SDK loaded first, untimed)`,
+    `own code     API ${figures.apiOwnInitMs} ms, bare ${figures.bareOwnInitMs} ms: ${(figures.apiOwnInitMs / figures.bareOwnInitMs).toFixed(2)}x (target <= 2x; the SDK loaded first, untimed)`,
   );
   if (apiMeta) {
     console.log('largest contributors to the API bundle:');

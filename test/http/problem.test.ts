@@ -48,7 +48,7 @@ describe('problem documents', () => {
   });
 
   it('declare in the API document exactly the codes errors carry', () => {
-    const code = ProblemSchema.shape.code;
+    const code = ProblemSchema().shape.code;
     for (const c of errorCodes) expect(z.safeParse(code, c).success, c).toBe(true);
     expect(z.safeParse(code, 'teapot').success).toBe(false);
     expect(code.options).toEqual([...errorCodes]);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -251,6 +251,31 @@ describe('functions', () => {
         map.sources.filter((s) => /lib\/sandbox\/|lib\/local\/|node_modules\/dynalite\//.test(s)),
       ).toEqual([]);
       expect(map.sources.filter((s) => s.includes('node_modules/@aws-sdk/'))).toEqual([]);
+    }
+  });
+});
+
+describe('the API bundle is split', () => {
+  it('leaves the Avro decoder and jose out of index.mjs, in chunks beside it that load', async () => {
+    const { Api: api } = functionsById();
+    const hash = String((api.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+    const dir = join(outdir, `asset.${hash}`);
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources;
+    expect(sources(join(dir, 'index.mjs')).filter((s) => /lib\/avro\/|node_modules\/jose\//.test(s))).toEqual(
+      [],
+    );
+    const chunks = readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.mjs'));
+    const avro = chunks.find((f) => f.startsWith('avro-'));
+    const jwt = chunks.find((f) => f.startsWith('jwt-'));
+    expect(
+      avro && sources(join(dir, 'chunks', avro)).some((s) => s.includes('lib/avro/row-decoder.ts')),
+    ).toBe(true);
+    expect(jwt && sources(join(dir, 'chunks', jwt)).some((s) => s.includes('node_modules/jose/'))).toBe(true);
+    // Each chunk resolves what it shares with index.mjs (errors, helpers) from it, as in Lambda.
+    for (const chunk of [avro, jwt]) {
+      const mod = (await import(pathToFileURL(join(dir, 'chunks', String(chunk))).href)) as object;
+      expect(Object.keys(mod).length).toBeGreaterThan(0);
     }
   });
 });

@@ -3,36 +3,52 @@ import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { ConnectionSchema, doc, named, PathId, ProviderSchema, ReturnUrlSchema } from '../schemas.js';
+import {
+  ConnectionSchema,
+  doc,
+  lazySchema,
+  named,
+  PathId,
+  ProviderSchema,
+  ReturnUrlSchema,
+} from '../schemas.js';
 
-const EndUserId = doc(z.string().check(z.minLength(1), z.maxLength(256)), {
-  description: 'Your id for the end user (opaque to Portico).',
-  example: 'user_42',
-});
-const Scope = z
-  .string()
-  .check(z.regex(/^[\x21-\x7e]+$/, 'scope names are printable ASCII without spaces'), z.maxLength(200));
-const SessionParams = z.object({ id: doc(PathId, { example: 'cs_4k9x2m7q1w3e5r7t' }) });
-
-const CreateSessionBody = doc(
-  z.strictObject({
-    provider: ProviderSchema,
-    endUserId: EndUserId,
-    returnUrl: doc(z.optional(ReturnUrlSchema), {
-      description: "Where the browser goes afterwards; must be under one of the tenant's returnUrls.",
-    }),
-    scopes: doc(z.optional(z.array(Scope).check(z.minLength(1), z.maxLength(100))), {
-      description: "Replace the app's default scopes for this session.",
-    }),
+const EndUserId = lazySchema(() =>
+  doc(z.string().check(z.minLength(1), z.maxLength(256)), {
+    description: 'Your id for the end user (opaque to Portico).',
+    example: 'user_42',
   }),
-  {
-    example: { provider: 'hubspot', endUserId: 'user_42', returnUrl: 'https://app.example.com/integrations' },
-  },
 );
-const ConnectSessionSchema = named(
-  z.object({ id: z.string(), connectUrl: z.string(), expiresAt: z.string() }),
-  'ConnectSession',
-  {
+const Scope = lazySchema(() =>
+  z
+    .string()
+    .check(z.regex(/^[\x21-\x7e]+$/, 'scope names are printable ASCII without spaces'), z.maxLength(200)),
+);
+const SessionParams = lazySchema(() => z.object({ id: doc(PathId(), { example: 'cs_4k9x2m7q1w3e5r7t' }) }));
+
+const CreateSessionBody = lazySchema(() =>
+  doc(
+    z.strictObject({
+      provider: ProviderSchema(),
+      endUserId: EndUserId(),
+      returnUrl: doc(z.optional(ReturnUrlSchema()), {
+        description: "Where the browser goes afterwards; must be under one of the tenant's returnUrls.",
+      }),
+      scopes: doc(z.optional(z.array(Scope()).check(z.minLength(1), z.maxLength(100))), {
+        description: "Replace the app's default scopes for this session.",
+      }),
+    }),
+    {
+      example: {
+        provider: 'hubspot',
+        endUserId: 'user_42',
+        returnUrl: 'https://app.example.com/integrations',
+      },
+    },
+  ),
+);
+const ConnectSessionSchema = lazySchema(() =>
+  named(z.object({ id: z.string(), connectUrl: z.string(), expiresAt: z.string() }), 'ConnectSession', {
     description:
       "Send the end user's browser to `connectUrl`; it expires after 15 minutes and completes once.",
     example: {
@@ -40,61 +56,63 @@ const ConnectSessionSchema = named(
       connectUrl: 'https://portico.example.com/connect/cs_4k9x2m7q1w3e5r7t?t=…',
       expiresAt: '2026-12-01T09:45:00.000Z',
     },
-  },
+  }),
 );
 
-const ImportBody = doc(
-  z.strictObject({
-    provider: ProviderSchema,
-    endUserId: EndUserId,
-    credentials: z.discriminatedUnion('type', [
-      z.strictObject({
-        type: z.literal('oauth2'),
-        refreshToken: z.string().check(z.minLength(1), z.maxLength(4096)),
-        accessToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
-        expiresAt: z.optional(z.iso.datetime()),
-      }),
-      z.strictObject({
-        type: z.literal('private_app'),
-        // The provider checks the token's shape and then the token itself (HubSpot: account-info).
-        token: doc(
-          z
-            .string()
-            .check(
-              z.minLength(16),
-              z.maxLength(512),
-              z.regex(/^[\x21-\x7e]+$/, 'a token of printable ASCII'),
-            ),
-          { description: 'A HubSpot private-app token (`pat-na1-…`, `pat-eu1-…`) or service key' },
-        ),
-      }),
-    ]),
-  }),
-  {
-    example: {
-      provider: 'dropbox',
-      endUserId: 'user_42',
-      credentials: { type: 'oauth2', refreshToken: 'a-refresh-token-from-elsewhere' },
+const ImportBody = lazySchema(() =>
+  doc(
+    z.strictObject({
+      provider: ProviderSchema(),
+      endUserId: EndUserId(),
+      credentials: z.discriminatedUnion('type', [
+        z.strictObject({
+          type: z.literal('oauth2'),
+          refreshToken: z.string().check(z.minLength(1), z.maxLength(4096)),
+          accessToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+          expiresAt: z.optional(z.iso.datetime()),
+        }),
+        z.strictObject({
+          type: z.literal('private_app'),
+          // The provider checks the token's shape and then the token itself (HubSpot: account-info).
+          token: doc(
+            z
+              .string()
+              .check(
+                z.minLength(16),
+                z.maxLength(512),
+                z.regex(/^[\x21-\x7e]+$/, 'a token of printable ASCII'),
+              ),
+            { description: 'A HubSpot private-app token (`pat-na1-…`, `pat-eu1-…`) or service key' },
+          ),
+        }),
+      ]),
+    }),
+    {
+      example: {
+        provider: 'dropbox',
+        endUserId: 'user_42',
+        credentials: { type: 'oauth2', refreshToken: 'a-refresh-token-from-elsewhere' },
+      },
     },
-  },
+  ),
 );
 
 export const connectRoutes = new Hono<AppEnv>();
 export const connectApi = new Api(connectRoutes);
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connect-sessions',
+  () => ({
     operationId: 'createConnectSession',
-    path: '/v1/connect-sessions',
     tags: ['Connect'],
     summary: 'Start connecting an end user',
     description:
       "Send the user's browser to `connectUrl` (a plain link or the browser SDK's popup). The session expires after 15 minutes and completes once.",
-    body: CreateSessionBody,
-    responses: { 201: { description: 'The session', schema: ConnectSessionSchema } },
+    body: CreateSessionBody(),
+    responses: { 201: { description: 'The session', schema: ConnectSessionSchema() } },
     errors: [409, 413, 415, 422],
-  },
+  }),
   async (c, { body }) => {
     const session = await c.get('services').flows.createSession(tenantOf(c.get('principal')), body);
     return c.json(session, 201);
@@ -102,22 +120,22 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connect-sessions/{id}',
+  () => ({
     operationId: 'getConnectSession',
-    path: '/v1/connect-sessions/{id}',
     tags: ['Connect'],
     summary: "A connect session's state",
     description:
       "`pending` until the user finishes, then `completed` (with `connectionId`) or `failed` (with the flow's `error` code); `expired` once 15 minutes pass unfinished. A pending session may carry the `error` of an attempt that can be retried.",
-    params: SessionParams,
+    params: SessionParams(),
     responses: {
       200: {
         description: 'The session',
         schema: named(
           z.object({
             id: z.string(),
-            provider: ProviderSchema,
+            provider: ProviderSchema(),
             endUserId: z.string(),
             status: z.enum(['pending', 'completed', 'expired', 'failed']),
             expiresAt: z.string(),
@@ -133,22 +151,22 @@ connectApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) =>
     c.json(await c.get('services').flows.sessionState(tenantOf(c.get('principal')), params.id), 200),
 );
 
 connectApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connect-sessions/{id}/authorization-url',
+  () => ({
     operationId: 'getAuthorizationUrl',
-    path: '/v1/connect-sessions/{id}/authorization-url',
     tags: ['Connect'],
     summary: 'Headless: the raw provider authorization URL',
     description:
       'For a browser you do not control. Pass `redirectUri` when the provider should send the code elsewhere (it must be registered with the app); then exchange the code with `POST …/exchange`. Each call makes a new `state` and invalidates the previous one.',
-    params: SessionParams,
-    query: z.object({ redirectUri: z.optional(ReturnUrlSchema) }),
+    params: SessionParams(),
+    query: z.object({ redirectUri: z.optional(ReturnUrlSchema()) }),
     responses: {
       200: {
         description: 'The URL and its state',
@@ -156,7 +174,7 @@ connectApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const out = await c
       .get('services')
@@ -166,20 +184,20 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connect-sessions/{id}/exchange',
+  () => ({
     operationId: 'exchangeCode',
-    path: '/v1/connect-sessions/{id}/exchange',
     tags: ['Connect'],
     summary: 'Headless: exchange a code obtained elsewhere',
-    params: SessionParams,
+    params: SessionParams(),
     body: z.strictObject({
       code: z.string().check(z.minLength(1), z.maxLength(2048)),
-      redirectUri: z.optional(ReturnUrlSchema),
+      redirectUri: z.optional(ReturnUrlSchema()),
     }),
-    responses: { 201: { description: 'The connection', schema: ConnectionSchema } },
+    responses: { 201: { description: 'The connection', schema: ConnectionSchema() } },
     errors: [404, 409, 413, 415, 502, 503],
-  },
+  }),
   async (c, { params, body }) => {
     const p = c.get('principal');
     const connection = await c
@@ -190,24 +208,24 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connect-sessions/{id}/confirm',
+  () => ({
     operationId: 'confirmConnectSession',
-    path: '/v1/connect-sessions/{id}/confirm',
     tags: ['Connect'],
     summary: 'Confirm a completed browser flow',
     description:
       "When a browser flow completes, Portico hands the browser a single-use `connectCode` (on the `returnUrl` as `connectCode=`, or in the popup's `portico:connected` message). Your backend, which knows which of your users is signed in, sends it here: a tenant with `requireConfirmation` keeps the connection `pending` (never served, never refreshed, void when the code expires) until then. Pass `endUserId` (the signed-in user) so that a session of another end user, a connect link someone forwarded, is refused (409). The code lasts as long as its session and at least 10 minutes after the flow completed, and works once.",
-    params: SessionParams,
+    params: SessionParams(),
     body: z.strictObject({
       connectCode: z.string().check(z.minLength(1), z.maxLength(200)),
-      endUserId: doc(z.optional(EndUserId), {
+      endUserId: doc(z.optional(EndUserId()), {
         description: 'The end user signed in to your product: the session must be theirs.',
       }),
     }),
-    responses: { 200: { description: 'The connection, now active', schema: ConnectionSchema } },
+    responses: { 200: { description: 'The connection, now active', schema: ConnectionSchema() } },
     errors: [404, 409, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const p = c.get('principal');
     const connection = await c.get('services').flows.confirm(tenantOf(p), params.id, body, p.actor);
@@ -216,18 +234,18 @@ connectApi.route(
 );
 
 connectApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connections',
+  () => ({
     operationId: 'importConnection',
-    path: '/v1/connections',
     tags: ['Connect'],
     summary: 'Import a grant obtained elsewhere',
     description:
       "An OAuth refresh token (checked by refreshing it with the tenant's app, or the platform's), or a HubSpot private-app token (`pat-na1-…`, `pat-eu1-…`) or service key, checked against the account-info API. Nothing is stored unless the provider accepts it.",
-    body: ImportBody,
-    responses: { 201: { description: 'The connection', schema: ConnectionSchema } },
+    body: ImportBody(),
+    responses: { 201: { description: 'The connection', schema: ConnectionSchema() } },
     errors: [409, 413, 415, 422, 502, 503],
-  },
+  }),
   async (c, { body }) => {
     const p = c.get('principal');
     const connection = await c.get('services').flows.importConnection(tenantOf(p), body, p.actor);

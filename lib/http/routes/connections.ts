@@ -15,15 +15,15 @@ export const connectionsRoutes = new Hono<AppEnv>();
 export const connectionsApi = new Api(connectionsRoutes);
 
 connectionsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections',
+  () => ({
     operationId: 'listConnections',
-    path: '/v1/connections',
     tags: ['Connections'],
     summary: 'List connections',
-    query: ConnectionListQuery,
-    responses: { 200: { description: 'A page of connections', schema: ConnectionPage } },
-  },
+    query: ConnectionListQuery(),
+    responses: { 200: { description: 'A page of connections', schema: ConnectionPage() } },
+  }),
   async (c, { query }) => {
     const out = await c
       .get('services')
@@ -33,33 +33,33 @@ connectionsApi.route(
 );
 
 connectionsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}',
+  () => ({
     operationId: 'getConnection',
-    path: '/v1/connections/{id}',
     tags: ['Connections'],
     summary: 'Get a connection',
-    params: ConnectionIdParams,
-    responses: { 200: { description: 'The connection', schema: ConnectionSchema } },
+    params: ConnectionIdParams(),
+    responses: { 200: { description: 'The connection', schema: ConnectionSchema() } },
     errors: [404],
-  },
+  }),
   async (c, { params }) =>
     c.json(await c.get('services').connections.get(tenantOf(c.get('principal')), params.id), 200),
 );
 
 connectionsApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/connections/{id}',
+  () => ({
     operationId: 'deleteConnection',
-    path: '/v1/connections/{id}',
     tags: ['Connections'],
     summary: 'Disconnect',
     description:
       'Revokes the grant at the provider (a grant the provider already forgot counts as revoked), then deletes the connection.',
-    params: ConnectionIdParams,
+    params: ConnectionIdParams(),
     responses: { 204: { description: 'Deleted' } },
     errors: [404, 502, 503],
-  },
+  }),
   async (c, { params }) => {
     const p = c.get('principal');
     await c.get('services').connections.delete(tenantOf(p), params.id, p.actor);
@@ -68,32 +68,32 @@ connectionsApi.route(
 );
 
 connectionsApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connections/{id}/refresh',
+  () => ({
     operationId: 'refreshConnection',
-    path: '/v1/connections/{id}/refresh',
     tags: ['Connections'],
     summary: 'Refresh the access token now',
     description:
       'Single-flight: concurrent calls share one provider refresh. A dead grant answers `409 needs_reauth`.',
-    params: ConnectionIdParams,
-    responses: { 200: { description: 'The refreshed connection', schema: ConnectionSchema } },
+    params: ConnectionIdParams(),
+    responses: { 200: { description: 'The refreshed connection', schema: ConnectionSchema() } },
     errors: [404, 409, 429, 502, 503],
-  },
+  }),
   async (c, { params }) =>
     c.json(await c.get('services').connections.refresh(tenantOf(c.get('principal')), params.id), 200),
 );
 
 connectionsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/token',
+  () => ({
     operationId: 'getAccessToken',
-    path: '/v1/connections/{id}/token',
     tags: ['Connections'],
     summary: 'A fresh access token',
     description:
       'Refreshed first when it expires within 5 minutes (single-flight across callers and processes). Private-app connections answer their token with `expiresAt: null`.',
-    params: ConnectionIdParams,
+    params: ConnectionIdParams(),
     responses: {
       200: {
         description: 'The token',
@@ -115,7 +115,7 @@ connectionsApi.route(
       },
     },
     errors: [404, 409, 429, 502, 503],
-  },
+  }),
   async (c, { params }) =>
     c.json(await c.get('services').connections.accessToken(tenantOf(c.get('principal')), params.id), 200),
 );

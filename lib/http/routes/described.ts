@@ -11,38 +11,32 @@ import { doc, PathId } from '../schemas.js';
 export const describedApi = new Api(new Hono<AppEnv>());
 
 describedApi
-  .describe({
-    method: 'get',
+  .describe('get', '/connect/{sid}', () => ({
     operationId: 'openConnectLink',
-    path: '/connect/{sid}',
     tags: ['Browser flow'],
     summary: 'Open a connect link (the `connectUrl`)',
     description:
       "Checks the signed link, sets an http-only SameSite=Lax binding cookie (`__Secure-`-prefixed under https), and answers `302` to the provider's authorize URL (with a single-use `state` and PKCE). For a tenant with `requireConfirmation`, it first answers `200` with Portico's consent step, naming the tenant and the end user; its Continue posts back to this path. A forged, altered or expired link answers an HTML error page (400, or 410 for a used or expired session).",
     auth: 'none',
-    params: z.object({ sid: PathId }),
+    params: z.object({ sid: PathId() }),
     query: z.object({ t: doc(z.string(), { description: 'The signed link token' }) }),
     responses: {
       200: { description: "Portico's consent step (tenants with requireConfirmation)" },
       302: { description: 'To the provider' },
     },
-  })
-  .describe({
-    method: 'post',
+  }))
+  .describe('post', '/connect/{sid}', () => ({
     operationId: 'continueConnectLink',
-    path: '/connect/{sid}',
     tags: ['Browser flow'],
     summary: "The consent step's Continue",
     description:
       "A form post of the signed link token (`t`) from Portico's own consent page: sets the binding cookie and answers `303` to the provider. A post from another site (`Sec-Fetch-Site` other than `same-origin`, or a foreign `Origin`) answers 403.",
     auth: 'none',
-    params: z.object({ sid: PathId }),
+    params: z.object({ sid: PathId() }),
     responses: { 303: { description: 'To the provider' }, 403: { description: 'Not from the consent page' } },
-  })
-  .describe({
-    method: 'get',
+  }))
+  .describe('get', '/oauth/callback', () => ({
     operationId: 'oauthCallback',
-    path: '/oauth/callback',
     tags: ['Browser flow'],
     summary: 'Where the provider sends the browser back',
     description:
@@ -54,48 +48,40 @@ describedApi
       error: z.optional(z.string()),
     }),
     responses: { 200: { description: 'The popup page' }, 302: { description: 'To the returnUrl' } },
-  });
+  }));
 
 for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
-  describedApi.describe({
-    method,
+  describedApi.describe(method, '/v1/connections/{id}/proxy/{path}', () => ({
     operationId: `proxy${method[0].toUpperCase()}${method.slice(1)}`,
-    path: '/v1/connections/{id}/proxy/{path}',
     tags: ['Proxy'],
     summary: "The provider's API with the connection's credentials",
     description:
       "`<path>` goes to the provider's API host (HubSpot `api.hubapi.com`, Dropbox `api.dropboxapi.com`; `content/<path>` to Dropbox's content host), with the connection's token; your `Authorization` never reaches the provider. A 401 refreshes once and retries; 429 and 5xx are retried with backoff (bodies up to 1 MiB); the provider's answer streams back with `Cache-Control: no-store` (the provider's caching headers dropped), marked `Portico-Upstream: hubspot|dropbox` (an answer without that header, such as a `404` for an unknown connection, is Portico's own). Paths that would leave the provider host (dot segments, encoded slashes) answer 400.",
-    params: z.object({ id: PathId, path: z.string() }),
+    params: z.object({ id: PathId(), path: z.string() }),
     responses: { 200: { description: "The provider's answer, as it was" } },
     errors: [404, 409, 429, 503],
-  });
+  }));
 }
 
 describedApi
-  .describe({
-    method: 'get',
+  .describe('get', '/healthz', () => ({
     operationId: 'getHealth',
-    path: '/healthz',
     tags: ['Service'],
     summary: 'Liveness',
     auth: 'none',
     responses: { 200: { description: 'Up', schema: z.object({ ok: z.literal(true) }) } },
-  })
-  .describe({
-    method: 'get',
+  }))
+  .describe('get', '/sdk/connect.js', () => ({
     operationId: 'getBrowserSdk',
-    path: '/sdk/connect.js',
     tags: ['Service'],
     summary: 'The browser SDK (an ES module; types at /sdk/connect.d.ts)',
     auth: 'none',
     responses: { 200: { description: 'JavaScript' } },
-  })
-  .describe({
-    method: 'get',
+  }))
+  .describe('get', '/admin', () => ({
     operationId: 'getAdminConsole',
-    path: '/admin',
     tags: ['Service'],
     summary: 'The admin console (sign in with the admin key)',
     auth: 'none',
     responses: { 200: { description: 'HTML' } },
-  });
+  }));

@@ -1,20 +1,6 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
-import {
-  AvroCursorError,
-  AvroFormatError,
-  AvroQueryError,
-  AvroTableChanged,
-  type AvroTableFile,
-  AvroTableMismatch,
-  type ByteSource,
-  decodeAvro,
-  describeAvroTable,
-  readAvroPage,
-  readAvroTablePage,
-  streamAvroTable,
-  type TableByteSource,
-} from '../../avro/index.js';
+import type { AvroTableFile, ByteSource, TableByteSource } from '../../avro/index.js';
 import { conflict, invalidRequest, PorticoError, unprocessable } from '../../errors.js';
 import { sha256Hex } from '../../ids.js';
 import { checkPath, type DropboxEntry, downloadedVersion } from '../../providers/dropbox/api.js';
@@ -25,79 +11,91 @@ import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
-import { doc, NextCursor, named, PathId } from '../schemas.js';
+import { doc, lazySchema, NextCursor, named, PathId } from '../schemas.js';
 
-const PathQuery = doc(z.string().check(z.maxLength(4096)), { example: '/data/users.avro' });
-const EntrySchema = named(
-  z.object({
-    type: z.enum(['file', 'folder']),
-    id: z.string(),
-    name: z.string(),
-    path: z.string(),
-    size: z.optional(z.number()),
-    modifiedAt: z.optional(z.string()),
-    contentHash: doc(z.optional(z.string()), {
-      description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
+const PathQuery = lazySchema(() => doc(z.string().check(z.maxLength(4096)), { example: '/data/users.avro' }));
+const EntrySchema = lazySchema(() =>
+  named(
+    z.object({
+      type: z.enum(['file', 'folder']),
+      id: z.string(),
+      name: z.string(),
+      path: z.string(),
+      size: z.optional(z.number()),
+      modifiedAt: z.optional(z.string()),
+      contentHash: doc(z.optional(z.string()), {
+        description: "Dropbox's content hash (SHA-256 of 4 MiB block digests)",
+      }),
+      rev: doc(z.optional(z.string()), {
+        description: "A file's revision: a new one every time it is saved",
+      }),
+      downloadable: doc(z.optional(z.literal(false)), {
+        description:
+          'Present (false) for files with no bytes of their own (Google Docs, Paper): downloading one answers 422.',
+      }),
     }),
-    rev: doc(z.optional(z.string()), { description: "A file's revision: a new one every time it is saved" }),
-    downloadable: doc(z.optional(z.literal(false)), {
-      description:
-        'Present (false) for files with no bytes of their own (Google Docs, Paper): downloading one answers 422.',
-    }),
-  }),
-  'DropboxEntry',
-  {
-    description: 'A file or folder in the connected Dropbox.',
-    example: {
-      type: 'file',
-      id: 'id:a4ayc_80_OEAAAAAAAAAXw',
-      name: 'users.avro',
-      path: '/data/users.avro',
-      size: 1048576,
-      modifiedAt: '2026-12-01T09:30:00.000Z',
-      contentHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-    },
-  },
-);
-const EntryPage = named(
-  z.object({ entries: z.array(EntrySchema), nextCursor: z.optional(NextCursor) }),
-  'DropboxEntryPage',
-);
-const TemporaryLink = named(
-  z.object({ link: z.string(), expiresAt: z.string(), size: z.optional(z.number()) }),
-  'DropboxTemporaryLink',
-);
-const AvroPage = named(
-  z.object({
-    schema: doc(z.unknown(), { description: "The file's Avro writer schema (JSON)" }),
-    rows: doc(z.array(z.unknown()), { description: 'Decoded rows (records as JSON objects)' }),
-    scanned: doc(z.number(), {
-      description: 'Rows read to make this page (more than `rows` when `where=` filters)',
-    }),
-    nextCursor: z.optional(NextCursor),
-  }),
-  'AvroPage',
-  {
-    description: 'A page of rows decoded from an Avro object container file.',
-    example: {
-      schema: {
-        type: 'record',
-        name: 'User',
-        fields: [
-          { name: 'id', type: 'long' },
-          { name: 'name', type: 'string' },
-        ],
+    'DropboxEntry',
+    {
+      description: 'A file or folder in the connected Dropbox.',
+      example: {
+        type: 'file',
+        id: 'id:a4ayc_80_OEAAAAAAAAAXw',
+        name: 'users.avro',
+        path: '/data/users.avro',
+        size: 1048576,
+        modifiedAt: '2026-12-01T09:30:00.000Z',
+        contentHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
       },
-      rows: [{ id: 1, name: 'Ada' }],
-      scanned: 1,
-      nextCursor: 'b:4:1024',
     },
-  },
+  ),
 );
-const AvroStreamLine = doc(z.unknown(), {
-  description:
-    'A line of the NDJSON stream: the first is `{"schema": …}`, then one decoded row a line; damage met mid-stream ends it with `{"error": {"code", "detail"}}`.',
-});
+const EntryPage = lazySchema(() =>
+  named(
+    z.object({ entries: z.array(EntrySchema()), nextCursor: z.optional(NextCursor()) }),
+    'DropboxEntryPage',
+  ),
+);
+const TemporaryLink = lazySchema(() =>
+  named(
+    z.object({ link: z.string(), expiresAt: z.string(), size: z.optional(z.number()) }),
+    'DropboxTemporaryLink',
+  ),
+);
+const AvroPage = lazySchema(() =>
+  named(
+    z.object({
+      schema: doc(z.unknown(), { description: "The file's Avro writer schema (JSON)" }),
+      rows: doc(z.array(z.unknown()), { description: 'Decoded rows (records as JSON objects)' }),
+      scanned: doc(z.number(), {
+        description: 'Rows read to make this page (more than `rows` when `where=` filters)',
+      }),
+      nextCursor: z.optional(NextCursor()),
+    }),
+    'AvroPage',
+    {
+      description: 'A page of rows decoded from an Avro object container file.',
+      example: {
+        schema: {
+          type: 'record',
+          name: 'User',
+          fields: [
+            { name: 'id', type: 'long' },
+            { name: 'name', type: 'string' },
+          ],
+        },
+        rows: [{ id: 1, name: 'Ada' }],
+        scanned: 1,
+        nextCursor: 'b:4:1024',
+      },
+    },
+  ),
+);
+const AvroStreamLine = lazySchema(() =>
+  doc(z.unknown(), {
+    description:
+      'A line of the NDJSON stream: the first is `{"schema": …}`, then one decoded row a line; damage met mid-stream ends it with `{"error": {"code", "detail"}}`.',
+  }),
+);
 const problems = [404, 409, 422, 429, 502, 503];
 
 /**
@@ -120,7 +118,22 @@ async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
   }
 }
 
+/**
+ * The Avro decoder (lib/avro, a sixth of the Lambda bundle), loaded by the Avro routes on their
+ * first request: in Lambda a chunk of its own beside the bundle, so a cold start that serves no
+ * Avro neither parses nor runs it.
+ */
+let avroModule: typeof import('../../avro/index.js') | undefined;
+const loadAvro = async () => {
+  avroModule ??= await import('../../avro/index.js');
+  return avroModule;
+};
+
 function avroError(err: unknown): unknown {
+  // An Avro error comes from the decoder, so it has loaded.
+  if (!avroModule) return err;
+  const { AvroCursorError, AvroFormatError, AvroQueryError, AvroTableChanged, AvroTableMismatch } =
+    avroModule;
   if (err instanceof AvroFormatError) return unprocessable(`Not a readable Avro file: ${err.message}`);
   if (err instanceof AvroCursorError) return invalidRequest(`The cursor is not valid: ${err.message}`);
   if (err instanceof AvroQueryError) {
@@ -192,27 +205,27 @@ const client = (
 };
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/files',
+  () => ({
     operationId: 'listDropboxFiles',
-    path: '/v1/connections/{id}/dropbox/files',
     tags: ['Dropbox'],
     summary: 'List a folder',
     description: '`path` is `""` or omitted for the root. Deleted entries are left out.',
-    params: z.object({ id: PathId }),
+    params: z.object({ id: PathId() }),
     query: z.object({
-      path: z.optional(PathQuery),
+      path: z.optional(PathQuery()),
       recursive: z.optional(z.enum(['true', 'false'])),
       cursor: z.optional(z.string().check(z.maxLength(4096))),
     }),
     responses: {
       200: {
         description: 'A page of entries',
-        schema: EntryPage,
+        schema: EntryPage(),
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
     const path = checkPath(query.path ?? '', true);
     const out = await c
@@ -233,28 +246,28 @@ dropboxApi.route(
 );
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/content',
+  () => ({
     operationId: 'downloadDropboxFile',
-    path: '/v1/connections/{id}/dropbox/content',
     tags: ['Dropbox'],
     summary: "Download a file's bytes",
     description:
       'Streamed as it downloads, with `Content-Length`. With `link=true`, answers `{link, expiresAt, size}` instead: a Dropbox temporary link that opens the bytes without a token for four hours (for files larger than one answer may carry).',
-    params: z.object({ id: PathId }),
-    query: z.object({ path: PathQuery, link: z.optional(z.enum(['true', 'false'])) }),
+    params: z.object({ id: PathId() }),
+    query: z.object({ path: PathQuery(), link: z.optional(z.enum(['true', 'false'])) }),
     responses: {
       200: {
         description: 'The bytes (or, with `link=true`, a temporary link)',
         schema: z.string(),
         contentType: 'application/octet-stream',
         also: {
-          'application/json': TemporaryLink,
+          'application/json': TemporaryLink(),
         },
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
     const path = checkPath(query.path, false);
     if (query.link === 'true') {
@@ -354,6 +367,7 @@ function tableSource(api: DropboxClient): TableByteSource {
     const got = downloadedVersion(res);
     if (got !== undefined && file.rev !== '' && got.rev !== file.rev) {
       await res.body?.cancel().catch(() => {});
+      const { AvroTableChanged } = await loadAvro();
       throw new AvroTableChanged(`${file.path} changed while it was read`);
     }
     return bodyChunks(res);
@@ -382,37 +396,38 @@ const TABLE_DESCRIPTION = [
   'A file that is not Avro, or is truncated or corrupt, answers `422 invalid_request` (in paged mode, on the page that reaches the damage).',
 ].join(' ');
 
-const TableQuery = {
+const TableQuery = lazySchema(() => ({
   recursive: z.optional(z.enum(['true', 'false'])),
   fields: doc(z.optional(z.string().check(z.maxLength(4096))), { example: 'event_id,user_id,device.os' }),
   where: doc(z.optional(z.string().check(z.maxLength(4096))), { example: "country = 'DE' and amount > 10" }),
-};
+}));
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/avro',
+  () => ({
     operationId: 'readDropboxAvro',
-    path: '/v1/connections/{id}/dropbox/avro',
     tags: ['Dropbox'],
     summary: 'Read an Avro file, or a folder of them as one table, as rows',
     description: TABLE_DESCRIPTION,
-    params: z.object({ id: PathId }),
+    params: z.object({ id: PathId() }),
     query: z.object({
-      path: PathQuery,
-      ...TableQuery,
+      path: PathQuery(),
+      ...TableQuery(),
       limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))),
       cursor: z.optional(z.string().check(z.maxLength(2048))),
     }),
     responses: {
       200: {
         description: 'A page of rows (or an NDJSON stream of all rows)',
-        schema: AvroPage,
-        ndjson: AvroStreamLine,
+        schema: AvroPage(),
+        ndjson: AvroStreamLine(),
       },
     },
     errors: [400, ...problems],
-  },
+  }),
   async (c, { params, query }) => {
+    const { decodeAvro, readAvroPage, readAvroTablePage, streamAvroTable } = await loadAvro();
     const { connections, log } = c.get('services');
     const path = checkPath(query.path, false);
     const tenantId = tenantOf(c.get('principal'));
@@ -548,18 +563,18 @@ dropboxApi.route(
 );
 
 dropboxApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/dropbox/avro/schema',
+  () => ({
     operationId: 'getDropboxAvroSchema',
-    path: '/v1/connections/{id}/dropbox/avro/schema',
     tags: ['Dropbox'],
     summary: 'The schema of an Avro file or folder table, and its files',
     description: [
       "The table's schema (the last file's writer schema, which every file must resolve to: see `GET …/dropbox/avro`) and its files in table order, each with `rows` counted from its blocks' headers without decoding a row.",
       "Counting passes over the files' bytes (256 MiB in all at most); files past that have no `rows`. A file that does not fit answers `422` naming it in `file`.",
     ].join(' '),
-    params: z.object({ id: PathId }),
-    query: z.object({ path: PathQuery, recursive: TableQuery.recursive }),
+    params: z.object({ id: PathId() }),
+    query: z.object({ path: PathQuery(), recursive: TableQuery().recursive }),
     responses: {
       200: {
         description: 'The schema and the files',
@@ -578,8 +593,9 @@ dropboxApi.route(
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
+    const { describeAvroTable } = await loadAvro();
     const path = checkPath(query.path, false);
     try {
       const described = await c.get('services').connections.withToken(

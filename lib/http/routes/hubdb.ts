@@ -7,86 +7,89 @@ import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
-import { doc, NextCursor, named, PathId } from '../schemas.js';
+import { doc, lazySchema, NextCursor, named, PathId } from '../schemas.js';
 
-const ColumnSchema = named(
-  z.object({ name: z.string(), label: z.string(), type: z.string() }),
-  'HubdbColumn',
-  {
+const ColumnSchema = lazySchema(() =>
+  named(z.object({ name: z.string(), label: z.string(), type: z.string() }), 'HubdbColumn', {
     example: { name: 'price', label: 'Price', type: 'NUMBER' },
     description:
       'HubDB column types: TEXT, RICHTEXT, NUMBER, BOOLEAN (values 0/1 as HubSpot sends them), DATE and DATETIME (epoch milliseconds), SELECT and MULTISELECT (option objects `{id, name, type: "option"}`), URL, IMAGE (`{url, width, height}`), LOCATION (`{lat, long}`), CURRENCY, FOREIGN_ID, VIDEO. Cell values come out exactly as HubSpot sends them.',
-  },
-);
-const TableSchema = named(
-  z.object({
-    id: z.string(),
-    name: z.string(),
-    label: z.string(),
-    rowCount: z.number(),
-    published: z.boolean(),
-    updatedAt: z.nullable(z.string()),
-    columns: z.array(ColumnSchema),
   }),
-  'HubdbTable',
-  {
-    description: 'A HubDB table of the connected account.',
-    example: {
-      id: '5432100',
-      name: 'products',
-      label: 'Products',
-      rowCount: 2,
-      published: true,
-      updatedAt: '2026-12-01T09:30:00.000Z',
-      columns: [{ name: 'price', label: 'Price', type: 'NUMBER' }],
-    },
-  },
 );
-const RowSchema = named(
-  z.object({
-    id: z.string(),
-    values: doc(z.record(z.string(), z.unknown()), {
-      description: 'Cell values by column name, as HubSpot sends them',
+const TableSchema = lazySchema(() =>
+  named(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      label: z.string(),
+      rowCount: z.number(),
+      published: z.boolean(),
+      updatedAt: z.nullable(z.string()),
+      columns: z.array(ColumnSchema()),
     }),
-    createdAt: z.nullable(z.string()),
-    updatedAt: z.nullable(z.string()),
-  }),
-  'HubdbRow',
-  {
-    description: 'A row of a HubDB table.',
-    example: {
-      id: '123456789',
-      values: { name: 'Blue shoe', price: 49 },
-      createdAt: '2026-12-01T09:30:00.000Z',
-      updatedAt: '2026-12-01T09:30:00.000Z',
+    'HubdbTable',
+    {
+      description: 'A HubDB table of the connected account.',
+      example: {
+        id: '5432100',
+        name: 'products',
+        label: 'Products',
+        rowCount: 2,
+        published: true,
+        updatedAt: '2026-12-01T09:30:00.000Z',
+        columns: [{ name: 'price', label: 'Price', type: 'NUMBER' }],
+      },
     },
-  },
+  ),
 );
-const TablePage = named(
-  z.object({ tables: z.array(TableSchema), nextCursor: z.optional(NextCursor) }),
-  'HubdbTablePage',
+const RowSchema = lazySchema(() =>
+  named(
+    z.object({
+      id: z.string(),
+      values: doc(z.record(z.string(), z.unknown()), {
+        description: 'Cell values by column name, as HubSpot sends them',
+      }),
+      createdAt: z.nullable(z.string()),
+      updatedAt: z.nullable(z.string()),
+    }),
+    'HubdbRow',
+    {
+      description: 'A row of a HubDB table.',
+      example: {
+        id: '123456789',
+        values: { name: 'Blue shoe', price: 49 },
+        createdAt: '2026-12-01T09:30:00.000Z',
+        updatedAt: '2026-12-01T09:30:00.000Z',
+      },
+    },
+  ),
 );
-const RowPage = named(
-  z.object({ rows: z.array(RowSchema), nextCursor: z.optional(NextCursor) }),
-  'HubdbRowPage',
+const TablePage = lazySchema(() =>
+  named(z.object({ tables: z.array(TableSchema()), nextCursor: z.optional(NextCursor()) }), 'HubdbTablePage'),
+);
+const RowPage = lazySchema(() =>
+  named(z.object({ rows: z.array(RowSchema()), nextCursor: z.optional(NextCursor()) }), 'HubdbRowPage'),
 );
 
-const Table = doc(
-  z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[A-Za-z0-9_-]+$/, 'a table id or name')),
-  {
+const Table = lazySchema(() =>
+  doc(z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[A-Za-z0-9_-]+$/, 'a table id or name')), {
     description: 'The table id or name',
-  },
+  }),
 );
-const RowId = z.string().check(z.regex(/^\d{1,30}$/, 'a HubDB row id'));
-const Cursor = z.optional(
-  z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_=.-]*$/, 'a cursor from a previous page')),
+const RowId = lazySchema(() => z.string().check(z.regex(/^\d{1,30}$/, 'a HubDB row id')));
+const Cursor = lazySchema(() =>
+  z.optional(
+    z.string().check(z.maxLength(1024), z.regex(/^[A-Za-z0-9_=.-]*$/, 'a cursor from a previous page')),
+  ),
 );
-const Limit = z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)));
-const Values = doc(z.strictObject({ values: z.record(z.string().check(z.maxLength(200)), z.unknown()) }), {
-  example: { values: { name: 'Blue shoe', price: 49 } },
-});
-const TableParams = z.object({ id: PathId, table: Table });
-const RowParams = z.object({ id: PathId, table: Table, rowId: RowId });
+const Limit = lazySchema(() => z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))));
+const Values = lazySchema(() =>
+  doc(z.strictObject({ values: z.record(z.string().check(z.maxLength(200)), z.unknown()) }), {
+    example: { values: { name: 'Blue shoe', price: 49 } },
+  }),
+);
+const TableParams = lazySchema(() => z.object({ id: PathId(), table: Table() }));
+const RowParams = lazySchema(() => z.object({ id: PathId(), table: Table(), rowId: RowId() }));
 const problems = [404, 409, 429, 502, 503];
 
 export const hubspotRoutes = new Hono<AppEnv>();
@@ -104,22 +107,22 @@ const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof
 };
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables',
+  () => ({
     operationId: 'listHubdbTables',
-    path: '/v1/connections/{id}/hubdb/tables',
     tags: ['HubDB'],
     summary: 'List HubDB tables',
-    params: z.object({ id: PathId }),
-    query: z.object({ limit: Limit, cursor: Cursor }),
+    params: z.object({ id: PathId() }),
+    query: z.object({ limit: Limit(), cursor: Cursor() }),
     responses: {
       200: {
         description: 'A page of tables',
-        schema: TablePage,
+        schema: TablePage(),
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query }) => {
     const out = await withHubDb(c, params.id, (db) =>
       db.listTables(query.limit ?? 100, query.cursor || undefined),
@@ -129,16 +132,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables/{table}',
+  () => ({
     operationId: 'getHubdbTable',
-    path: '/v1/connections/{id}/hubdb/tables/{table}',
     tags: ['HubDB'],
     summary: 'Get a HubDB table (by id or name)',
-    params: TableParams,
-    responses: { 200: { description: 'The table', schema: TableSchema } },
+    params: TableParams(),
+    responses: { 200: { description: 'The table', schema: TableSchema() } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     const out = await withHubDb(c, params.id, (db) => db.getTable(params.table));
     return c.json(out, 200);
@@ -196,18 +199,18 @@ function rowQuery(url: string): { query: URLSearchParams; cursor?: string } {
 }
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows',
+  () => ({
     operationId: 'getHubdbRows',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
     tags: ['HubDB'],
     summary: 'List rows',
     description:
       'Filters (`column__operator`), `sort`, `properties` and `archived` pass through with HubSpot\'s syntax: `?name__contains=shoe&price__gt=10&sort=-price`; `after` and `offset` are refused (page with `cursor`). With `Accept: application/x-ndjson` every row of every page is streamed, one JSON object a line; a failure mid-stream ends with a line `{"error": {code, detail}}`.',
-    params: TableParams,
+    params: TableParams(),
     query: z.looseObject({
-      limit: Limit,
-      cursor: Cursor,
+      limit: Limit(),
+      cursor: Cursor(),
       archived: z.optional(z.enum(['true', 'false'])),
       sort: z.optional(z.string().check(z.maxLength(200))),
       properties: z.optional(z.string().check(z.maxLength(2000))),
@@ -215,12 +218,12 @@ hubspotApi.route(
     responses: {
       200: {
         description: 'A page of rows (or an NDJSON stream of all rows)',
-        schema: RowPage,
-        ndjson: RowSchema,
+        schema: RowPage(),
+        ndjson: RowSchema(),
       },
     },
     errors: problems,
-  },
+  }),
   async (c, { params, query: q }) => {
     const { log } = c.get('services');
     const { query, cursor } = rowQuery(c.req.url);
@@ -248,16 +251,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+  () => ({
     operationId: 'getHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Get a row',
-    params: RowParams,
-    responses: { 200: { description: 'The row', schema: RowSchema } },
+    params: RowParams(),
+    responses: { 200: { description: 'The row', schema: RowSchema() } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     const row = await withHubDb(c, params.id, (db) => db.getRow(params.table, params.rowId));
     return c.json(row, 200);
@@ -265,18 +268,18 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows',
+  () => ({
     operationId: 'createHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows',
     tags: ['HubDB'],
     summary: 'Add a draft row',
     description: 'Changes go to the draft table; publish to make them live.',
-    params: TableParams,
-    body: Values,
-    responses: { 201: { description: 'The draft row', schema: RowSchema } },
+    params: TableParams(),
+    body: Values(),
+    responses: { 201: { description: 'The draft row', schema: RowSchema() } },
     errors: [...problems, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const row = await withHubDb(c, params.id, (db) => db.createRow(params.table, body.values));
     return c.json(row, 201);
@@ -284,17 +287,17 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'patch',
+  'patch',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+  () => ({
     operationId: 'updateHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Update a draft row',
-    params: RowParams,
-    body: Values,
-    responses: { 200: { description: 'The draft row', schema: RowSchema } },
+    params: RowParams(),
+    body: Values(),
+    responses: { 200: { description: 'The draft row', schema: RowSchema() } },
     errors: [...problems, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const row = await withHubDb(c, params.id, (db) => db.updateRow(params.table, params.rowId, body.values));
     return c.json(row, 200);
@@ -302,16 +305,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
+  () => ({
     operationId: 'deleteHubdbRow',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/rows/{rowId}',
     tags: ['HubDB'],
     summary: 'Delete a draft row',
-    params: RowParams,
+    params: RowParams(),
     responses: { 204: { description: 'Deleted from the draft' } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     await withHubDb(c, params.id, (db) => db.deleteRow(params.table, params.rowId));
     return c.body(null, 204);
@@ -319,16 +322,16 @@ hubspotApi.route(
 );
 
 hubspotApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/connections/{id}/hubdb/tables/{table}/publish',
+  () => ({
     operationId: 'publishHubdbTable',
-    path: '/v1/connections/{id}/hubdb/tables/{table}/publish',
     tags: ['HubDB'],
     summary: 'Publish the draft table',
-    params: TableParams,
-    responses: { 200: { description: 'The published table', schema: TableSchema } },
+    params: TableParams(),
+    responses: { 200: { description: 'The published table', schema: TableSchema() } },
     errors: problems,
-  },
+  }),
   async (c, { params }) => {
     const out = await withHubDb(c, params.id, (db) => db.publish(params.table));
     return c.json(out, 200);

@@ -10,6 +10,7 @@ import {
   ConnectionListQuery,
   ConnectionPage,
   doc,
+  lazySchema,
   NextCursor,
   named,
   PageQuery,
@@ -21,87 +22,99 @@ import {
   WebhookUrlSchema,
 } from '../schemas.js';
 
-const TenantIdParams = z.object({ tenantId: doc(PathId, { example: 'ten_8x2k4m9q1w3e5r7t' }) });
-const Name = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
-const Scope = z
-  .string()
-  .check(z.regex(/^[\x21-\x7e]+$/, 'scope names are printable ASCII without spaces'), z.maxLength(200));
+const TenantIdParams = lazySchema(() =>
+  z.object({ tenantId: doc(PathId(), { example: 'ten_8x2k4m9q1w3e5r7t' }) }),
+);
+const Name = lazySchema(() => z.string().check(z.trim(), z.minLength(1), z.maxLength(200)));
+const Scope = lazySchema(() =>
+  z
+    .string()
+    .check(z.regex(/^[\x21-\x7e]+$/, 'scope names are printable ASCII without spaces'), z.maxLength(200)),
+);
 
-const CreateTenantBody = doc(
-  z.strictObject({
-    name: Name,
-    returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
-    webhookUrl: z.optional(WebhookUrlSchema),
-    requireConfirmation: z.optional(z.boolean()),
-  }),
-  {
-    example: {
-      name: 'Acme',
-      returnUrls: ['https://app.example.com/integrations'],
-      webhookUrl: 'https://app.example.com/hooks/portico',
-      requireConfirmation: true,
-    },
-  },
-);
-const PatchTenantBody = doc(
-  z.strictObject({
-    name: z.optional(Name),
-    returnUrls: z.optional(z.array(ReturnUrlSchema).check(z.maxLength(50))),
-    webhookUrl: z.optional(z.nullable(WebhookUrlSchema)),
-    requireConfirmation: z.optional(z.boolean()),
-  }),
-  { example: { name: 'Acme Inc.' } },
-);
-const AppBody = doc(
-  z.strictObject({
-    clientId: z.string().check(z.minLength(1), z.maxLength(500)),
-    clientSecret: z.string().check(z.minLength(1), z.maxLength(2000)),
-    scopes: z.optional(z.array(Scope).check(z.maxLength(100))),
-    optionalScopes: doc(z.optional(z.array(Scope).check(z.maxLength(100))), {
-      description:
-        "Scopes the user may decline (HubSpot's `optional_scope`); `scopes` are then exactly the app's required scopes.",
+const CreateTenantBody = lazySchema(() =>
+  doc(
+    z.strictObject({
+      name: Name(),
+      returnUrls: z.optional(z.array(ReturnUrlSchema()).check(z.maxLength(50))),
+      webhookUrl: z.optional(WebhookUrlSchema()),
+      requireConfirmation: z.optional(z.boolean()),
     }),
-  }),
-  {
-    example: {
-      clientId: '5f0c3e2a-8d1b-4c6e-9a7f-2b4d6e8f0a1c',
-      clientSecret: 'your-app-secret',
-      scopes: ['oauth', 'hubdb'],
+    {
+      example: {
+        name: 'Acme',
+        returnUrls: ['https://app.example.com/integrations'],
+        webhookUrl: 'https://app.example.com/hooks/portico',
+        requireConfirmation: true,
+      },
     },
-  },
+  ),
 );
-const AppAnswer = named(
-  z.object({
-    provider: ProviderSchema,
-    clientId: z.string(),
-    scopes: z.optional(z.array(z.string())),
-    optionalScopes: z.optional(z.array(z.string())),
-  }),
-  'TenantApp',
-  { description: "A tenant's own OAuth app (its secret is never returned)." },
+const PatchTenantBody = lazySchema(() =>
+  doc(
+    z.strictObject({
+      name: z.optional(Name()),
+      returnUrls: z.optional(z.array(ReturnUrlSchema()).check(z.maxLength(50))),
+      webhookUrl: z.optional(z.nullable(WebhookUrlSchema())),
+      requireConfirmation: z.optional(z.boolean()),
+    }),
+    { example: { name: 'Acme Inc.' } },
+  ),
 );
-const AppParams = z.object({ tenantId: PathId, provider: ProviderSchema });
-const KeyParams = z.object({ tenantId: PathId, keyId: PathId });
+const AppBody = lazySchema(() =>
+  doc(
+    z.strictObject({
+      clientId: z.string().check(z.minLength(1), z.maxLength(500)),
+      clientSecret: z.string().check(z.minLength(1), z.maxLength(2000)),
+      scopes: z.optional(z.array(Scope()).check(z.maxLength(100))),
+      optionalScopes: doc(z.optional(z.array(Scope()).check(z.maxLength(100))), {
+        description:
+          "Scopes the user may decline (HubSpot's `optional_scope`); `scopes` are then exactly the app's required scopes.",
+      }),
+    }),
+    {
+      example: {
+        clientId: '5f0c3e2a-8d1b-4c6e-9a7f-2b4d6e8f0a1c',
+        clientSecret: 'your-app-secret',
+        scopes: ['oauth', 'hubdb'],
+      },
+    },
+  ),
+);
+const AppAnswer = lazySchema(() =>
+  named(
+    z.object({
+      provider: ProviderSchema(),
+      clientId: z.string(),
+      scopes: z.optional(z.array(z.string())),
+      optionalScopes: z.optional(z.array(z.string())),
+    }),
+    'TenantApp',
+    { description: "A tenant's own OAuth app (its secret is never returned)." },
+  ),
+);
+const AppParams = lazySchema(() => z.object({ tenantId: PathId(), provider: ProviderSchema() }));
+const KeyParams = lazySchema(() => z.object({ tenantId: PathId(), keyId: PathId() }));
 
 export const tenantsRoutes = new Hono<AppEnv>();
 export const tenantsApi = new Api(tenantsRoutes);
 
 tenantsApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/tenants',
+  () => ({
     operationId: 'createTenant',
-    path: '/v1/tenants',
     tags: ['Admin'],
     summary: 'Create a tenant',
     description:
       'Answers the tenant, its first API key and its webhook signing secret, each shown only this once.',
-    body: CreateTenantBody,
+    body: CreateTenantBody(),
     responses: {
       201: {
         description: 'Created',
         schema: named(
           z.object({
-            tenant: TenantSchema,
+            tenant: TenantSchema(),
             apiKey: doc(z.string(), { example: 'ptk_3v9x2k8m1q4w6e7r5t2y9u8i' }),
             apiKeyId: doc(z.string(), { example: 'key_5n2b8v1c' }),
             webhookSecret: doc(z.string(), { example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
@@ -111,7 +124,7 @@ tenantsApi.route(
       },
     },
     errors: [413, 415],
-  },
+  }),
   async (c, { body }) => {
     const { tenants, config } = c.get('services');
     checkWebhookUrl(body.webhookUrl, config.runtime);
@@ -121,37 +134,37 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants',
+  () => ({
     operationId: 'listTenants',
-    path: '/v1/tenants',
     tags: ['Admin'],
     summary: 'List tenants',
-    query: PageQuery,
+    query: PageQuery(),
     responses: {
       200: {
         description: 'A page of tenants',
         schema: named(
-          z.object({ tenants: z.array(TenantSchema), nextCursor: z.optional(NextCursor) }),
+          z.object({ tenants: z.array(TenantSchema()), nextCursor: z.optional(NextCursor()) }),
           'TenantPage',
         ),
       },
     },
-  },
+  }),
   async (c, { query }) => c.json(await c.get('services').tenants.list(query.limit ?? 50, query.cursor), 200),
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}',
+  () => ({
     operationId: 'getTenant',
-    path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Get a tenant',
-    params: TenantIdParams,
-    responses: { 200: { description: 'The tenant', schema: TenantSchema } },
+    params: TenantIdParams(),
+    responses: { 200: { description: 'The tenant', schema: TenantSchema() } },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     const { tenants, revocations } = c.get('services');
     const tenant = await tenants.require(params.tenantId);
@@ -162,18 +175,18 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'patch',
+  'patch',
+  '/v1/tenants/{tenantId}',
+  () => ({
     operationId: 'updateTenant',
-    path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Update a tenant',
     description: '`webhookUrl: null` removes the webhook.',
-    params: TenantIdParams,
-    body: PatchTenantBody,
-    responses: { 200: { description: 'The updated tenant', schema: TenantSchema } },
+    params: TenantIdParams(),
+    body: PatchTenantBody(),
+    responses: { 200: { description: 'The updated tenant', schema: TenantSchema() } },
     errors: [404, 409, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const { tenants, config } = c.get('services');
     checkWebhookUrl(body.webhookUrl ?? undefined, config.runtime);
@@ -183,14 +196,14 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/tenants/{tenantId}/api-keys',
+  () => ({
     operationId: 'createTenantApiKey',
-    path: '/v1/tenants/{tenantId}/api-keys',
     tags: ['Admin'],
     summary: 'Add a tenant API key',
     description: 'The key (`ptk_…`) is shown only in this answer; Portico keeps only its hash.',
-    params: TenantIdParams,
+    params: TenantIdParams(),
     responses: {
       201: {
         description: 'The new key',
@@ -198,7 +211,7 @@ tenantsApi.route(
       },
     },
     errors: [404, 409],
-  },
+  }),
   async (c, { params }) => {
     const key = await c.get('services').tenants.createApiKey(params.tenantId, c.get('principal').actor);
     return c.json(key, 201);
@@ -206,15 +219,15 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/api-keys',
+  () => ({
     operationId: 'listTenantApiKeys',
-    path: '/v1/tenants/{tenantId}/api-keys',
     tags: ['Admin'],
     summary: "List a tenant's API keys",
     description:
       'Ids and creation times only: a key is shown once, when it is made. Rotate by adding a key, then deleting the old one.',
-    params: TenantIdParams,
+    params: TenantIdParams(),
     responses: {
       200: {
         description: 'The keys, oldest first',
@@ -222,23 +235,23 @@ tenantsApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) =>
     c.json({ apiKeys: await c.get('services').tenants.listApiKeys(params.tenantId) }, 200),
 );
 
 tenantsApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/tenants/{tenantId}/api-keys/{keyId}',
+  () => ({
     operationId: 'deleteTenantApiKey',
-    path: '/v1/tenants/{tenantId}/api-keys/{keyId}',
     tags: ['Admin'],
     summary: 'Delete a tenant API key',
     description: 'The key stops working at once.',
-    params: KeyParams,
+    params: KeyParams(),
     responses: { 204: { description: 'Deleted' } },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     await c.get('services').tenants.deleteApiKey(params.tenantId, params.keyId, c.get('principal').actor);
     return c.body(null, 204);
@@ -246,39 +259,39 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/apps',
+  () => ({
     operationId: 'listTenantApps',
-    path: '/v1/tenants/{tenantId}/apps',
     tags: ['Admin'],
     summary: "The tenant's own OAuth apps",
     description: 'Providers not listed use the platform app. Secrets are never returned.',
-    params: TenantIdParams,
+    params: TenantIdParams(),
     responses: {
       200: {
         description: 'The apps',
-        schema: z.object({ apps: z.array(z.extend(AppAnswer, { updatedAt: z.string() })) }),
+        schema: z.object({ apps: z.array(z.extend(AppAnswer(), { updatedAt: z.string() })) }),
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) => c.json({ apps: await c.get('services').tenants.listApps(params.tenantId) }, 200),
 );
 
 tenantsApi.route(
-  {
-    method: 'put',
+  'put',
+  '/v1/tenants/{tenantId}/apps/{provider}',
+  () => ({
     operationId: 'putTenantApp',
-    path: '/v1/tenants/{tenantId}/apps/{provider}',
     tags: ['Admin'],
     summary: "Use the tenant's own OAuth app",
     description:
       "New connections of this tenant and provider use this app instead of the platform's. The client secret is sealed and never returned.",
-    params: AppParams,
-    body: AppBody,
-    responses: { 200: { description: 'The app (without its secret)', schema: AppAnswer } },
+    params: AppParams(),
+    body: AppBody(),
+    responses: { 200: { description: 'The app (without its secret)', schema: AppAnswer() } },
     errors: [404, 409, 413, 415],
-  },
+  }),
   async (c, { params, body }) => {
     const app = await c
       .get('services')
@@ -296,17 +309,17 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/tenants/{tenantId}/apps/{provider}',
+  () => ({
     operationId: 'deleteTenantApp',
-    path: '/v1/tenants/{tenantId}/apps/{provider}',
     tags: ['Admin'],
     summary: "Return to the platform's OAuth app",
     description: 'Existing connections keep refreshing with the app that issued their grant.',
-    params: AppParams,
+    params: AppParams(),
     responses: { 204: { description: 'Deleted' } },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     await c
       .get('services')
@@ -316,15 +329,15 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'delete',
+  'delete',
+  '/v1/tenants/{tenantId}',
+  () => ({
     operationId: 'revokeTenant',
-    path: '/v1/tenants/{tenantId}',
     tags: ['Admin'],
     summary: 'Revoke a tenant',
     description:
       'Stops the tenant at once in every process (its keys, connect links, callbacks, token reads and data routes), then revokes every grant at its provider as a durable job, within per-app limits, retrying failures for up to 24 hours. Answers `202` while grants are left (about 5 seconds of provider work happen first, so a small tenant answers `200` at once), and `200` once every grant is revoked or given up. Every item of the tenant is deleted but a tombstone, the failures list and the audit trail; its data key is destroyed after a last look for grants written by late callbacks. Idempotent: a repeat call answers the same progress.',
-    params: TenantIdParams,
+    params: TenantIdParams(),
     responses: {
       200: {
         description: 'Revoked: every grant accounted',
@@ -343,14 +356,14 @@ tenantsApi.route(
           z.object({
             tenantId: z.string(),
             status: z.literal('revoking'),
-            revocation: RevocationSchema,
+            revocation: RevocationSchema(),
           }),
           'TenantRevoking',
         ),
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params }) => {
     const answer = await c.get('services').revocations.revoke(params.tenantId, c.get('principal').actor);
     return answer.status === 'revoked' ? c.json(answer, 200) : c.json(answer, 202);
@@ -358,16 +371,16 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/revocation/failures',
+  () => ({
     operationId: 'listRevocationFailures',
-    path: '/v1/tenants/{tenantId}/revocation/failures',
     tags: ['Admin'],
     summary: "A revoked tenant's grants that could not be revoked",
     description:
       'The grants whose provider revocation still failed after 24 hours of retries (their credentials are deleted all the same).',
-    params: TenantIdParams,
-    query: PageQuery,
+    params: TenantIdParams(),
+    query: PageQuery(),
     responses: {
       200: {
         description: 'A page of failures',
@@ -377,7 +390,7 @@ tenantsApi.route(
               named(
                 z.object({
                   connectionId: z.string(),
-                  provider: ProviderSchema,
+                  provider: ProviderSchema(),
                   endUserId: z.string(),
                   attempts: z.number(),
                   lastError: z.string(),
@@ -392,7 +405,7 @@ tenantsApi.route(
       },
     },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const { tenants, revocations } = c.get('services');
     await tenants.require(params.tenantId);
@@ -401,15 +414,15 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'post',
+  'post',
+  '/v1/tenants/{tenantId}/webhook-secret',
+  () => ({
     operationId: 'rotateWebhookSecret',
-    path: '/v1/tenants/{tenantId}/webhook-secret',
     tags: ['Admin'],
     summary: "Rotate the tenant's webhook signing secret",
     description:
       'The new secret (`whsec_…`) is shown only in this answer and signs every delivery from now on.',
-    params: TenantIdParams,
+    params: TenantIdParams(),
     responses: {
       201: {
         description: 'The new secret',
@@ -417,7 +430,7 @@ tenantsApi.route(
       },
     },
     errors: [404, 409],
-  },
+  }),
   async (c, { params }) => {
     const webhookSecret = await c
       .get('services')
@@ -427,18 +440,18 @@ tenantsApi.route(
 );
 
 tenantsApi.route(
-  {
-    method: 'get',
+  'get',
+  '/v1/tenants/{tenantId}/connections',
+  () => ({
     operationId: 'listTenantConnections',
-    path: '/v1/tenants/{tenantId}/connections',
     tags: ['Admin'],
     summary: "List a tenant's connections",
     description: "The same page as the tenant's own `GET /v1/connections`; empty once the tenant is revoked.",
-    params: TenantIdParams,
-    query: ConnectionListQuery,
-    responses: { 200: { description: 'A page of connections', schema: ConnectionPage } },
+    params: TenantIdParams(),
+    query: ConnectionListQuery(),
+    responses: { 200: { description: 'A page of connections', schema: ConnectionPage() } },
     errors: [404],
-  },
+  }),
   async (c, { params, query }) => {
     const { tenants, connections } = c.get('services');
     await tenants.require(params.tenantId);

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 import { Api } from '../openapi.js';
-import { CursorQuery, doc, LimitQuery, PathId } from '../schemas.js';
+import { CursorQuery, doc, LimitQuery, lazySchema, PathId } from '../schemas.js';
 
 const eventTypes = [
   'connection.created',
@@ -15,29 +15,40 @@ const eventTypes = [
   'tenant.revoked',
 ] as const;
 
-const DeliverySchema = z.object({
-  id: doc(z.string(), { description: 'The `webhook-id` the receiver saw', example: 'msg_4k9x2m7q1w3e5r7t' }),
-  event: z.enum(eventTypes),
-  status: z.enum(['pending', 'delivered', 'failed']),
-  attempts: z.number(),
-  lastStatusCode: doc(z.nullable(z.number()), {
-    description: "The receiver's HTTP status of the last attempt",
+const DeliverySchema = lazySchema(() =>
+  z.object({
+    id: doc(z.string(), {
+      description: 'The `webhook-id` the receiver saw',
+      example: 'msg_4k9x2m7q1w3e5r7t',
+    }),
+    event: z.enum(eventTypes),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number(),
+    lastStatusCode: doc(z.nullable(z.number()), {
+      description: "The receiver's HTTP status of the last attempt",
+    }),
+    lastError: doc(z.nullable(z.string()), {
+      description:
+        'Why the last attempt failed: `http_<status>`, `timeout`, `unreachable`, `refused_url`, `no_webhook_url`, …',
+    }),
+    lastAttemptAt: z.nullable(z.string()),
+    nextAttemptAt: doc(z.nullable(z.string()), {
+      description: 'When the next attempt is due (pending only)',
+    }),
+    createdAt: z.string(),
   }),
-  lastError: doc(z.nullable(z.string()), {
-    description:
-      'Why the last attempt failed: `http_<status>`, `timeout`, `unreachable`, `refused_url`, `no_webhook_url`, …',
+);
+const DeliveryPage = lazySchema(() =>
+  z.object({ deliveries: z.array(DeliverySchema()), nextCursor: z.optional(z.string()) }),
+);
+const DeliveryQuery = lazySchema(() =>
+  z.object({
+    status: z.optional(z.enum(['pending', 'delivered', 'failed'])),
+    event: z.optional(z.enum(eventTypes)),
+    limit: LimitQuery(),
+    cursor: CursorQuery(),
   }),
-  lastAttemptAt: z.nullable(z.string()),
-  nextAttemptAt: doc(z.nullable(z.string()), { description: 'When the next attempt is due (pending only)' }),
-  createdAt: z.string(),
-});
-const DeliveryPage = z.object({ deliveries: z.array(DeliverySchema), nextCursor: z.optional(z.string()) });
-const DeliveryQuery = z.object({
-  status: z.optional(z.enum(['pending', 'delivered', 'failed'])),
-  event: z.optional(z.enum(eventTypes)),
-  limit: LimitQuery,
-  cursor: CursorQuery,
-});
+);
 const listDescription =
   'Newest first. Pending deliveries are retried with backoff for a day, then `failed`; delivered ones are listed for 30 days. Each filter reads an index, so a page costs what it returns.';
 const retryDescription =
@@ -47,16 +58,16 @@ const retryDescription =
 export const tenantWebhookRoutes = new Hono<AppEnv>();
 export const tenantWebhookApi = new Api(tenantWebhookRoutes)
   .route(
-    {
-      method: 'get',
+    'get',
+    '/v1/webhooks/deliveries',
+    () => ({
       operationId: 'listWebhookDeliveries',
-      path: '/v1/webhooks/deliveries',
       tags: ['Webhooks'],
       summary: 'Your webhook deliveries',
       description: listDescription,
-      query: DeliveryQuery,
-      responses: { 200: { description: 'A page of deliveries', schema: DeliveryPage } },
-    },
+      query: DeliveryQuery(),
+      responses: { 200: { description: 'A page of deliveries', schema: DeliveryPage() } },
+    }),
     async (c, { query }) =>
       c.json(
         await c
@@ -66,17 +77,17 @@ export const tenantWebhookApi = new Api(tenantWebhookRoutes)
       ),
   )
   .route(
-    {
-      method: 'post',
+    'post',
+    '/v1/webhooks/deliveries/{id}/retry',
+    () => ({
       operationId: 'retryWebhookDelivery',
-      path: '/v1/webhooks/deliveries/{id}/retry',
       tags: ['Webhooks'],
       summary: 'Retry a failed delivery',
       description: retryDescription,
-      params: z.object({ id: PathId }),
-      responses: { 202: { description: 'Queued', schema: DeliverySchema } },
+      params: z.object({ id: PathId() }),
+      responses: { 202: { description: 'Queued', schema: DeliverySchema() } },
       errors: [404, 409],
-    },
+    }),
     async (c, { params }) =>
       c.json(await c.get('services').outbox.retry(tenantOf(c.get('principal')), params.id), 202),
   );
@@ -85,18 +96,18 @@ export const tenantWebhookApi = new Api(tenantWebhookRoutes)
 export const adminWebhookRoutes = new Hono<AppEnv>();
 export const adminWebhookApi = new Api(adminWebhookRoutes)
   .route(
-    {
-      method: 'get',
+    'get',
+    '/v1/tenants/{tenantId}/webhooks/deliveries',
+    () => ({
       operationId: 'listTenantWebhookDeliveries',
-      path: '/v1/tenants/{tenantId}/webhooks/deliveries',
       tags: ['Admin'],
       summary: "A tenant's webhook deliveries",
       description: listDescription,
-      params: z.object({ tenantId: PathId }),
-      query: DeliveryQuery,
-      responses: { 200: { description: 'A page of deliveries', schema: DeliveryPage } },
+      params: z.object({ tenantId: PathId() }),
+      query: DeliveryQuery(),
+      responses: { 200: { description: 'A page of deliveries', schema: DeliveryPage() } },
       errors: [404],
-    },
+    }),
     async (c, { params, query }) => {
       const { tenants, outbox } = c.get('services');
       await tenants.require(params.tenantId);
@@ -104,17 +115,17 @@ export const adminWebhookApi = new Api(adminWebhookRoutes)
     },
   )
   .route(
-    {
-      method: 'post',
+    'post',
+    '/v1/tenants/{tenantId}/webhooks/deliveries/{id}/retry',
+    () => ({
       operationId: 'retryTenantWebhookDelivery',
-      path: '/v1/tenants/{tenantId}/webhooks/deliveries/{id}/retry',
       tags: ['Admin'],
       summary: "Retry a tenant's failed delivery",
       description: retryDescription,
-      params: z.object({ tenantId: PathId, id: PathId }),
-      responses: { 202: { description: 'Queued', schema: DeliverySchema } },
+      params: z.object({ tenantId: PathId(), id: PathId() }),
+      responses: { 202: { description: 'Queued', schema: DeliverySchema() } },
       errors: [404, 409],
-    },
+    }),
     async (c, { params }) => {
       const { tenants, outbox, audit } = c.get('services');
       await tenants.require(params.tenantId);
