@@ -8,7 +8,7 @@ import {
   type AvroTableFile,
   AvroTableMismatch,
   type ByteSource,
-  decodeAvro,
+  decodeAvroNdjson,
   describeAvroTable,
   readAvroPage,
   readAvroTablePage,
@@ -23,7 +23,7 @@ import { bodyReadError } from '../../providers/http.js';
 import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
-import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
+import { ndjsonLinesResponse, ndjsonResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
 import { doc, NextCursor, named, PathId } from '../schemas.js';
 
@@ -497,8 +497,7 @@ dropboxApi.route(
         await res.body?.cancel().catch(() => undefined);
         throw err;
       }
-      return ndjsonResponse(decodeAvro(bodyChunks(res)), log, c.get('requestId'), {
-        map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
+      return ndjsonLinesResponse(decodeAvroNdjson(bodyChunks(res)), log, c.get('requestId'), {
         mapError: avroError,
       });
     }
