@@ -5,11 +5,17 @@ import { rowWriterFor, type TextSink, writeJsonLine } from './row-writer.js';
 
 /** A chunk is handed on once it holds this many bytes (whole lines only). */
 const CHUNK_BYTES = 64 * 1024;
-/** Room a new chunk starts with: a chunk's last line usually fits without growing it. */
+/** Room the text starts with: a chunk's last line usually fits without growing it. */
 const CHUNK_ROOM = CHUNK_BYTES + 16 * 1024;
 
-function sink(): TextSink {
-  return { out: Buffer.allocUnsafe(CHUNK_ROOM), at: 0 };
+/**
+ * The lines written so far, handed on as a buffer of their own (the consumer keeps it for as long
+ * as it likes), so that the one the rows are written to is reused and its slack never handed on.
+ */
+function handOn(text: TextSink): Buffer {
+  const chunk = Buffer.from(text.out.subarray(0, text.at));
+  text.at = 0;
+  return chunk;
 }
 
 /**
@@ -30,14 +36,14 @@ export async function* avroNdjsonChunks(
     yield Buffer.from(`${JSON.stringify({ schema: header.schema })}\n`);
     const writer = rowWriterFor(header.decoder, header.schema);
     const meter = valueMeter();
-    let text = sink();
+    const text: TextSink = { out: Buffer.allocUnsafe(CHUNK_ROOM), at: 0 };
     for (let number = 1; ; number++) {
       let block: Block | undefined;
       try {
         block = await readBlock(reader, header, number, maxBlockBytes);
       } catch (error) {
         // The lines before the damage are whole and good: they go out first.
-        if (text.at > 0) yield text.out.subarray(0, text.at);
+        if (text.at > 0) yield handOn(text);
         throw error;
       }
       if (block === undefined) break;
@@ -58,16 +64,13 @@ export async function* avroNdjsonChunks(
           failure = error;
         }
         if (failure !== undefined) {
-          if (text.at > 0) yield text.out.subarray(0, text.at);
+          if (text.at > 0) yield handOn(text);
           throw failure;
         }
-        if (text.at >= CHUNK_BYTES) {
-          yield text.out.subarray(0, text.at);
-          text = sink();
-        }
+        if (text.at >= CHUNK_BYTES) yield handOn(text);
       }
     }
-    if (text.at > 0) yield text.out.subarray(0, text.at);
+    if (text.at > 0) yield handOn(text);
   } finally {
     await reader.close();
   }
