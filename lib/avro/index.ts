@@ -83,6 +83,7 @@ export {
   PAGE_SCAN_LIMITS,
   readAvroTablePage,
   streamAvroTable,
+  streamAvroTableNdjson,
   type TableByteSource,
 } from './table.js';
 export { AvroQueryError, WHERE_LIMITS } from './where.js';

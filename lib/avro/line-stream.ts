@@ -4,15 +4,20 @@ import { valueMeter } from './row-decoder.js';
 import { rowWriterFor, type TextSink, writeJsonLine } from './row-writer.js';
 
 /** A chunk is handed on once it holds this many bytes (whole lines only). */
-const CHUNK_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 64 * 1024;
 /** Room the text starts with: a chunk's last line usually fits without growing it. */
 const CHUNK_ROOM = CHUNK_BYTES + 16 * 1024;
+
+/** Where a stream's lines are written before they are handed on. */
+export function lineText(): TextSink {
+  return { out: Buffer.allocUnsafe(CHUNK_ROOM), at: 0 };
+}
 
 /**
  * The lines written so far, handed on as a buffer of their own (the consumer keeps it for as long
  * as it likes), so that the one the rows are written to is reused and its slack never handed on.
  */
-function handOn(text: TextSink): Buffer {
+export function handOn(text: TextSink): Buffer {
   const chunk = Buffer.from(text.out.subarray(0, text.at));
   text.at = 0;
   return chunk;
@@ -36,7 +41,7 @@ export async function* avroNdjsonChunks(
     yield Buffer.from(`${JSON.stringify({ schema: header.schema })}\n`);
     const writer = rowWriterFor(header.decoder, header.schema);
     const meter = valueMeter();
-    const text: TextSink = { out: Buffer.allocUnsafe(CHUNK_ROOM), at: 0 };
+    const text = lineText();
     for (let number = 1; ; number++) {
       let block: Block | undefined;
       try {

@@ -12,7 +12,7 @@ import {
   describeAvroTable,
   readAvroPage,
   readAvroTablePage,
-  streamAvroTable,
+  streamAvroTableNdjson,
   type TableByteSource,
 } from '../../avro/index.js';
 import { conflict, invalidRequest, PorticoError, unprocessable } from '../../errors.js';
@@ -23,7 +23,7 @@ import { bodyReadError } from '../../providers/http.js';
 import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
-import { ndjsonLinesResponse, ndjsonResponse, wantsNdjson } from '../ndjson.js';
+import { ndjsonLinesResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
 import { doc, NextCursor, named, PathId } from '../schemas.js';
 
@@ -440,8 +440,7 @@ dropboxApi.route(
             known ? sizes.reduce((a, n) => (a ?? 0) + (n ?? 0), 0) : undefined,
           );
         }
-        return ndjsonResponse(streamAvroTable(tableQuery), log, c.get('requestId'), {
-          map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
+        return ndjsonLinesResponse(streamAvroTableNdjson(tableQuery), log, c.get('requestId'), {
           mapError: avroError,
         });
       }
