@@ -1,4 +1,6 @@
 const EMPTY = Buffer.alloc(0);
+/** Largest copy buffer a reader keeps for the next range. */
+const MAX_SCRATCH_BYTES = 1024 * 1024;
 
 function asBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
@@ -20,6 +22,11 @@ export class ByteReader {
   /** The unread tail of a chunk that a copied range did not need. */
   #pending: Buffer | undefined;
   #ended = false;
+  /**
+   * Where ranges across chunks are copied, reused: a range is valid only until the next call, and a
+   * fresh buffer a block would leave the garbage collector that much more to find.
+   */
+  #scratch: Buffer | undefined;
 
   constructor(chunks: AsyncIterator<Uint8Array>, offset: number) {
     this.#chunks = chunks;
@@ -51,7 +58,7 @@ export class ByteReader {
         continue;
       }
       if (target === undefined) {
-        target = Buffer.allocUnsafe(n);
+        target = this.#copyTarget(n, buf);
         buf.copy(target);
       }
       const take = Math.min(chunk.length, n - buf.length);
@@ -61,6 +68,17 @@ export class ByteReader {
     }
     this.#buf = buf;
     return buf.length >= n;
+  }
+
+  /** A buffer of `n` bytes to copy a range into, none of whose bytes `from` (still to be copied) uses. */
+  #copyTarget(n: number, from: Buffer): Buffer {
+    const scratch = this.#scratch;
+    if (scratch !== undefined && scratch.length >= n && scratch.buffer !== from.buffer) {
+      return scratch.subarray(0, n);
+    }
+    const fresh = Buffer.allocUnsafe(n);
+    if (n <= MAX_SCRATCH_BYTES && (scratch === undefined || n > scratch.length)) this.#scratch = fresh;
+    return fresh;
   }
 
   /** The next `n` bytes, which {@link ensure} must have made readable; a view valid until the next call. */
@@ -113,6 +131,7 @@ export class ByteReader {
   /** Stops the source early (its iterator's `return()`); harmless after it ended. */
   async close(): Promise<void> {
     this.#buf = EMPTY;
+    this.#scratch = undefined;
     this.#pending = undefined;
     if (this.#ended) return;
     this.#ended = true;

@@ -10,6 +10,7 @@ import {
   VALUES_PER_BYTE,
   type ValueMeter,
 } from './row-decoder.js';
+import { type RowWriter, type TextSink, writeNewline } from './row-writer.js';
 import { snappyUncompress } from './snappy.js';
 
 /** The framing of https://avro.apache.org/docs/1.12.0/specification/#object-container-files */
@@ -230,27 +231,53 @@ export class BlockRows {
   }
 
   next(): JsonValue {
-    const { number, data } = this.#block;
     let decoded: { value: JsonValue; offset: number };
     try {
-      decoded = this.#decoder.decode(data, this.#pos, this.#meter);
+      decoded = this.#decoder.decode(this.#block.data, this.#pos, this.#meter);
     } catch (cause) {
-      const detail = cause instanceof Error ? cause.message.slice(0, 200) : 'unknown';
-      throw new AvroFormatError(
-        `corrupt block ${number}: object ${this.index + 1} does not decode (${detail})`,
-        {
-          cause,
-        },
-      );
+      throw this.#undecodable(cause);
     }
-    if (decoded.offset < 0) {
-      throw new AvroFormatError(
-        `corrupt block ${number}: object ${this.index + 1} runs past the end of the block`,
-      );
-    }
+    if (decoded.offset < 0) throw this.#overrun();
     this.#pos = decoded.offset;
     this.index++;
     return decoded.value;
+  }
+
+  /**
+   * Writes the next row as its JSON text and a newline to `sink` with `writer` (compiled from the
+   * same schema): the bytes of `JSON.stringify(next())`, with the same failures. A row that fails
+   * leaves `sink.at` where it was, so the sink holds whole lines only.
+   */
+  writeNext(writer: RowWriter, sink: TextSink): void {
+    const at = sink.at;
+    let offset: number;
+    try {
+      offset = writer.write(this.#block.data, this.#pos, this.#meter, sink);
+    } catch (cause) {
+      sink.at = at;
+      throw this.#undecodable(cause);
+    }
+    if (offset < 0) {
+      sink.at = at;
+      throw this.#overrun();
+    }
+    writeNewline(sink);
+    this.#pos = offset;
+    this.index++;
+  }
+
+  #undecodable(cause: unknown): AvroFormatError {
+    const detail = cause instanceof Error ? cause.message.slice(0, 200) : 'unknown';
+    return new AvroFormatError(
+      `corrupt block ${this.#block.number}: object ${this.index + 1} does not decode (${detail})`,
+      { cause },
+    );
+  }
+
+  #overrun(): AvroFormatError {
+    return new AvroFormatError(
+      `corrupt block ${this.#block.number}: object ${this.index + 1} runs past the end of the block`,
+    );
   }
 
   /** Checks, once every row is read, that they filled the block exactly. */

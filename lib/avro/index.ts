@@ -60,6 +60,7 @@ import { ByteReader } from './byte-reader.js';
 import { BlockRows, DEFAULT_MAX_BLOCK_BYTES, type ParsedHeader, readBlock, readHeader } from './container.js';
 import { decodeCursor, encodeCursor, type PagePosition } from './cursor.js';
 import { AvroCursorError } from './errors.js';
+import { avroNdjsonChunks } from './line-stream.js';
 import { type JsonValue, valueMeter } from './row-decoder.js';
 import { AvroRowStream, type AvroStreamEvent } from './row-stream.js';
 
@@ -82,6 +83,7 @@ export {
   PAGE_SCAN_LIMITS,
   readAvroTablePage,
   streamAvroTable,
+  streamAvroTableNdjson,
   type TableByteSource,
 } from './table.js';
 export { AvroQueryError, WHERE_LIMITS } from './where.js';
@@ -120,6 +122,21 @@ export function decodeAvro(
   options: AvroReadOptions = {},
 ): AsyncGenerator<AvroStreamEvent, void, undefined> {
   return new AvroRowStream(source, options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES);
+}
+
+/**
+ * The same file as {@link decodeAvro}, as NDJSON text: `{"schema": …}` and then one row a line,
+ * yielded in chunks of whole lines whose bytes are exactly those of `JSON.stringify` of each event
+ * `decodeAvro` yields (`{schema}` for the first), a newline after each. Rows go from the block's
+ * bytes to their text through a writer compiled from the schema, without a decoded value between.
+ * Memory, limits, closing and failures are `decodeAvro`'s: damage throws its
+ * {@link AvroFormatError} after every line before it was yielded.
+ */
+export function decodeAvroNdjson(
+  source: AsyncIterable<Uint8Array>,
+  options: AvroReadOptions = {},
+): AsyncGenerator<Uint8Array, void, undefined> {
+  return avroNdjsonChunks(source, options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES);
 }
 
 async function openAt(open: ByteSource, offset: number): Promise<ByteReader> {

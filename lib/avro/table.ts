@@ -24,8 +24,10 @@ import {
   readHeader,
 } from './container.js';
 import { AvroCursorError, AvroError, AvroFormatError } from './errors.js';
+import { CHUNK_BYTES, handOn, lineText } from './line-stream.js';
 import { AvroSchemaMismatch, compileProjection, fieldType, type Selection, select } from './projection.js';
 import { type RowDecoder, VALUES_PER_BYTE, type ValueMeter, valueMeter } from './row-decoder.js';
+import { type RowWriter, rowWriterFor, type TextSink, writeJsonLine, writeNewline } from './row-writer.js';
 import { parseSchema, type SchemaNode } from './schema.js';
 import type { JsonValue } from './values.js';
 import { AvroQueryError, compileWhere, type RowFilter } from './where.js';
@@ -128,6 +130,8 @@ interface FileDecoders {
   readonly filter: RowDecoder | undefined;
   /** Nothing: walks a row to find where the next begins. */
   readonly skip: RowDecoder;
+  /** Writes a row's JSON text straight from its bytes, when every field is read as written and no filter runs. */
+  readonly writer: RowWriter | undefined;
 }
 
 /** A table opened for reading: its schema, its query compiled, decoders per writer schema. */
@@ -175,7 +179,11 @@ class OpenTable {
       const filter =
         this.#filter === undefined ? undefined : compileProjection(writer, this.#reader, this.#filter.fields);
       const skip = compileProjection(writer, this.#reader, new Map());
-      const decoders = { output, filter, skip };
+      const lines =
+        output === header.decoder && this.#filter === undefined
+          ? rowWriterFor(header.decoder, header.schema)
+          : undefined;
+      const decoders = { output, filter, skip, writer: lines };
       this.#decoders.set(text, decoders);
       return decoders;
     } catch (cause) {
@@ -285,23 +293,63 @@ class TableScan {
   }
 
   #decode(decoder: RowDecoder, data: Buffer, pos: number): { value: JsonValue; offset: number } {
-    const number = this.#blockNumber;
     let decoded: { value: JsonValue; offset: number };
     try {
       decoded = decoder.decode(data, pos, this.#meter);
     } catch (cause) {
-      const detail = cause instanceof Error ? cause.message.slice(0, 200) : 'unknown';
-      throw new AvroFormatError(
-        `${this.#file.path}: corrupt block ${number}: object ${this.#row + 1} does not decode (${detail})`,
-        { cause },
-      );
+      throw this.#undecodable(cause);
     }
-    if (decoded.offset < 0) {
-      throw new AvroFormatError(
-        `${this.#file.path}: corrupt block ${number}: object ${this.#row + 1} runs past the end of the block`,
-      );
-    }
+    if (decoded.offset < 0) throw this.#overrun();
     return decoded;
+  }
+
+  /**
+   * Writes the next kept row of the block in memory to `sink` as its JSON line (the bytes of
+   * `JSON.stringify(next())` and a newline); false at the block's end, as {@link next} answers
+   * {@link END}. Straight from the bytes when the file has a writer, else decoded and stringified.
+   * A row that fails leaves the sink as it was.
+   */
+  writeNext(sink: TextSink): boolean {
+    const block = this.#block;
+    const writer = this.#decoders?.writer;
+    if (block === undefined || writer === undefined) {
+      const row = this.next();
+      if (row === END) return false;
+      writeJsonLine(sink, JSON.stringify(row));
+      return true;
+    }
+    if (this.#row >= block.count) return false;
+    const at = sink.at;
+    let offset: number;
+    try {
+      offset = writer.write(block.data, this.#pos, this.#meter, sink);
+    } catch (cause) {
+      sink.at = at;
+      throw this.#undecodable(cause);
+    }
+    if (offset < 0) {
+      sink.at = at;
+      throw this.#overrun();
+    }
+    writeNewline(sink);
+    this.#row++;
+    this.scanned++;
+    this.#pos = offset;
+    return true;
+  }
+
+  #undecodable(cause: unknown): AvroFormatError {
+    const detail = cause instanceof Error ? cause.message.slice(0, 200) : 'unknown';
+    return new AvroFormatError(
+      `${this.#file.path}: corrupt block ${this.#blockNumber}: object ${this.#row + 1} does not decode (${detail})`,
+      { cause },
+    );
+  }
+
+  #overrun(): AvroFormatError {
+    return new AvroFormatError(
+      `${this.#file.path}: corrupt block ${this.#blockNumber}: object ${this.#row + 1} runs past the end of the block`,
+    );
   }
 
   /**
@@ -652,6 +700,48 @@ class AvroTableStream implements AsyncGenerator<AvroTableEvent, void, undefined>
  */
 export function streamAvroTable(query: AvroTableQuery): AsyncGenerator<AvroTableEvent, void, undefined> {
   return new AvroTableStream(query);
+}
+
+/**
+ * The same table as {@link streamAvroTable}, as NDJSON text in chunks of whole lines: the bytes of
+ * `JSON.stringify` of each event (`{schema}` for the first), a newline after each. The rows of a
+ * file written with the table's schema, read whole and unfiltered, go from their bytes to their text
+ * through the schema's compiled writer; projected, resolved or filtered rows are decoded and
+ * stringified. Errors as {@link streamAvroTable}'s: thrown where they are met, after every line
+ * before them was yielded.
+ */
+export async function* streamAvroTableNdjson(
+  query: AvroTableQuery,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const table = await openTable(query);
+  yield Buffer.from(`${JSON.stringify({ schema: table === undefined ? null : table.schema })}\n`);
+  if (table === undefined) return;
+  const scan = new TableScan(table, undefined);
+  const text = lineText();
+  try {
+    for (;;) {
+      let failure: unknown;
+      let step: 'block' | 'file' | 'end' | undefined;
+      try {
+        while (text.at < CHUNK_BYTES && scan.writeNext(text)) {
+          // Written.
+        }
+        if (text.at < CHUNK_BYTES) step = await scan.load();
+      } catch (error) {
+        failure = error;
+      }
+      if (failure !== undefined) {
+        // The lines before the failure are whole and good: they go out first.
+        if (text.at > 0) yield handOn(text);
+        throw failure;
+      }
+      if (step === 'end') break;
+      if (text.at >= CHUNK_BYTES) yield handOn(text);
+    }
+    if (text.at > 0) yield handOn(text);
+  } finally {
+    await scan.close();
+  }
 }
 
 /** A file of {@link AvroTableDescription}. */

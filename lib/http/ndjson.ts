@@ -56,9 +56,7 @@ export async function ndjsonResponse<T>(
       } catch (err) {
         // The values read before the failure go out first: they are whole and were good.
         if (chunk) controller.enqueue(enc.encode(chunk));
-        const e = toPorticoError(mapError(err));
-        if (statusOf(e) >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
-        controller.enqueue(enc.encode(`${JSON.stringify({ error: { code: e.code, detail: e.message } })}\n`));
+        controller.enqueue(errorLine(err, mapError, log, requestId));
         controller.close();
       }
     },
@@ -66,6 +64,73 @@ export async function ndjsonResponse<T>(
       await it.return?.();
     },
   });
+  return ndjsonAnswer(body);
+}
+
+/**
+ * The same answer as {@link ndjsonResponse} from a source that has already written its values as
+ * NDJSON: each chunk is one or more whole lines (UTF-8, each ending with a newline), passed on as
+ * they are. Failures are answered as {@link ndjsonResponse} answers them: before the first chunk
+ * thrown, after it as one last `{"error": …}` line.
+ */
+export async function ndjsonLinesResponse(
+  source: AsyncIterable<Uint8Array>,
+  log: Logger,
+  requestId?: string,
+  options: { mapError?: (err: unknown) => unknown } = {},
+): Promise<Response> {
+  const it = source[Symbol.asyncIterator]();
+  const mapError = options.mapError ?? ((e: unknown) => e);
+  let first: IteratorResult<Uint8Array>;
+  try {
+    first = await it.next();
+  } catch (err) {
+    throw mapError(err);
+  }
+  let pending = first.done ? undefined : first.value;
+  let done = first.done;
+  let turnAt = performance.now() + YIELD_EVERY_MS;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (pending !== undefined) {
+          controller.enqueue(pending);
+          pending = undefined;
+        } else if (!done) {
+          const r = await it.next();
+          if (r.done) done = true;
+          else controller.enqueue(r.value);
+        }
+        if (performance.now() >= turnAt) {
+          await nextTurn();
+          turnAt = performance.now() + YIELD_EVERY_MS;
+        }
+        if (done) controller.close();
+      } catch (err) {
+        controller.enqueue(errorLine(err, mapError, log, requestId));
+        controller.close();
+      }
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+  return ndjsonAnswer(body);
+}
+
+/** The line that ends a stream that failed; an unexpected failure is logged. */
+function errorLine(
+  err: unknown,
+  mapError: (err: unknown) => unknown,
+  log: Logger,
+  requestId: string | undefined,
+): Uint8Array {
+  const e = toPorticoError(mapError(err));
+  if (statusOf(e) >= 500 && e.code === 'internal_error') log.error('stream failed', { requestId, err });
+  return Buffer.from(`${JSON.stringify({ error: { code: e.code, detail: e.message } })}\n`);
+}
+
+function ndjsonAnswer(body: ReadableStream<Uint8Array>): Response {
   return new Response(body, {
     status: 200,
     headers: {

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
+
 import type { AvroTableFile, ByteSource, TableByteSource } from '../../avro/index.js';
+
 import { conflict, invalidRequest, PorticoError, unprocessable } from '../../errors.js';
 import { sha256Hex } from '../../ids.js';
 import { checkPath, type DropboxEntry, downloadedVersion } from '../../providers/dropbox/api.js';
@@ -9,7 +11,7 @@ import { bodyReadError } from '../../providers/http.js';
 import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
-import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
+import { ndjsonLinesResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
 import { doc, lazySchema, NextCursor, named, PathId } from '../schemas.js';
 
@@ -427,7 +429,7 @@ dropboxApi.route(
     errors: [400, ...problems],
   }),
   async (c, { params, query }) => {
-    const { decodeAvro, readAvroPage, readAvroTablePage, streamAvroTable } = await loadAvro();
+    const { decodeAvroNdjson, readAvroPage, readAvroTablePage, streamAvroTableNdjson } = await loadAvro();
     const { connections, log } = c.get('services');
     const path = checkPath(query.path, false);
     const tenantId = tenantOf(c.get('principal'));
@@ -455,8 +457,7 @@ dropboxApi.route(
             known ? sizes.reduce((a, n) => (a ?? 0) + (n ?? 0), 0) : undefined,
           );
         }
-        return ndjsonResponse(streamAvroTable(tableQuery), log, c.get('requestId'), {
-          map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
+        return ndjsonLinesResponse(streamAvroTableNdjson(tableQuery), log, c.get('requestId'), {
           mapError: avroError,
         });
       }
@@ -512,8 +513,7 @@ dropboxApi.route(
         await res.body?.cancel().catch(() => undefined);
         throw err;
       }
-      return ndjsonResponse(decodeAvro(bodyChunks(res)), log, c.get('requestId'), {
-        map: (event) => (event.kind === 'schema' ? { schema: event.schema } : event.row),
+      return ndjsonLinesResponse(decodeAvroNdjson(bodyChunks(res)), log, c.get('requestId'), {
         mapError: avroError,
       });
     }
