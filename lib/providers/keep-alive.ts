@@ -51,12 +51,17 @@ export function bufferedBody(res: Response): Uint8Array<ArrayBuffer> | undefined
 
 const timeoutError = (message: string) => new DOMException(message, 'TimeoutError');
 
-function outgoingHeaders(init: HeadersInit | undefined, bodyLength: number | undefined): OutgoingHttpHeaders {
+function outgoingHeaders(
+  init: HeadersInit | undefined,
+  body: RequestInit['body'],
+  bodyLength: number | undefined,
+): OutgoingHttpHeaders {
   const out: Record<string, string> = {};
   if (init instanceof Headers) for (const [k, v] of init) out[k] = v;
   else if (Array.isArray(init)) for (const [k, v] of init) out[k.toLowerCase()] = v;
   else if (init) for (const [k, v] of Object.entries(init)) out[k.toLowerCase()] = v;
   for (const [k, v] of fetchDefaults) out[k] ??= v;
+  if (typeof body === 'string') out['content-type'] ??= 'text/plain;charset=UTF-8';
   if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
   return out;
 }
@@ -122,7 +127,11 @@ export function keepAliveAttempt(
   if (!send) return Promise.reject(new TypeError(`keepAliveAttempt: unsupported protocol ${u.protocol}`));
   const method = (init.method ?? 'GET').toUpperCase();
   const body = bodyBytes(init.body);
-  const headers = outgoingHeaders(init.headers, body instanceof Uint8Array ? body.byteLength : undefined);
+  const headers = outgoingHeaders(
+    init.headers,
+    init.body,
+    body instanceof Uint8Array ? body.byteLength : undefined,
+  );
   const signal = init.signal ?? undefined;
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
