@@ -26,6 +26,8 @@ const dropRequest = new Set([
   'accept-encoding',
   'x-request-id',
   'forwarded',
+  // Our server has answered the client's 100-continue itself; the provider gets the body at once.
+  'expect',
 ]);
 const dropResponse = new Set(['set-cookie', 'content-encoding']);
 /**
@@ -93,6 +95,11 @@ export function proxyTarget(config: Config, provider: ProviderName, rawPath: str
   return target;
 }
 
+/**
+ * The client's request headers as the provider receives them: without hop-by-hop headers, our
+ * credentials and cookies, the client's network details and `x-forwarded-*`/`x-portico-*`, and
+ * with the connection's own `Authorization`.
+ */
 export function forwardHeaders(incoming: Headers, token: string): Headers {
   const out = new Headers();
   for (const [k, v] of incoming) {
