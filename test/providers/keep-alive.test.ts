@@ -215,6 +215,21 @@ describe('failures', () => {
     expect((err as Error).name).toBe('TimeoutError');
   });
 
+  it("an answer slower than the pool's idle-socket timeout (4 s) still arrives, headers and body", async () => {
+    handler = (req, res) => {
+      if (req.url === '/slow-headers') setTimeout(() => res.end('late'), 4500);
+      else {
+        res.write('a');
+        setTimeout(() => res.end('b'), 4500);
+      }
+    };
+    const [headers, body] = await Promise.all([
+      send('/slow-headers', {}, 8000, 8000).then((r) => r.text()),
+      send('/slow-body', {}, 8000, 8000).then((r) => r.text()),
+    ]);
+    expect([headers, body]).toEqual(['late', 'ab']);
+  }, 15_000);
+
   it('a socket the provider closed while idle is not reused', async () => {
     handler = (_req, res) => res.end('ok');
     await (await send('/a')).arrayBuffer();
