@@ -19,7 +19,23 @@ export interface RetryPolicy {
    * answered at once instead of retried. May read `response.clone()`.
    */
   final?: (response: Response) => boolean | Promise<boolean>;
+  /**
+   * How one attempt is sent: `fetch` by default; the proxy sends over keep-alive sockets
+   * (lib/providers/keep-alive.ts). A `PorticoError` it throws is final (never retried).
+   */
+  attempt?: Attempt;
 }
+
+/**
+ * One attempt at a provider call: aborted when the headers take longer than `headersMs`, or when
+ * the body then stalls for `idleMs` between chunks; body failures surface as the body stream's error.
+ */
+export type Attempt = (
+  url: string,
+  init: RequestInit,
+  headersMs: number,
+  idleMs: number,
+) => Promise<Response>;
 
 export interface FetchResult {
   response: Response;
@@ -79,6 +95,7 @@ export async function fetchWithRetry(
   const budgetMs = Math.max(0, Math.min(policy.budgetMs ?? 20_000, left()));
   const base = policy.baseDelayMs ?? 200;
   const maxWait = policy.maxWaitMs ?? 10_000;
+  const send = policy.attempt ?? timedFetch;
   const started = Date.now();
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
@@ -86,14 +103,14 @@ export async function fetchWithRetry(
     const headersMs = Math.max(1, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
     let wait: number | undefined;
     try {
-      const response = await timedFetch(url, init, headersMs, timeoutMs);
+      const response = await send(url, init, headersMs, timeoutMs);
       if (!retryableStatus(response.status) || attempt >= attempts) return { response, attempts: attempt };
       if (policy.final && (await policy.final(response))) return { response, attempts: attempt };
       wait = retryAfterMs(response);
       if (wait !== undefined && wait > maxWait) return { response, attempts: attempt };
       await response.body?.cancel().catch(() => {});
     } catch (err) {
-      if (init.signal?.aborted) throw err;
+      if (init.signal?.aborted || err instanceof PorticoError) throw err;
       lastError = err;
       if (attempt >= attempts) break;
     }
@@ -101,7 +118,7 @@ export async function fetchWithRetry(
     if (Date.now() - started + backoff > budgetMs) {
       if (lastError === undefined) {
         // Budget spent while the provider kept answering 429/5xx: one last try, answered as is.
-        const response = await timedFetch(url, init, Math.max(1, Math.min(timeoutMs, left())), timeoutMs);
+        const response = await send(url, init, Math.max(1, Math.min(timeoutMs, left())), timeoutMs);
         return { response, attempts: attempt + 1 };
       }
       break;
@@ -116,10 +133,7 @@ export async function fetchWithRetry(
   );
 }
 
-/**
- * One attempt: aborted when the headers take longer than `headersMs`, or when the body then
- * stalls for `idleMs` between chunks. Body failures surface as the body stream's error.
- */
+/** One {@link Attempt} with `fetch`. */
 async function timedFetch(url: string, init: RequestInit, headersMs: number, idleMs: number) {
   const timeout = new AbortController();
   const expire = () =>

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { invalidRequest, TokenRejected } from '../errors.js';
 import { fetchWithRetry } from './http.js';
+import { keepAliveAttempt } from './keep-alive.js';
 import { type ProviderName, providers } from './registry.js';
 
 const hopByHop = new Set([
@@ -25,6 +26,8 @@ const dropRequest = new Set([
   'accept-encoding',
   'x-request-id',
   'forwarded',
+  // Our server has answered the client's 100-continue itself; the provider gets the body at once.
+  'expect',
 ]);
 const dropResponse = new Set(['set-cookie', 'content-encoding']);
 /**
@@ -92,6 +95,11 @@ export function proxyTarget(config: Config, provider: ProviderName, rawPath: str
   return target;
 }
 
+/**
+ * The client's request headers as the provider receives them: without hop-by-hop headers, our
+ * credentials and cookies, the client's network details and `x-forwarded-*`/`x-portico-*`, and
+ * with the connection's own `Authorization`.
+ */
 export function forwardHeaders(incoming: Headers, token: string): Headers {
   const out = new Headers();
   for (const [k, v] of incoming) {
@@ -127,9 +135,10 @@ export function returnHeaders(res: Response): Headers {
 }
 
 /**
- * Sends one proxied request. A body of known size up to 1 MiB is buffered, so 429/5xx can be
- * retried (with backoff honouring Retry-After, except a limit the provider declares lasting); a
- * larger or unsized body streams once. A 401
+ * Sends one proxied request, over keep-alive sockets (lib/providers/keep-alive.ts: an answer of
+ * known length up to 1 MiB comes back read whole, `bufferedBody`). A body of known size up to
+ * 1 MiB is buffered, so 429/5xx can be retried (with backoff honouring Retry-After, except a
+ * limit the provider declares lasting); a larger or unsized body streams once. A 401
  * throws {@link TokenRejected} so the caller refreshes and retries once (buffered bodies only).
  */
 export async function proxyRequest(
@@ -147,7 +156,9 @@ export async function proxyRequest(
   const { response } = await fetchWithRetry(
     target.toString(),
     init,
-    replayable ? (final ? { final } : {}) : { attempts: 1 },
+    replayable
+      ? { attempt: keepAliveAttempt, ...(final ? { final } : {}) }
+      : { attempt: keepAliveAttempt, attempts: 1 },
   );
   if (response.status === 401 && replayable) {
     await response.body?.cancel().catch(() => {});

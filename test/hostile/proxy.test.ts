@@ -1,4 +1,5 @@
-import { request as httpRequest } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../helpers/stack.js';
@@ -6,7 +7,8 @@ import { type Stack, startStack } from '../helpers/stack.js';
 /**
  * Paths that try to leave the provider host through the proxy, and header injection through
  * Dropbox paths. Requests go over a real socket with the raw (unnormalized) path; every request
- * Portico then makes is recorded (its `fetch`, in this process) and checked, as are the
+ * Portico then makes is recorded (its `fetch`, and its `node:http` client through the
+ * `http.client.request.start` diagnostics channel, in this process) and checked, as are the
  * sandbox's counters.
  */
 let s: Stack;
@@ -15,6 +17,18 @@ let hub: string;
 let drop: string;
 const upstream: Array<{ url: string; headers: Headers }> = [];
 const realFetch = globalThis.fetch;
+/**
+ * The proxy's keep-alive client (lib/providers/keep-alive.ts) is `node:http`, not `fetch`; so is
+ * the DynamoDB client's, whose calls to the embedded store are left out.
+ */
+const recordHttp = (message: unknown) => {
+  const request = (message as { request: ClientRequest }).request;
+  const url = `${request.protocol}//${request.getHeader('host')}${request.path}`;
+  if (url.startsWith(s.url) || url.startsWith(s.portico.dynamoEndpoint)) return;
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(request.getHeaders())) if (v !== undefined) headers.set(k, String(v));
+  upstream.push({ url, headers });
+};
 
 beforeAll(async () => {
   // Property runs send hundreds of requests a second with one key: the per-key rate limit
@@ -38,9 +52,11 @@ beforeAll(async () => {
     if (!url.startsWith(s.url)) upstream.push({ url, headers: new Headers(init?.headers) });
     return realFetch(input, init);
   };
+  subscribe('http.client.request.start', recordHttp);
 });
 afterAll(async () => {
   globalThis.fetch = realFetch;
+  unsubscribe('http.client.request.start', recordHttp);
   await s?.close();
 });
 

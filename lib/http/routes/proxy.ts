@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ProviderName } from '../../config.js';
+import { bufferedBody } from '../../providers/keep-alive.js';
 import { forwardHeaders, proxyRequest, proxyTarget, returnHeaders } from '../../providers/proxy.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
@@ -40,5 +41,7 @@ proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
   // Marks the answer as the provider's own (its 404 is not Portico's `not_found`; docs/api.md, "Proxy").
   const headers = returnHeaders(res);
   headers.set('portico-upstream', item.provider);
-  return new Response(method === 'HEAD' ? null : res.body, { status: res.status, headers });
+  // A small answer read whole goes back as bytes: one write with its length, no stream.
+  const answer = method === 'HEAD' ? null : (bufferedBody(res) ?? res.body);
+  return new Response(answer, { status: res.status, headers });
 });
