@@ -4,6 +4,8 @@ import { fetchWithRetry } from './http.js';
 import { keepAliveAttempt } from './keep-alive.js';
 import { type ProviderName, providers } from './registry.js';
 
+export { bufferedBody } from './keep-alive.js';
+
 const hopByHop = new Set([
   'connection',
   'keep-alive',

@@ -256,24 +256,30 @@ describe('functions', () => {
 });
 
 describe('the API bundle is split', () => {
-  it('leaves the Avro decoder and jose out of index.mjs, in chunks beside it that load', async () => {
+  it("leaves the Avro decoder, the proxy's client and jose out of index.mjs, in chunks that load", async () => {
     const { Api: api } = functionsById();
     const hash = String((api.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
     const dir = join(outdir, `asset.${hash}`);
     const sources = (file: string) =>
       (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources;
-    expect(sources(join(dir, 'index.mjs')).filter((s) => /lib\/avro\/|node_modules\/jose\//.test(s))).toEqual(
-      [],
-    );
+    expect(
+      sources(join(dir, 'index.mjs')).filter((s) =>
+        /lib\/avro\/|node_modules\/jose\/|lib\/providers\/(keep-alive|proxy)\.ts/.test(s),
+      ),
+    ).toEqual([]);
     const chunks = readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.mjs'));
     const avro = chunks.find((f) => f.startsWith('avro-'));
     const jwt = chunks.find((f) => f.startsWith('jwt-'));
+    const proxy = chunks.find((f) => f.startsWith('proxy-'));
+    expect(
+      proxy && sources(join(dir, 'chunks', proxy)).some((s) => s.includes('lib/providers/keep-alive.ts')),
+    ).toBe(true);
     expect(
       avro && sources(join(dir, 'chunks', avro)).some((s) => s.includes('lib/avro/row-decoder.ts')),
     ).toBe(true);
     expect(jwt && sources(join(dir, 'chunks', jwt)).some((s) => s.includes('node_modules/jose/'))).toBe(true);
     // Each chunk resolves what it shares with index.mjs (errors, helpers) from it, as in Lambda.
-    for (const chunk of [avro, jwt]) {
+    for (const chunk of [avro, jwt, proxy]) {
       const mod = (await import(pathToFileURL(join(dir, 'chunks', String(chunk))).href)) as object;
       expect(Object.keys(mod).length).toBeGreaterThan(0);
     }

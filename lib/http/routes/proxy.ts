@@ -1,11 +1,20 @@
 import { Hono } from 'hono';
 import type { ProviderName } from '../../config.js';
-import { bufferedBody } from '../../providers/keep-alive.js';
-import { forwardHeaders, proxyRequest, proxyTarget, returnHeaders } from '../../providers/proxy.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 
 const MiB = 1024 * 1024;
+
+/**
+ * The proxy's provider client (lib/providers/proxy.ts and its keep-alive sockets), loaded by the
+ * first proxied call: in Lambda a chunk beside the bundle, so a cold start that proxies nothing
+ * neither parses nor runs it.
+ */
+let proxyModule: Promise<typeof import('../../providers/proxy.js')> | undefined;
+const loadProxy = () => {
+  proxyModule ??= import('../../providers/proxy.js');
+  return proxyModule;
+};
 
 /**
  * `ANY /v1/connections/:id/proxy/<path>`: the request goes to the provider's API host (Dropbox
@@ -16,6 +25,7 @@ export const proxyRoutes = new Hono<AppEnv>();
 
 proxyRoutes.all('/v1/connections/:id/proxy/*', async (c) => {
   const { connections, config } = c.get('services');
+  const { bufferedBody, forwardHeaders, proxyRequest, proxyTarget, returnHeaders } = await loadProxy();
   const tenantId = tenantOf(c.get('principal'));
   const id = c.req.param('id');
   const url = new URL(c.req.url);
