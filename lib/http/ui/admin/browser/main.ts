@@ -97,6 +97,8 @@ interface Failure {
 }
 
 let credential: string | null = null;
+/** True once a sign-in succeeded: only then is a 401 the credential going stale (not a wrong key). */
+let signedIn = false;
 let tenants: Tenant[] = [];
 let nextCursor: string | null = null;
 let selected: Tenant | null = null;
@@ -133,7 +135,7 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     cache: 'no-store',
     credentials: 'omit',
   });
-  if (res.status === 401 && credential) {
+  if (res.status === 401 && signedIn) {
     const refused = readAnswer<T>(res, 'Portico');
     signOut('Your admin credential is no longer accepted. Sign in again.');
     return refused;
@@ -162,6 +164,7 @@ async function signIn(event: Event): Promise<void> {
   button('signin-submit').disabled = true;
   try {
     const page = await api<TenantPage>('GET', '/v1/tenants?limit=50');
+    signedIn = true;
     key.value = '';
     $('signin').hidden = true;
     $('console').hidden = false;
@@ -190,6 +193,7 @@ async function signIn(event: Event): Promise<void> {
 
 function signOut(message?: string): void {
   credential = null;
+  signedIn = false;
   tenants = [];
   selected = null;
   nextCursor = null;
