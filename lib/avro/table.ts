@@ -89,7 +89,7 @@ function digest(text: string): string {
   return createHash('sha256').update(text).digest().subarray(0, 12).toString('base64url');
 }
 
-/** Identifies the list of files: any file added, removed, renamed or rewritten changes it. */
+/** Identifies the list of files: a file added, removed, renamed or rewritten changes it. */
 export function listingFingerprint(files: readonly AvroTableFile[]): string {
   return digest(JSON.stringify(files.map((f) => [f.id, f.rev, f.path])));
 }

@@ -569,7 +569,7 @@ export function openApiDocument(apis: Api[], spec: DocumentSpec): Json {
         },
         responses: {
           '200': { description: 'Received (any 2xx; anything else is retried with backoff)' },
-          '400': { description: 'The receiver refused the delivery (retried as any non-2xx answer)' },
+          '400': { description: 'The receiver refused the delivery (retried, as is every non-2xx answer)' },
         },
       },
     };

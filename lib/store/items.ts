@@ -431,7 +431,7 @@ export const sessionRefKey = (tenantId: string, sid: string): Key => ({
 });
 
 /**
- * A revocation's durable state: any worker continues it from here. Counts only move in the
+ * A revocation's durable state: every worker can continue it from here. Counts only move in the
  * same conditional write that moves the cursor past the page they count, so a worker killed at
  * any point neither loses nor double-counts a grant.
  */

@@ -32,7 +32,7 @@ export function newEmbeddedCredentials(): EmbeddedCredentials {
  * kept on disk and survives restarts; without, it lives in memory (tests that want a blank table).
  *
  * Whatever the options, a request carrying an `Origin` header is refused (403): only a browser
- * sends one, and no web page has any business with the store (DNS rebinding, issue 14). With
+ * sends one, and no web page has business with the store (DNS rebinding, issue 14). With
  * `credentials`, every request must also carry a valid SigV4 signature made with them, so a
  * local process that does not hold the per-start secret can neither read nor write an item.
  */

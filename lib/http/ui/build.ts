@@ -36,7 +36,7 @@ function uiSources(): string {
 }
 
 /**
- * Pages load the SDK from `/sdk/connect.js` as any product would, so a page's bundle keeps that
+ * Pages load the SDK from `/sdk/connect.js` as every product would, so a page's bundle keeps that
  * import instead of a second copy of the SDK (its sources import the SDK's module for the types).
  */
 const sdkAsServed: Plugin = {

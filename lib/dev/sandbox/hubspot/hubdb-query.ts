@@ -214,7 +214,7 @@ function matches(row: HubDbRow, table: HubDbTable, f: RowFilter): boolean {
     operand(kind, v.trim()),
   );
   const text = (v: Scalar) => (v === undefined ? '' : String(v));
-  const any = (test: (v: Scalar) => boolean) => values.some(test);
+  const someValue = (test: (v: Scalar) => boolean) => values.some(test);
   const caseless = kind === 'option' || kind === 'options';
   const eq = (a: Scalar, b: Scalar) =>
     caseless && typeof a === 'string' && typeof b === 'string'
@@ -223,27 +223,27 @@ function matches(row: HubDbRow, table: HubDbTable, f: RowFilter): boolean {
   const target = list[0];
   switch (f.op) {
     case 'eq':
-      return any((v) => eq(v, target));
+      return someValue((v) => eq(v, target));
     case 'ne':
-      return !any((v) => eq(v, target));
+      return !someValue((v) => eq(v, target));
     case 'lt':
-      return any((v) => compare(v, target) < 0);
+      return someValue((v) => compare(v, target) < 0);
     case 'lte':
-      return any((v) => compare(v, target) <= 0);
+      return someValue((v) => compare(v, target) <= 0);
     case 'gt':
-      return any((v) => compare(v, target) > 0);
+      return someValue((v) => compare(v, target) > 0);
     case 'gte':
-      return any((v) => compare(v, target) >= 0);
+      return someValue((v) => compare(v, target) >= 0);
     case 'contains':
-      return any((v) => text(v).includes(text(target)));
+      return someValue((v) => text(v).includes(text(target)));
     case 'icontains':
-      return any((v) => text(v).toLowerCase().includes(text(target).toLowerCase()));
+      return someValue((v) => text(v).toLowerCase().includes(text(target).toLowerCase()));
     case 'startswith':
-      return any((v) => text(v).startsWith(text(target)));
+      return someValue((v) => text(v).startsWith(text(target)));
     case 'in':
-      return any((v) => list.some((t) => eq(v, t)));
+      return someValue((v) => list.some((t) => eq(v, t)));
     case 'not_in':
-      return !any((v) => list.some((t) => eq(v, t)));
+      return !someValue((v) => list.some((t) => eq(v, t)));
   }
   return false;
 }
