@@ -133,10 +133,14 @@ export async function startBundledPortico(env: Record<string, string>): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-bundle-'));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const outfile = join(dir, 'main.mjs');
+  // Split as `npm start` splits it: what the server imports on demand (the embedded store, the
+  // sandbox, the UI build) is a chunk whose packages load only if it does.
   await build({
     entryPoints: [join(root, 'lib/dev/local/main.ts')],
-    outfile,
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',

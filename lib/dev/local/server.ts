@@ -5,7 +5,6 @@ import { sweepDueConnections } from '../../connections/sweep.js';
 import { ConfigError, PorticoError } from '../../errors.js';
 import { createApp } from '../../http/index.js';
 import { problemResponse } from '../../http/problem.js';
-import { builtStaticContent } from '../../http/ui/build.js';
 import { InFlight } from '../../inflight.js';
 import { createLogger, type Logger } from '../../log.js';
 import type { Services } from '../../services.js';
@@ -13,7 +12,7 @@ import { createServices, type ServiceOverrides } from '../../services.js';
 import { Db } from '../../store/db.js';
 import { ensureTable } from '../../store/table.js';
 import { startDrainLoop } from '../../webhooks/index.js';
-import { type EmbeddedDynamo, newEmbeddedCredentials, startEmbeddedDynamo } from './dynamo.js';
+import type { EmbeddedDynamo } from './dynamo.js';
 import { localExtras } from './extras.js';
 import { loadOrCreateAdminKey, loadOrCreateMasterKey, prepareDataDir } from './secrets.js';
 
@@ -95,6 +94,8 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   let embedded: EmbeddedDynamo | undefined;
   let db: Db | undefined;
   if (!config.dynamodbEndpoint) {
+    // Loaded only here: a server with DYNAMODB_ENDPOINT never loads dynalite and LevelDB.
+    const { newEmbeddedCredentials, startEmbeddedDynamo } = await import('./dynamo.js');
     // Signed with a key pair made for this start only: no other local process can use the store.
     const credentials = newEmbeddedCredentials();
     embedded = await startEmbeddedDynamo({ dir: config.dataDir, credentials });
@@ -130,7 +131,10 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   const revoker = startRevocationLoop(services, inflight, log);
 
   const extras = await localExtras(services, env);
-  const app = createApp(services, { content: builtStaticContent, mount: extras.mount });
+  // The console, SDK and reference are built by esbuild on their first request: a server that
+  // serves none of them never loads esbuild.
+  const content = async () => (await import('../../http/ui/build.js')).builtStaticContent();
+  const app = createApp(services, { content, mount: extras.mount });
   let port = config.port;
   const server: ServerType = await new Promise((resolve, reject) => {
     const fetch = (req: Request, ...rest: unknown[]) =>
