@@ -1,16 +1,21 @@
-import { providerNames, providers } from '../providers/registry.js';
+import { type ProviderName, providerNames, providers } from '../providers/registry.js';
 import { webhookHeaders, webhookSpecs } from './events.js';
+import type { Api } from './openapi.js';
 import { openApiDocument } from './openapi.js';
 import { adminAuditApi, tenantAuditApi } from './routes/audit.js';
 import { connectApi } from './routes/connect.js';
 import { connectionsApi } from './routes/connections.js';
 import { describedApi } from './routes/described.js';
-import { providerRoutes } from './routes/providers.js';
+import { dropboxApi } from './routes/dropbox.js';
+import { hubspotApi } from './routes/hubdb.js';
 import { adminStatsApi, statsApi } from './routes/stats.js';
 import { tenantsApi } from './routes/tenants.js';
 import { adminWebhookApi, tenantWebhookApi } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
 import { sdkSample } from './sdk-samples.js';
+
+/** Each provider's data routes as documented (a provider without an entry fails the type check). */
+const providerApis: Record<ProviderName, Api> = { hubspot: hubspotApi, dropbox: dropboxApi };
 
 /** Where `npm start` listens by default; `GET /openapi.json` names the deployment's `PUBLIC_URL` instead. */
 export const defaultServer = 'http://localhost:8787';
@@ -32,7 +37,7 @@ export function apiDocument(): Record<string, unknown> {
       statsApi,
       connectApi,
       connectionsApi,
-      ...providerNames.map((p) => providerRoutes[p].api),
+      ...providerNames.map((p) => providerApis[p]),
       describedApi,
     ],
     {

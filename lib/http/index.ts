@@ -7,18 +7,25 @@ import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv } from './context.js';
+import { flowPageHeaders } from './pages/flow.js';
 import { onError, problemResponse } from './problem.js';
 import { type RateLimitOptions, rateLimit, TokenBuckets } from './rate-limit.js';
-import { adminAuditRoutes, tenantAuditRoutes } from './routes/audit.js';
-import { connectRoutes } from './routes/connect.js';
 import { connectionsRoutes } from './routes/connections.js';
 import { docsRoutes } from './routes/docs.js';
-import { oauthRoutes } from './routes/oauth.js';
+import {
+  adminAuditFamily,
+  adminStatsFamily,
+  adminWebhookFamily,
+  connectFamily,
+  mountFamily,
+  oauthFamily,
+  statsFamily,
+  tenantAuditFamily,
+  tenantsFamily,
+  tenantWebhookFamily,
+} from './routes/families.js';
 import { providerRoutes } from './routes/providers.js';
 import { proxyRoutes } from './routes/proxy.js';
-import { adminStatsRoutes, statsRoutes } from './routes/stats.js';
-import { tenantsRoutes } from './routes/tenants.js';
-import { adminWebhookRoutes, tenantWebhookRoutes } from './routes/webhooks.js';
 import { securityHeaders } from './security.js';
 import { type StaticContentSource, uiRoutes } from './ui/index.js';
 
@@ -109,10 +116,10 @@ export function createApp(services: Services, options: AppOptions) {
   // Admin routes: tenant management and each tenant's audit trail.
   app.use('/v1/tenants', requireAdmin(authenticate));
   app.use('/v1/tenants/*', requireAdmin(authenticate));
-  app.route('/', tenantsRoutes);
-  app.route('/', adminAuditRoutes);
-  app.route('/', adminWebhookRoutes);
-  app.route('/', adminStatsRoutes);
+  mountFamily(app, tenantsFamily);
+  mountFamily(app, adminAuditFamily);
+  mountFamily(app, adminWebhookFamily);
+  mountFamily(app, adminStatsFamily);
 
   // The stats route answers the admin too (every tenant's counters together).
   app.use('/v1/stats', async (c, next) => {
@@ -132,16 +139,18 @@ export function createApp(services: Services, options: AppOptions) {
     if (c.get('principal')) return next();
     return tenantAuth(c, next);
   });
-  app.route('/', tenantAuditRoutes);
-  app.route('/', tenantWebhookRoutes);
-  app.route('/', statsRoutes);
-  app.route('/', connectRoutes);
+  mountFamily(app, tenantAuditFamily);
+  mountFamily(app, tenantWebhookFamily);
+  mountFamily(app, statsFamily);
+  mountFamily(app, connectFamily);
   app.route('/', connectionsRoutes);
-  for (const { routes } of Object.values(providerRoutes)) app.route('/', routes);
+  for (const family of Object.values(providerRoutes)) mountFamily(app, family);
   app.route('/', proxyRoutes);
 
   // The browser side of the web flow: no bearer key, protected by signed links, state and cookie.
-  app.route('/', oauthRoutes);
+  app.use('/connect/*', flowPageHeaders);
+  app.use('/oauth/*', flowPageHeaders);
+  mountFamily(app, oauthFamily);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/', docsRoutes(options.content, services.config.publicUrl));

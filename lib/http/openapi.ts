@@ -19,7 +19,7 @@ z.config(en());
 
 type Schema = z.ZodMiniType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ResponseSpec {
   description: string;
@@ -216,11 +216,46 @@ function nestingOf(text: string): number {
 type AnySpec = RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined>;
 type AnyDoc = RouteDoc<Schema | undefined, Schema | undefined, Schema | undefined>;
 
+/** What serves one route: the route's validation and handler, run in the app's own context. */
+export type RouteHandler = (c: Context<AppEnv>) => Response | Promise<Response>;
+
+/** `/v1/tenants/{tenantId}` as Hono writes it: `/v1/tenants/:tenantId`. */
+export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
 /** A set of routes on a Hono app, with their OpenAPI declarations. */
 export class Api {
   private readonly declared: Array<() => AnySpec> = [];
+  private readonly served = new Map<string, RouteHandler>();
 
   constructor(readonly app: Hono<AppEnv>) {}
+
+  /** Every route this set serves (`route` and `serve`), as `[method, path]`, in declaration order. */
+  get routes(): Array<[Method, string]> {
+    return [...this.served.keys()].map((key) => {
+      const [method, path] = key.split(' ');
+      return [method as Method, path];
+    });
+  }
+
+  /**
+   * The handler of one route of this set, to run in another app's context (a route family loaded
+   * on first use, lib/http/routes/families.ts). Throws for a route the set does not serve.
+   */
+  handler(method: Method, path: string): RouteHandler {
+    const handler = this.served.get(`${method} ${path}`);
+    if (!handler) throw new Error(`no route ${method} ${path} here`);
+    return handler;
+  }
+
+  /**
+   * Serves `method path` with a plain handler: no schema, no documentation (the browser flow's
+   * pages, documented apart in routes/described.ts).
+   */
+  serve(method: Method, path: string, handler: RouteHandler): this {
+    this.app.on(method.toUpperCase(), honoPath(path), handler);
+    this.served.set(`${method} ${path}`, handler);
+    return this;
+  }
 
   /**
    * Every route's full declaration, in declaration order (builds the schemas not yet built).
@@ -253,7 +288,7 @@ export class Api {
   ): this {
     const spec = this.declare(method, path, doc as () => AnyDoc);
     let queryNames: { declared: Set<string> | undefined } | undefined;
-    this.app.on(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'), async (c) => {
+    return this.serve(method, path, async (c) => {
       const schemas = spec();
       queryNames ??= { declared: declaredQueryNames(schemas.query) };
       refuseUnknownQuery(c.req.url, queryNames.declared);
@@ -262,7 +297,6 @@ export class Api {
       const body = schemas.body ? check(schemas.body, await readJson(c), 'body') : undefined;
       return handler(c, { params, query, body } as Input<P, Q, B>);
     });
-    return this;
   }
 
   /** Documents a route served elsewhere (plain Hono routes: the browser flow, the proxy). */

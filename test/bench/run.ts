@@ -63,7 +63,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: ratio(f.apiBytes / f.bareBytes),
       target: '<= 250 KB',
       pass: f.apiBytes <= 250 * 1024,
-      note: `index.mjs and the chunks it imports, what a cold start loads; beside them ship the chunks the first request that needs one loads (${chunks}; the Avro decoder for the Avro routes, the proxy's provider client for proxied calls, jose for admin JWTs and connect links; infra/split-bundle.ts); largest contributors to index.mjs: ${top}; of zod, ${kb(locales)} are its locales (English only); and static.json (${kb(f.staticBytes)}: the admin console, browser SDK, OpenAPI document and reference page), read on the first request that serves from it, never at init`,
+      note: `index.mjs and the chunks it imports, what a cold start loads; beside them ship the chunks the first request that needs one loads (${chunks}; lazy: the route families a cold start does not serve (admin API, connect sessions, the browser flow, HubDB and Dropbox routes: lib/http/routes/families.ts); avro: the Avro decoder for the Avro routes; proxy: the proxy's provider client for proxied calls; jwt: jose for admin JWTs and connect links; infra/split-bundle.ts); largest contributors to what a cold start loads: ${top}; of zod, ${kb(locales)} are its locales (English only); and static.json (${kb(f.staticBytes)}: the admin console, browser SDK, OpenAPI document and reference page), read on the first request that serves from it, never at init`,
     },
     {
       figure: 1,

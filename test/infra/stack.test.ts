@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -235,25 +235,44 @@ describe('functions', () => {
     for (const f of resources('AWS::Lambda::Function')) {
       const hash = String((f.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
       const dir = join(outdir, `asset.${hash}`);
-      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
-      expect(code.startsWith(lambdaBundling.banner)).toBe(true);
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8').startsWith(lambdaBundling.banner)).toBe(true);
+      // What a cold start loads: index.mjs and the chunks it imports statically (not `import()`).
+      const files = atInit(dir, 'index.mjs');
+      const code = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
       // Loaded at init with `require` from the runtime's SDK (lib/aws.ts), never bundled.
       expect(code).toMatch(/\("@aws-sdk\/client-dynamodb"\)/);
       expect(code).toMatch(/\("@aws-sdk\/client-secrets-manager"\)/);
       expect(code).not.toContain('__awsSdkBundled');
-      const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
-        sources: string[];
-        sourcesContent?: unknown;
-      };
-      expect(map.sourcesContent).toBeUndefined();
-      expect(map.sources.some((s) => s.includes('lib/store/db.ts'))).toBe(true);
-      expect(
-        map.sources.filter((s) => /lib\/sandbox\/|lib\/local\/|node_modules\/dynalite\//.test(s)),
-      ).toEqual([]);
-      expect(map.sources.filter((s) => s.includes('node_modules/@aws-sdk/'))).toEqual([]);
+      const maps = files.map(
+        (f) =>
+          JSON.parse(readFileSync(join(dir, `${f}.map`), 'utf8')) as {
+            sources: string[];
+            sourcesContent?: unknown;
+          },
+      );
+      const sources = maps.flatMap((m) => m.sources);
+      expect(maps.every((m) => m.sourcesContent === undefined)).toBe(true);
+      expect(sources.some((s) => s.includes('lib/store/db.ts'))).toBe(true);
+      expect(sources.filter((s) => /lib\/sandbox\/|lib\/local\/|node_modules\/dynalite\//.test(s))).toEqual(
+        [],
+      );
+      expect(sources.filter((s) => s.includes('node_modules/@aws-sdk/'))).toEqual([]);
     }
   });
 });
+
+/** `file` (relative to `dir`) and the chunks it imports statically, transitively: not those of `import()`. */
+function atInit(dir: string, file: string, seen = new Set<string>()): string[] {
+  seen.add(file);
+  const code = readFileSync(join(dir, file), 'utf8');
+  for (const m of code.matchAll(
+    /(?:^|[;}\s])import\s*(?:[\w$*{][^"'();]*?from\s*)?["'](\.\.?\/[^"']+\.mjs)["']/g,
+  )) {
+    const next = join(dirname(file), m[1]);
+    if (!seen.has(next)) atInit(dir, next, seen);
+  }
+  return [...seen];
+}
 
 describe('the API bundle is split', () => {
   it("leaves the Avro decoder, the proxy's client and jose out of index.mjs, in chunks that load", async () => {

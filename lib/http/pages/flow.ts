@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../context.js';
 
 /** Pages the browser sees during a connect flow: no external assets, a strict CSP with hashes. */
 
@@ -11,6 +13,18 @@ const script =
 
 const hash = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
 export const flowPageCsp = `default-src 'none'; script-src ${hash(script)}; style-src ${hash(css)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+/**
+ * The headers of every answer under `/connect/` and `/oauth/` (mounted there, not on `*`: they
+ * would reach every route of the app): the flow pages' policy unless the page set its own (the
+ * consent step has a form), and neither caching nor a referrer.
+ */
+export const flowPageHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  if (!c.res.headers.has('content-security-policy')) c.header('content-security-policy', flowPageCsp);
+  c.header('cache-control', 'no-store');
+  c.header('referrer-policy', 'no-referrer');
+};
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 

@@ -1,9 +1,10 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { bindingCookie, FlowError, type SessionRecord, sessionTtlMs } from '../../oauth/index.js';
 import { providers } from '../../providers/registry.js';
 import type { AppEnv } from '../context.js';
-import { consentPage, consentPageCsp, errorPage, flowPageCsp, resultPage } from '../pages/flow.js';
+import { Api } from '../openapi.js';
+import { consentPage, consentPageCsp, errorPage, resultPage } from '../pages/flow.js';
 
 /**
  * The browser side of the web flow (docs/api.md, "The browser flow"): `GET /connect/:sid` sends the
@@ -13,20 +14,14 @@ import { consentPage, consentPageCsp, errorPage, flowPageCsp, resultPage } from 
  */
 export const oauthRoutes = new Hono<AppEnv>();
 
-// Only the flow pages get the flow pages' policy (a '*' here would reach every route of the app).
-const flowPageHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
-  // The consent step sets its own policy (it has a form); every other flow page gets this one.
-  if (!c.res.headers.has('content-security-policy')) c.header('content-security-policy', flowPageCsp);
-  c.header('cache-control', 'no-store');
-  c.header('referrer-policy', 'no-referrer');
-};
-oauthRoutes.use('/connect/*', flowPageHeaders);
-oauthRoutes.use('/oauth/*', flowPageHeaders);
+export const oauthApi = new Api(oauthRoutes);
 
-oauthRoutes.get('/connect/:sid', async (c) => {
+/** The connect session in `/connect/{sid}` (the route always has one). */
+const sidOf = (c: Context<AppEnv>) => c.req.param('sid') ?? '';
+
+oauthApi.serve('get', '/connect/{sid}', async (c) => {
   const { flows, config } = c.get('services');
-  const sid = c.req.param('sid');
+  const sid = sidOf(c);
   const token = c.req.query('t');
   try {
     const link = await flows.describeConnectLink(sid, token);
@@ -47,7 +42,7 @@ oauthRoutes.get('/connect/:sid', async (c) => {
 });
 
 // The consent step's "Continue": only from Portico's own page (a form another site posts is refused).
-oauthRoutes.post('/connect/:sid', async (c) => {
+oauthApi.serve('post', '/connect/{sid}', async (c) => {
   const { config } = c.get('services');
   // Browsers say where a form post came from (Sec-Fetch-Site); without it, the Origin must be ours.
   // (The app's no-referrer policy makes a browser send `Origin: null` on this post.)
@@ -59,7 +54,7 @@ oauthRoutes.post('/connect/:sid', async (c) => {
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   const token = typeof form.t === 'string' ? form.t : undefined;
   try {
-    return await sendToProvider(c, c.req.param('sid'), token, 303);
+    return await sendToProvider(c, sidOf(c), token, 303);
   } catch (err) {
     if (err instanceof FlowError) return linkError(c, err);
     throw err;
@@ -92,7 +87,7 @@ function linkError(c: Context<AppEnv>, err: FlowError) {
   );
 }
 
-oauthRoutes.get('/oauth/callback', async (c) => {
+oauthApi.serve('get', '/oauth/callback', async (c) => {
   const { flows, log, config } = c.get('services');
   const q = c.req.query();
   const pick = (k: string) => (typeof q[k] === 'string' && q[k].length <= 4096 ? q[k] : undefined);

@@ -1,15 +1,11 @@
-import type { Hono } from 'hono';
 import type { ProviderName } from '../../providers/registry.js';
-import type { AppEnv } from '../context.js';
-import type { Api } from '../openapi.js';
-import { dropboxApi, dropboxRoutes } from './dropbox.js';
-import { hubspotApi, hubspotRoutes } from './hubdb.js';
+import { dropboxFamily, hubspotFamily, type RouteFamily } from './families.js';
 
 /**
- * Each provider's data routes and their API description, keyed by the registry's names: a
- * provider declared without an entry here fails the type check.
+ * Each provider's data routes, keyed by the registry's names (a provider declared without an
+ * entry here fails the type check), loaded on their first request (./families.ts).
  */
-export const providerRoutes: Record<ProviderName, { routes: Hono<AppEnv>; api: Api }> = {
-  hubspot: { routes: hubspotRoutes, api: hubspotApi },
-  dropbox: { routes: dropboxRoutes, api: dropboxApi },
+export const providerRoutes: Record<ProviderName, RouteFamily> = {
+  hubspot: hubspotFamily,
+  dropbox: dropboxFamily,
 };

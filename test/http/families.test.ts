@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { splitBundle } from '../../infra/split-bundle.js';
+import type { RouteFamily } from '../../lib/http/routes/families.js';
+import * as families from '../../lib/http/routes/families.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const all = Object.entries(families).filter(
+  (entry): entry is [string, RouteFamily] => typeof entry[1] === 'object' && 'routes' in entry[1],
+);
+
+describe('route families loaded on first use', () => {
+  it('list exactly the routes their modules serve, in their order', async () => {
+    expect(all.length).toBe(11);
+    for (const [name, family] of all) {
+      const api = await family.load();
+      expect({ name, routes: family.routes }).toEqual({ name, routes: api.routes });
+    }
+  });
+
+  it('leave their modules out of what the API function loads at init', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-families-'));
+    try {
+      const meta = await splitBundle(join(repoRoot, 'functions', 'api.ts'), dir);
+      // index.mjs and the chunks it imports statically: what a cold start parses and runs.
+      const entry = Object.keys(meta.outputs).find((o) => o.endsWith('/index.mjs'));
+      const atInit = new Set<string>();
+      const visit = (output: string) => {
+        atInit.add(output);
+        for (const i of meta.outputs[output]?.imports ?? [])
+          if (i.kind === 'import-statement' && !i.external && !atInit.has(i.path)) visit(i.path);
+      };
+      visit(entry!);
+      const inputsAtInit = new Set([...atInit].flatMap((o) => Object.keys(meta.outputs[o].inputs)));
+      for (const file of ['tenants', 'audit', 'webhooks', 'stats', 'connect', 'oauth', 'hubdb', 'dropbox'])
+        expect(inputsAtInit.has(`lib/http/routes/${file}.ts`), file).toBe(false);
+      // …and the routes a cold start serves stay in it.
+      for (const file of ['families', 'connections', 'proxy'])
+        expect(inputsAtInit.has(`lib/http/routes/${file}.ts`), file).toBe(true);
+      // The init code names no lazy route's operation (its declarations left with its module).
+      const initCode = [...atInit].map((o) => readFileSync(join(repoRoot, o), 'utf8')).join('\n');
+      const declares = (operationId: string) => initCode.includes(`operationId:"${operationId}"`);
+      expect(declares('getAccessToken')).toBe(true);
+      for (const operationId of ['createTenant', 'createConnectSession', 'getHubdbRows', 'readDropboxAvro'])
+        expect(declares(operationId), operationId).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('load each module once, whichever of its routes comes first', async () => {
+    const { tenantsFamily } = families;
+    expect(await tenantsFamily.load()).toBe(await tenantsFamily.load());
+  });
+});
