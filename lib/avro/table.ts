@@ -202,6 +202,49 @@ async function openReader(query: AvroTableQuery, file: AvroTableFile, offset: nu
   return new ByteReader(source[Symbol.asyncIterator](), offset);
 }
 
+/** A file's download from its start, asked for before its turn, its first chunk already on the way. */
+interface Download {
+  chunks: AsyncIterator<Uint8Array>;
+  first: Promise<IteratorResult<Uint8Array>>;
+}
+
+/**
+ * Starts `file`'s download. Its first chunk is asked for at once: the request is made and answered
+ * while the file before it is read, and stopping it with `return()` ends a source that has started
+ * (an async generator that never started cannot run its cleanup, and would leave the answer
+ * unread). A failure waits for the file's turn.
+ */
+function startDownload(query: AvroTableQuery, file: AvroTableFile): Promise<Download> {
+  const download = query.open(file, 0).then((source) => {
+    const chunks = source[Symbol.asyncIterator]();
+    return { chunks, first: chunks.next() };
+  });
+  download.then((d) => d.first).catch(() => {});
+  return download;
+}
+
+/** The reader of a started download: its first chunk, then the rest. */
+async function readerOf(download: Promise<Download>): Promise<ByteReader> {
+  const { chunks, first } = await download;
+  let head: Promise<IteratorResult<Uint8Array>> | undefined = first;
+  return new ByteReader(
+    {
+      next: () => {
+        const next = head ?? chunks.next();
+        head = undefined;
+        return next;
+      },
+      return: async () => (await chunks.return?.()) ?? { done: true, value: undefined },
+    },
+    0,
+  );
+}
+
+/** Stops a download asked for ahead that will not be read. */
+function cancelDownload(download: Promise<Download>): void {
+  download.then((d) => d.chunks.return?.()).catch(() => {});
+}
+
 function inFile(file: AvroTableFile, error: unknown): unknown {
   if (error instanceof AvroFormatError && !error.message.startsWith(file.path)) {
     return new AvroFormatError(`${file.path}: ${error.message}`, { cause: error });
@@ -252,10 +295,41 @@ class TableScan {
   /** Files opened so far. */
   opened = 0;
 
-  constructor(table: OpenTable, start: TablePosition | undefined) {
+  /**
+   * With `readAhead` (a stream, which reads every file to the end), the next file's download is
+   * asked for as soon as a file is opened, so that the provider's latency is paid while a file is
+   * read, not once a file between them; a page, which may stop anywhere, asks for none.
+   */
+  constructor(
+    table: OpenTable,
+    start: TablePosition | undefined,
+    private readonly readAhead = false,
+  ) {
     this.#table = table;
     this.#index = start?.index ?? 0;
     this.#start = start;
+  }
+
+  #ahead: { index: number; download: Promise<Download> } | undefined;
+
+  /** The reader of the current file from its start: the download asked for ahead, or a new one. */
+  async #openFromStart(): Promise<ByteReader> {
+    const { files } = this.#table.query;
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    let download: Promise<Download>;
+    if (ahead?.index === this.#index) download = ahead.download;
+    else {
+      if (ahead) cancelDownload(ahead.download);
+      download = startDownload(this.#table.query, this.#file);
+    }
+    if (this.readAhead && this.#index + 1 < files.length) {
+      this.#ahead = {
+        index: this.#index + 1,
+        download: startDownload(this.#table.query, files[this.#index + 1]),
+      };
+    }
+    return readerOf(download);
   }
 
   get #file(): AvroTableFile {
@@ -414,7 +488,7 @@ class TableScan {
     this.opened++;
     this.#meter = valueMeter();
     this.#blockNumber = 0;
-    const headerReader = await openReader(query, file, 0);
+    const headerReader = await this.#openFromStart();
     let header: ParsedHeader;
     try {
       header = await readHeader(headerReader);
@@ -468,6 +542,8 @@ class TableScan {
 
   async close(): Promise<void> {
     this.#block = undefined;
+    if (this.#ahead) cancelDownload(this.#ahead.download);
+    this.#ahead = undefined;
     await this.#closeFile();
   }
 }
@@ -653,7 +729,7 @@ class AvroTableStream implements AsyncGenerator<AvroTableEvent, void, undefined>
         this.#done = true;
         return { done: false, value: { kind: 'schema', schema: null } };
       }
-      this.#scan = new TableScan(table, undefined);
+      this.#scan = new TableScan(table, undefined, true);
       return { done: false, value: { kind: 'schema', schema: table.schema } };
     }
     for (;;) {
@@ -716,7 +792,7 @@ export async function* streamAvroTableNdjson(
   const table = await openTable(query);
   yield Buffer.from(`${JSON.stringify({ schema: table === undefined ? null : table.schema })}\n`);
   if (table === undefined) return;
-  const scan = new TableScan(table, undefined);
+  const scan = new TableScan(table, undefined, true);
   const text = lineText();
   try {
     for (;;) {

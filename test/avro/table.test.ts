@@ -3,13 +3,15 @@ import {
   type AvroTableFile,
   PAGE_SCAN_LIMITS,
   readAvroTablePage,
+  streamAvroTable,
+  streamAvroTableNdjson,
   type TableByteSource,
 } from '../../lib/avro/index.js';
 import { encodeFile, type Schema } from './fixtures.js';
 
 const SCHEMA: Schema = { type: 'record', name: 'R', fields: [{ name: 'n', type: 'int' }] };
 
-/** A table of `count` files of 3 rows each, served from memory, counting how many downloads are open at once. */
+/** A table of `count` files of 3 rows each, served from memory, counting the downloads opened and open at once. */
 async function table(count: number) {
   const bytes = await Promise.all(
     Array.from({ length: count }, (_, i) =>
@@ -52,7 +54,7 @@ async function table(count: number) {
       }),
     };
   };
-  return { files, open: source, stats: () => ({ mostOpen, opened }) };
+  return { files, open: source, stats: () => ({ mostOpen, opened, open }) };
 }
 
 describe('a table page', () => {
@@ -93,5 +95,37 @@ describe('a table page', () => {
       } while (cursor);
       expect(rows, `limit ${limit}`).toEqual(Array.from({ length: 20 }, (_, i) => ({ n: i + 5 })));
     }
+  });
+});
+
+describe('a table stream', () => {
+  it("asks for the next file's download while it reads one: two open at most, each file once", async () => {
+    const t = await table(40);
+    let text = '';
+    for await (const chunk of streamAvroTableNdjson({ files: t.files, open: t.open }))
+      text += Buffer.from(chunk).toString();
+    const lines = text.trimEnd().split('\n');
+    expect(lines.slice(1).map((l) => JSON.parse(l).n)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    // The table's schema comes from its last file's header: one download more than the files.
+    expect(t.stats()).toEqual({ mostOpen: 2, opened: 41, open: 0 });
+
+    const values = await table(10);
+    let rows = 0;
+    for await (const event of streamAvroTable({ files: values.files, open: values.open }))
+      if (event.kind === 'row') rows++;
+    expect([rows, values.stats()]).toEqual([30, { mostOpen: 2, opened: 11, open: 0 }]);
+  });
+
+  it('stopped early, leaves no download open, the one asked for ahead included', async () => {
+    const t = await table(40);
+    const lines = streamAvroTable({ files: t.files, open: t.open });
+    let rows = 0;
+    for await (const event of lines) {
+      if (event.kind === 'row' && ++rows === 5) break;
+    }
+    expect(t.stats().mostOpen).toBe(2);
+    // The download asked for ahead is stopped after the stream's end, in the next turns.
+    await new Promise((r) => setImmediate(r));
+    expect(t.stats().open).toBe(0);
   });
 });
