@@ -4,12 +4,13 @@ import { type Api, honoPath, type Method, type RouteHandler } from '../openapi.j
 
 /**
  * A set of routes whose module the app loads on the first request of any such set (./lazy.ts; in
- * Lambda a chunk beside the bundle, infra/split-bundle.ts), so that a cold start neither parses nor runs the admin API,
- * the connect flow or a provider's data routes before a request needs them. Its routes are listed
- * here and registered when the app is built, each where its module's routes were mounted, so
- * matching, `405` with `Allow`, authentication and every middleware around them are what they
- * would be with the module loaded: only the handler waits for the module, and runs in the app's
- * own context. `test/http/families.test.ts` fails when a list here and its module's routes differ.
+ * Lambda a chunk beside the bundle, infra/split-bundle.ts), so that a cold start neither parses
+ * nor runs the admin API, the connect flow or a provider's data routes before a request needs
+ * them. Its routes are listed here and registered when the app is built, each where its module's
+ * routes were mounted, so matching, `405` with `Allow`, authentication and every middleware
+ * around them are what they would be with the module loaded: only the handler waits for the
+ * module, and runs in the app's own context. `test/http/families.test.ts` fails when a list here
+ * and its module's routes differ.
  */
 export interface RouteFamily {
   /** Each route as `[method, path]` (OpenAPI-style path), in its module's order. */
