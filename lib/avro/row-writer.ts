@@ -9,7 +9,7 @@
  * primitives (varints, lengths, item counts, the output budget), so a row that does not decode
  * fails here with the same message at the same place, and a row that runs past its block is
  * reported the same way. Strings of printable ASCII, most of real data, are copied byte for byte;
- * any other string goes through the decoder's UTF-8 decoding and `JSON.stringify`. Maps, whose key
+ * every other string goes through the decoder's UTF-8 decoding and `JSON.stringify`. Maps, whose key
  * order in `JSON.stringify` depends on which keys look like array indices and which repeat, are
  * decoded by the decoder's reader and stringified. Recursive schemas have no writer: their rows
  * nest as deep as their bytes say, and a stack overflow must fail where the decoder's does.

@@ -3,7 +3,7 @@ import type { AppEnv } from '../context.js';
 import { type Api, honoPath, type Method, type RouteHandler } from '../openapi.js';
 
 /**
- * A set of routes whose module the app loads on the first request of any such set (./lazy.ts; in
+ * A set of routes whose module the app loads on the first request of one such set (./lazy.ts; in
  * Lambda a chunk beside the bundle, infra/split-bundle.ts), so that a cold start neither parses
  * nor runs the admin API, the connect flow or a provider's data routes before a request needs
  * them. Its routes are listed here and registered when the app is built, each where its module's

@@ -1,6 +1,6 @@
 /**
  * The route modules a cold start does not load, as one module: loaded together on the first
- * request any of them serves (./families.ts). One chunk rather than one each: code splitting puts
+ * request one of them serves (./families.ts). One chunk rather than one each: code splitting puts
  * what a lazy module shares with the code loaded at init into chunks of their own, one for each
  * set of modules sharing it, and each chunk is one more file a cold start resolves and compiles.
  */
