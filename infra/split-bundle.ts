@@ -43,6 +43,24 @@ export async function splitBundle(entry: string, outdir: string): Promise<Metafi
   return result.metafile;
 }
 
+/**
+ * What a cold start of a split bundle loads: its `index.mjs` output and the chunks it imports
+ * statically (shared code esbuild moved out of it), transitively, as metafile output paths with
+ * `index.mjs` first. The chunks only `import()` names load on the first request that needs them.
+ */
+export function loadedAtInit(metafile: Metafile): string[] {
+  const entry = Object.keys(metafile.outputs).find((o) => o.endsWith('/index.mjs'));
+  if (!entry) throw new Error('the split build wrote no index.mjs');
+  const seen = new Set<string>();
+  const visit = (output: string) => {
+    seen.add(output);
+    for (const i of metafile.outputs[output]?.imports ?? [])
+      if (i.kind === 'import-statement' && !i.external && !seen.has(i.path)) visit(i.path);
+  };
+  visit(entry);
+  return [...seen];
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const [entry, outdir] = process.argv.slice(2);
   if (!entry || !outdir) throw new Error('usage: tsx infra/split-bundle.ts <entry.ts> <outdir>');

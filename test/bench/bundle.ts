@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { lambdaBundling } from '../../infra/bundling.js';
-import { splitBundle } from '../../infra/split-bundle.js';
+import { loadedAtInit, splitBundle } from '../../infra/split-bundle.js';
 import { writeStaticContent } from '../../infra/write-static.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -124,8 +124,6 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
       },
       outfile: out.bareSdk,
     });
-    const entryOutput = Object.keys(apiMeta.outputs).find((o) => o.endsWith('/api/index.mjs'));
-    if (!entryOutput) throw new Error('the split build wrote no api/index.mjs');
 
     const times = {
       api: [] as number[],
@@ -143,22 +141,12 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
       times.apiOwn.push(importTime(out.api, sdkPackages));
       times.bareOwn.push(importTime(out.bare, sdkPackages));
     }
-    // What a cold start loads: index.mjs and the chunks it imports statically (shared code esbuild
-    // moved out of it), transitively; the rest load on the first request that needs them.
-    const atInit = new Set<string>();
-    const visit = (output: string) => {
-      for (const i of apiMeta.outputs[output]?.imports ?? [])
-        if (i.kind === 'import-statement' && !i.external && !atInit.has(i.path)) {
-          atInit.add(i.path);
-          visit(i.path);
-        }
-    };
-    visit(entryOutput);
-    // What a cold start loads: index.mjs and those chunks, not the chunks loaded on demand.
+    // What a cold start loads: index.mjs and the chunks it imports, not those loaded on demand.
+    const [entryOutput, ...atInit] = loadedAtInit(apiMeta);
     const initOutputs = [entryOutput, ...atInit].map((o) => [o, apiMeta.outputs[o]] as const);
     options.onMetafile?.('api', { ...apiMeta, outputs: Object.fromEntries(initOutputs) });
     options.onMetafile?.('bare', bare.metafile!);
-    const initChunks = new Set([...atInit].map((o) => o.split('/').pop()));
+    const initChunks = new Set(atInit.map((o) => o.split('/').pop()));
     return {
       apiBytes:
         statSync(out.api).size +

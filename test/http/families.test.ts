@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { splitBundle } from '../../infra/split-bundle.js';
+import { loadedAtInit, splitBundle } from '../../infra/split-bundle.js';
 import type { RouteFamily } from '../../lib/http/routes/families.js';
 import * as families from '../../lib/http/routes/families.js';
 
@@ -26,22 +26,15 @@ describe('route families loaded on first use', () => {
     try {
       const meta = await splitBundle(join(repoRoot, 'functions', 'api.ts'), dir);
       // index.mjs and the chunks it imports statically: what a cold start parses and runs.
-      const entry = Object.keys(meta.outputs).find((o) => o.endsWith('/index.mjs'));
-      const atInit = new Set<string>();
-      const visit = (output: string) => {
-        atInit.add(output);
-        for (const i of meta.outputs[output]?.imports ?? [])
-          if (i.kind === 'import-statement' && !i.external && !atInit.has(i.path)) visit(i.path);
-      };
-      visit(entry!);
-      const inputsAtInit = new Set([...atInit].flatMap((o) => Object.keys(meta.outputs[o].inputs)));
+      const atInit = loadedAtInit(meta);
+      const inputsAtInit = new Set(atInit.flatMap((o) => Object.keys(meta.outputs[o].inputs)));
       for (const file of ['tenants', 'audit', 'webhooks', 'stats', 'connect', 'oauth', 'hubdb', 'dropbox'])
         expect(inputsAtInit.has(`lib/http/routes/${file}.ts`), file).toBe(false);
       // …and the routes a cold start serves stay in it.
       for (const file of ['families', 'connections', 'proxy'])
         expect(inputsAtInit.has(`lib/http/routes/${file}.ts`), file).toBe(true);
       // The init code names no lazy route's operation (its declarations left with its module).
-      const initCode = [...atInit].map((o) => readFileSync(join(repoRoot, o), 'utf8')).join('\n');
+      const initCode = atInit.map((o) => readFileSync(join(repoRoot, o), 'utf8')).join('\n');
       const declares = (operationId: string) => initCode.includes(`operationId:"${operationId}"`);
       expect(declares('getAccessToken')).toBe(true);
       for (const operationId of ['createTenant', 'createConnectSession', 'getHubdbRows', 'readDropboxAvro'])
