@@ -10,7 +10,7 @@ import {
   VALUES_PER_BYTE,
   type ValueMeter,
 } from './row-decoder.js';
-import { type RowWriter, type TextSink, writeNewline } from './row-writer.js';
+import { type RowWriter, type TextSink, writeRowLine } from './row-writer.js';
 import { snappyUncompress } from './snappy.js';
 
 /** The framing of https://avro.apache.org/docs/1.12.0/specification/#object-container-files */
@@ -249,19 +249,13 @@ export class BlockRows {
    * leaves `sink.at` where it was, so the sink holds whole lines only.
    */
   writeNext(writer: RowWriter, sink: TextSink): void {
-    const at = sink.at;
     let offset: number;
     try {
-      offset = writer.write(this.#block.data, this.#pos, this.#meter, sink);
+      offset = writeRowLine(writer, this.#block.data, this.#pos, this.#meter, sink);
     } catch (cause) {
-      sink.at = at;
       throw this.#undecodable(cause);
     }
-    if (offset < 0) {
-      sink.at = at;
-      throw this.#overrun();
-    }
-    writeNewline(sink);
+    if (offset < 0) throw this.#overrun();
     this.#pos = offset;
     this.index++;
   }

@@ -95,6 +95,34 @@ export function writeNewline(s: TextSink): void {
   room(s, 1)[s.at++] = 0x0a;
 }
 
+/**
+ * Writes the row at `pos` of `buf` and a newline to `s`: answers where the next row starts, or -1
+ * when the row overruns `buf`; rethrows what the writer throws. On -1 or a throw `s` is as it was,
+ * so a sink holds whole lines only.
+ */
+export function writeRowLine(
+  writer: RowWriter,
+  buf: Buffer,
+  pos: number,
+  meter: ValueMeter | undefined,
+  s: TextSink,
+): number {
+  const at = s.at;
+  let offset: number;
+  try {
+    offset = writer.write(buf, pos, meter, s);
+  } catch (cause) {
+    s.at = at;
+    throw cause;
+  }
+  if (offset < 0) {
+    s.at = at;
+    return -1;
+  }
+  writeNewline(s);
+  return offset;
+}
+
 function writeBytes(s: TextSink, bytes: Buffer): void {
   const n = bytes.length;
   const out = room(s, n);

@@ -27,7 +27,7 @@ import { AvroCursorError, AvroError, AvroFormatError } from './errors.js';
 import { CHUNK_BYTES, handOn, lineText } from './line-stream.js';
 import { AvroSchemaMismatch, compileProjection, fieldType, type Selection, select } from './projection.js';
 import { type RowDecoder, VALUES_PER_BYTE, type ValueMeter, valueMeter } from './row-decoder.js';
-import { type RowWriter, rowWriterFor, type TextSink, writeJsonLine, writeNewline } from './row-writer.js';
+import { type RowWriter, rowWriterFor, type TextSink, writeJsonLine, writeRowLine } from './row-writer.js';
 import { parseSchema, type SchemaNode } from './schema.js';
 import type { JsonValue } from './values.js';
 import { AvroQueryError, compileWhere, type RowFilter } from './where.js';
@@ -393,19 +393,13 @@ class TableScan {
       return true;
     }
     if (this.#row >= block.count) return false;
-    const at = sink.at;
     let offset: number;
     try {
-      offset = writer.write(block.data, this.#pos, this.#meter, sink);
+      offset = writeRowLine(writer, block.data, this.#pos, this.#meter, sink);
     } catch (cause) {
-      sink.at = at;
       throw this.#undecodable(cause);
     }
-    if (offset < 0) {
-      sink.at = at;
-      throw this.#overrun();
-    }
-    writeNewline(sink);
+    if (offset < 0) throw this.#overrun();
     this.#row++;
     this.scanned++;
     this.#pos = offset;
