@@ -19,7 +19,7 @@ export async function handler(event: ScheduledEvent, context?: Context): Promise
   const s = await services();
   const started = performance.now();
   const result = await sweepDueConnections(s);
-  const webhooks = await s.outbox.drain(500);
+  const webhooks = await (await s.outbox()).drain(500);
   metrics.count({
     Refreshes: result.refreshed,
     RefreshFailures: result.failed,

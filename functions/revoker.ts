@@ -11,7 +11,7 @@ export async function handler(event: SQSEvent, context?: Context): Promise<{ mov
   const s = await services();
   const left = context?.getRemainingTimeInMillis() ?? 60_000;
   const started = performance.now();
-  const moved = await s.revocations.runDue(Math.max(1000, left - 20_000));
+  const moved = await (await s.revocations()).runDue(Math.max(1000, left - 20_000));
   s.log.info('revocation worker run', {
     requestId: context?.awsRequestId,
     messages: event.Records.length,

@@ -5,14 +5,15 @@ import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { type Metrics, noMetrics } from './metrics.js';
-import { ConnectFlows, SigningKey } from './oauth/index.js';
+import type { ConnectFlows } from './oauth/index.js';
+import { once } from './once.js';
 import { createProviders, type ProviderOAuth } from './providers/index.js';
 import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
 import { readRevocationJob, readWrappedKey, revocationKey, tenantKey } from './store/items.js';
-import { grantApp, Revocations, type RevocationsDeps, Tenants } from './tenants/index.js';
+import { grantApp, type Revocations, type RevocationsDeps, Tenants } from './tenants/index.js';
 import { countedKeyWrapper, type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
-import { Outbox } from './webhooks/index.js';
+import type { Outbox } from './webhooks/index.js';
 
 /** Everything the routes, the Lambda functions and the local server need, built once per process. */
 export interface Services {
@@ -23,9 +24,14 @@ export interface Services {
   audit: Audit;
   providers: Record<ProviderName, ProviderOAuth>;
   connections: Connections;
-  flows: ConnectFlows;
-  outbox: Outbox;
-  revocations: Revocations;
+  /**
+   * The services only some routes and the workers use, each built on its first use together with
+   * its code (lib/on-demand.ts): a cold start of the API function loads none of them.
+   */
+  flows: () => Promise<ConnectFlows>;
+  /** The webhook outbox: where connection events go, and their delivery. */
+  outbox: () => Promise<Outbox>;
+  revocations: () => Promise<Revocations>;
   stats: Stats;
   /** CloudWatch embedded-metric lines in Lambda (lib/metrics.ts); nothing locally. */
   metrics: Metrics;
@@ -99,7 +105,12 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   });
   const providers = createProviders(config);
   const stats = new Stats({ db, now: overrides.clock?.now });
-  const outbox = new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
+  const onDemand = once(() => import('./on-demand.js'));
+  const outbox = once(async () => {
+    const { Outbox } = await onDemand();
+    return new Outbox({ db, tenants, log, allowPrivate: config.runtime === 'local' });
+  });
+  const events = overrides.events ?? { emit: async (...event) => (await outbox()).emit(...event) };
   const connections = new Connections({
     db,
     vault,
@@ -107,7 +118,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     providers,
     grantApp: grantApp(config),
     log,
-    events: overrides.events ?? outbox,
+    events,
     stats,
     metrics,
     leaseMs: overrides.leaseMs ?? config.refreshLeaseMs,
@@ -115,32 +126,38 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     now: overrides.clock?.now,
     sleep: overrides.clock?.sleep,
   });
-  const flows = new ConnectFlows({
-    db,
-    vault,
-    tenants,
-    connections,
-    providers,
-    config,
-    signingKey: new SigningKey(db, vault, config.signingKey),
+  const flows = once(async () => {
+    const { ConnectFlows, SigningKey } = await onDemand();
+    return new ConnectFlows({
+      db,
+      vault,
+      tenants,
+      connections,
+      providers,
+      config,
+      signingKey: new SigningKey(db, vault, config.signingKey),
+    });
   });
-  const revocations = new Revocations({
-    db,
-    vault,
-    jobVault,
-    tenants,
-    audit,
-    config,
-    providers,
-    events: overrides.events ?? outbox,
-    log,
-    now: overrides.clock?.now,
-    sleep: overrides.clock?.sleep,
-    perSecond: config.revokeRatePerApp,
-    concurrency: config.revokeConcurrencyPerApp,
-    // Its connections are all gone: so are its connection counts (its past counters stay).
-    onRevoked: (tenantId) => stats.connectionsGone(tenantId),
-    ...overrides.revocations,
+  const revocations = once(async () => {
+    const { Revocations } = await onDemand();
+    return new Revocations({
+      db,
+      vault,
+      jobVault,
+      tenants,
+      audit,
+      config,
+      providers,
+      events,
+      log,
+      now: overrides.clock?.now,
+      sleep: overrides.clock?.sleep,
+      perSecond: config.revokeRatePerApp,
+      concurrency: config.revokeConcurrencyPerApp,
+      // Its connections are all gone: so are its connection counts (its past counters stay).
+      onRevoked: (tenantId) => stats.connectionsGone(tenantId),
+      ...overrides.revocations,
+    });
   });
   return {
     config,

@@ -66,7 +66,8 @@ const layers: Array<[number, string[]]> = [
   [3, ['lib/audit', 'lib/stats']],
   [4, ['lib/connections']],
   [5, ['lib/tenants', 'lib/oauth', 'lib/webhooks']],
-  [6, ['lib/services.ts']],
+  // lib/on-demand.ts: the services lib/services.ts builds on first use, loaded on demand.
+  [6, ['lib/services.ts', 'lib/on-demand.ts']],
   [7, ['lib/http']],
   [8, ['lib/dev']],
   [9, ['functions']],

@@ -28,14 +28,9 @@ import { KeyChecks } from './key-checks.js';
 import { ensureSystemKey, systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
-export {
-  progressOf,
-  type RevocationAnswer,
-  type RevocationProgress,
-  Revocations,
-  type RevocationsDeps,
-  retryDelayMs,
-} from './revoke.js';
+// Types only: the revocation job's code loads on demand (lib/on-demand.ts imports ./revoke.js), and
+// a value exported here would bring it into every cold start with the rest of this module.
+export type { RevocationAnswer, RevocationProgress, Revocations, RevocationsDeps } from './revoke.js';
 
 /** A tenant as the API shows it: never its keys or secrets. */
 export type Tenant = Pick<

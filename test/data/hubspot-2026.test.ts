@@ -155,7 +155,7 @@ describe('HubSpot OAuth 2026-03', () => {
       const res = await s.api('DELETE', `/v1/tenants/${t.id}`, s.adminKey);
       expect(res.status).toBe(202);
       expect((await res.json()).revocation).toMatchObject({ total: 1, revoked: 0, failed: 0, pending: 1 });
-      const job = await s.portico.services.revocations.job(t.id);
+      const job = await (await s.portico.services.revocations()).job(t.id);
       expect(job).toMatchObject({ retrying: 1, revoked: 0 });
       const parked = await s.portico.services.db.get(`TENANT#${t.id}`, `CONN#${(await imported.json()).id}`);
       expect(parked).toMatchObject({ revokeAttempts: 1, revokeError: expect.stringContaining('404') });

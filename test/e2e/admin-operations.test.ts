@@ -174,7 +174,7 @@ describe.skipIf(!hasChromium)('admin console: operations', () => {
 
   it('lists webhook deliveries and retries a failed one', async () => {
     const { services } = h.server;
-    await services.outbox.drain();
+    await (await services.outbox()).drain();
     // The day of retries is over (an outbox on a clock a day ahead): every pending one fails.
     await new Outbox({
       db: services.db,

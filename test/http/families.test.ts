@@ -21,7 +21,7 @@ describe('route families loaded on first use', () => {
     }
   });
 
-  it('leave their modules out of what the API function loads at init', async () => {
+  it('leave their modules and the services only they use out of what the API function loads at init', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-families-'));
     try {
       const meta = await splitBundle(join(repoRoot, 'functions', 'api.ts'), dir);
@@ -30,6 +30,10 @@ describe('route families loaded on first use', () => {
       const inputsAtInit = new Set(atInit.flatMap((o) => Object.keys(meta.outputs[o].inputs)));
       for (const file of ['tenants', 'audit', 'webhooks', 'stats', 'connect', 'oauth', 'hubdb', 'dropbox'])
         expect(inputsAtInit.has(`lib/http/routes/${file}.ts`), file).toBe(false);
+      // …nor the services only they and the workers use, built on first use (lib/on-demand.ts).
+      for (const file of ['oauth/flows', 'oauth/sessions', 'tenants/revoke', 'webhooks/index', 'webhooks/ssrf'])
+        expect(inputsAtInit.has(`lib/${file}.ts`), file).toBe(false);
+      expect(inputsAtInit.has('lib/on-demand.ts')).toBe(false);
       // …and the routes a cold start serves stay in it.
       for (const file of ['families', 'connections', 'proxy'])
         expect(inputsAtInit.has(`lib/http/routes/${file}.ts`), file).toBe(true);

@@ -27,12 +27,12 @@ describe('expired connect sessions', () => {
     };
 
     // Still within the session's life (15 minutes) and its grace hour: kept.
-    expect(await t.services.flows.purgeExpiredSessions()).toBe(0);
-    expect(await t.services.flows.purgeExpiredSessions(Date.now() + 60 * 60_000)).toBe(0);
+    expect(await (await t.services.flows()).purgeExpiredSessions()).toBe(0);
+    expect(await (await t.services.flows()).purgeExpiredSessions(Date.now() + 60 * 60_000)).toBe(0);
     expect(await stored()).toEqual(made);
 
     // Past the ttl: gone, end-user ids and all.
-    expect(await t.services.flows.purgeExpiredSessions(Date.now() + 2 * 60 * 60_000)).toBe(3);
+    expect(await (await t.services.flows()).purgeExpiredSessions(Date.now() + 2 * 60 * 60_000)).toBe(3);
     expect(await stored()).toEqual([]);
     const dump = JSON.stringify(await t.db.query({ pk: sessionKey(made[0]!).pk }));
     expect(dump).not.toContain('person@example.com');

@@ -93,10 +93,10 @@ async function scanTenant(db: Db, tenantId: string) {
 /** Drives the job as a worker would, the clock jumping to each next step, until it is done. */
 async function driveToDone(app: TestApp, clock: Clock, tenantId: string, rounds = 200) {
   for (let i = 0; i < rounds; i++) {
-    const job = await app.services.revocations.job(tenantId);
+    const job = await (await app.services.revocations()).job(tenantId);
     if (job?.status === 'done') return job;
     if (job) clock.set(job.nextRunAt);
-    await app.services.revocations.runDue(60_000);
+    await (await app.services.revocations()).runDue(60_000);
   }
   throw new Error('the revocation did not finish');
 }
@@ -228,10 +228,10 @@ describe('revoking a tenant', () => {
     const sealed = String(item.credentials);
     const leftId = String(item.id);
     await expect(c.services.vault.openString(t.id, leftId, sealed)).rejects.toBeInstanceOf(VaultError);
-    await expect(c.services.revocations.job(t.id)).resolves.toMatchObject({ status: 'running' });
+    await expect((await c.services.revocations()).job(t.id)).resolves.toMatchObject({ status: 'running' });
     const jobVault = new Vault({
       wrapper: localKeyWrapper(masterKey),
-      loadWrappedKey: async () => (await c.services.revocations.job(t.id))?.wrappedKey,
+      loadWrappedKey: async () => (await (await c.services.revocations()).job(t.id))?.wrappedKey,
     });
     expect(JSON.parse(await jobVault.openString(t.id, leftId, sealed)).refreshToken).toBeTruthy();
     await driveToDone(b, clock, t.id);
@@ -260,8 +260,8 @@ describe('revoking a tenant', () => {
     });
     expect(Number(parked?.revokeRetryAt)).toBeGreaterThanOrEqual(clock.now() + 30_000);
     // Not before its backoff.
-    await app.services.revocations.runDue(60_000);
-    expect((await app.services.revocations.job(t.id))?.revoked).toBe(1);
+    await (await app.services.revocations()).runDue(60_000);
+    expect((await (await app.services.revocations()).job(t.id))?.revoked).toBe(1);
 
     const done = await driveToDone(app, clock, t.id);
     expect(done).toMatchObject({ revoked: 2, failed: 0, retrying: 0 });

@@ -53,7 +53,7 @@ describe('webhook deliveries', () => {
   it('listed, failed, retried, delivered; filtered by status and event', async () => {
     status = 500;
     const tenant = await t.tenant({ webhookUrl: receiver.url });
-    const { outbox } = t.services;
+    const outbox = await t.services.outbox();
     await outbox.emit(tenant.id, 'connection.created', {});
     await outbox.emit(tenant.id, 'connection.needs_reauth', {});
     let page = await list(tenant.apiKey, '/v1/webhooks/deliveries');
@@ -118,7 +118,7 @@ describe('webhook deliveries', () => {
     status = 500;
     const a = await t.tenant({ webhookUrl: receiver.url });
     const b = await t.tenant({ webhookUrl: receiver.url });
-    for (let i = 0; i < 5; i++) await t.services.outbox.emit(a.id, 'connection.updated', {});
+    for (let i = 0; i < 5; i++) await (await t.services.outbox()).emit(a.id, 'connection.updated', {});
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
@@ -132,7 +132,7 @@ describe('webhook deliveries', () => {
     } while (cursor);
     expect(new Set(seen).size).toBe(5);
     expect((await list(b.apiKey, '/v1/webhooks/deliveries')).deliveries).toEqual([]);
-    await t.services.outbox.drain();
+    await (await t.services.outbox()).drain();
     await dayLater().drain();
     const failed = (await list(a.apiKey, '/v1/webhooks/deliveries?status=failed')).deliveries;
     expect(failed.length).toBeGreaterThan(0);

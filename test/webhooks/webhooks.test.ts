@@ -70,7 +70,7 @@ describe('webhooks', () => {
       let clock = Date.now() + 3_600_000; // past anything the server's own loop has scheduled
       const { db, tenants } = s.portico.services;
       const outbox = new Outbox({ db, tenants, log: silentLogger, allowPrivate: true, now: () => clock });
-      s.portico.services.outbox.wake = undefined;
+      (await s.portico.services.outbox()).wake = undefined;
       await outbox.emit(t.id, 'connection.updated', {});
       const passes = [];
       for (let i = 0; i < 5 && receiver.received.length === 0; i++) {
@@ -205,7 +205,7 @@ describe('outbox durability', () => {
       // Restarted loop drains due events; retries are scheduled ~5 s after the failed attempt.
       const deadline = Date.now() + 20_000;
       while (!bodies.some((b) => b.includes('connection.created')) && Date.now() < deadline) {
-        await server.services.outbox.drain();
+        await (await server.services.outbox()).drain();
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(bodies.some((b) => b.includes('connection.created'))).toBe(true);

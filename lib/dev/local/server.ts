@@ -29,7 +29,7 @@ function startRevocationLoop(services: Services, inflight: InFlight, log: Logger
   const timer = setInterval(() => {
     if (running || stopping.signal.aborted) return;
     running = inflight
-      .track(services.revocations.runDue(10_000, stopping.signal))
+      .track(services.revocations().then((r) => r.runDue(10_000, stopping.signal)))
       .then(
         () => undefined,
         (err) => log.warn('revocation worker failed', { err }),
@@ -106,8 +106,9 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
   await ensureTable(services.db.client, config.tableName);
 
   // Webhooks: the outbox is drained in process every second, and at once after each event.
-  const drain = startDrainLoop(services.outbox, log);
-  services.outbox.wake = drain.wake;
+  const outbox = await services.outbox();
+  const drain = startDrainLoop(outbox, log);
+  outbox.wake = drain.wake;
   // Due refreshes: the same sweep the scheduled Lambda runs, every minute; and expired connect
   // sessions purged, which DynamoDB's TTL does in AWS and the embedded store cannot.
   // Everything running (requests to their last byte, sweeps) is tracked, so close() can wait for it.
@@ -119,7 +120,10 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalServe
       .track(
         Promise.all([
           sweepDueConnections(services).catch((err) => log.warn('sweep failed', { err })),
-          services.flows.purgeExpiredSessions().catch((err) => log.warn('session purge failed', { err })),
+          services
+            .flows()
+            .then((flows) => flows.purgeExpiredSessions())
+            .catch((err) => log.warn('session purge failed', { err })),
         ]),
       )
       .finally(() => {

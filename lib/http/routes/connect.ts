@@ -114,7 +114,8 @@ connectApi.route(
     errors: [409, 413, 415, 422],
   }),
   async (c, { body }) => {
-    const session = await c.get('services').flows.createSession(tenantOf(c.get('principal')), body);
+    const flows = await c.get('services').flows();
+    const session = await flows.createSession(tenantOf(c.get('principal')), body);
     return c.json(session, 201);
   },
 );
@@ -152,8 +153,10 @@ connectApi.route(
     },
     errors: [404],
   }),
-  async (c, { params }) =>
-    c.json(await c.get('services').flows.sessionState(tenantOf(c.get('principal')), params.id), 200),
+  async (c, { params }) => {
+    const flows = await c.get('services').flows();
+    return c.json(await flows.sessionState(tenantOf(c.get('principal')), params.id), 200);
+  },
 );
 
 connectApi.route(
@@ -176,9 +179,8 @@ connectApi.route(
     errors: [404],
   }),
   async (c, { params, query }) => {
-    const out = await c
-      .get('services')
-      .flows.authorizationUrl(tenantOf(c.get('principal')), params.id, query.redirectUri);
+    const flows = await c.get('services').flows();
+    const out = await flows.authorizationUrl(tenantOf(c.get('principal')), params.id, query.redirectUri);
     return c.json(out, 200);
   },
 );
@@ -200,9 +202,8 @@ connectApi.route(
   }),
   async (c, { params, body }) => {
     const p = c.get('principal');
-    const connection = await c
-      .get('services')
-      .flows.exchange(tenantOf(p), params.id, body.code, body.redirectUri, p.actor);
+    const flows = await c.get('services').flows();
+    const connection = await flows.exchange(tenantOf(p), params.id, body.code, body.redirectUri, p.actor);
     return c.json(connection, 201);
   },
 );
@@ -228,7 +229,8 @@ connectApi.route(
   }),
   async (c, { params, body }) => {
     const p = c.get('principal');
-    const connection = await c.get('services').flows.confirm(tenantOf(p), params.id, body, p.actor);
+    const flows = await c.get('services').flows();
+    const connection = await flows.confirm(tenantOf(p), params.id, body, p.actor);
     return c.json(connection, 200);
   },
 );
@@ -248,7 +250,8 @@ connectApi.route(
   }),
   async (c, { body }) => {
     const p = c.get('principal');
-    const connection = await c.get('services').flows.importConnection(tenantOf(p), body, p.actor);
+    const flows = await c.get('services').flows();
+    const connection = await flows.importConnection(tenantOf(p), body, p.actor);
     return c.json(connection, 201);
   },
 );

@@ -20,7 +20,8 @@ export const oauthApi = new Api(oauthRoutes);
 const sidOf = (c: Context<AppEnv>) => c.req.param('sid') ?? '';
 
 oauthApi.serve('get', '/connect/{sid}', async (c) => {
-  const { flows, config } = c.get('services');
+  const { config } = c.get('services');
+  const flows = await c.get('services').flows();
   const sid = sidOf(c);
   const token = c.req.query('t');
   try {
@@ -68,7 +69,8 @@ async function sendToProvider(
   token: string | undefined,
   status: 302 | 303 = 302,
 ) {
-  const { flows, config } = c.get('services');
+  const { config } = c.get('services');
+  const flows = await c.get('services').flows();
   const { authorizationUrl, binding } = await flows.openConnectLink(sid, token);
   setCookie(c, bindingCookie(sid, config.publicUrl), binding, {
     path: '/oauth/callback',
@@ -88,7 +90,8 @@ function linkError(c: Context<AppEnv>, err: FlowError) {
 }
 
 oauthApi.serve('get', '/oauth/callback', async (c) => {
-  const { flows, log, config } = c.get('services');
+  const { log, config } = c.get('services');
+  const flows = await c.get('services').flows();
   const q = c.req.query();
   const pick = (k: string) => (typeof q[k] === 'string' && q[k].length <= 4096 ? q[k] : undefined);
   try {

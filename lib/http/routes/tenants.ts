@@ -166,7 +166,8 @@ tenantsApi.route(
     errors: [404],
   }),
   async (c, { params }) => {
-    const { tenants, revocations } = c.get('services');
+    const { tenants } = c.get('services');
+    const revocations = await c.get('services').revocations();
     const tenant = await tenants.require(params.tenantId);
     if (tenant.status === 'active') return c.json(tenant, 200);
     const revocation = await revocations.progress(params.tenantId);
@@ -365,7 +366,8 @@ tenantsApi.route(
     errors: [404],
   }),
   async (c, { params }) => {
-    const answer = await c.get('services').revocations.revoke(params.tenantId, c.get('principal').actor);
+    const revocations = await c.get('services').revocations();
+    const answer = await revocations.revoke(params.tenantId, c.get('principal').actor);
     return answer.status === 'revoked' ? c.json(answer, 200) : c.json(answer, 202);
   },
 );
@@ -407,7 +409,8 @@ tenantsApi.route(
     errors: [404],
   }),
   async (c, { params, query }) => {
-    const { tenants, revocations } = c.get('services');
+    const { tenants } = c.get('services');
+    const revocations = await c.get('services').revocations();
     await tenants.require(params.tenantId);
     return c.json(await revocations.failures(params.tenantId, query.limit ?? 50, query.cursor), 200);
   },

@@ -68,13 +68,13 @@ export const tenantWebhookApi = new Api(tenantWebhookRoutes)
       query: DeliveryQuery(),
       responses: { 200: { description: 'A page of deliveries', schema: DeliveryPage() } },
     }),
-    async (c, { query }) =>
-      c.json(
-        await c
-          .get('services')
-          .outbox.deliveries(tenantOf(c.get('principal')), { ...query, limit: query.limit ?? 50 }),
+    async (c, { query }) => {
+      const outbox = await c.get('services').outbox();
+      return c.json(
+        await outbox.deliveries(tenantOf(c.get('principal')), { ...query, limit: query.limit ?? 50 }),
         200,
-      ),
+      );
+    },
   )
   .route(
     'post',
@@ -88,8 +88,10 @@ export const tenantWebhookApi = new Api(tenantWebhookRoutes)
       responses: { 202: { description: 'Queued', schema: DeliverySchema() } },
       errors: [404, 409],
     }),
-    async (c, { params }) =>
-      c.json(await c.get('services').outbox.retry(tenantOf(c.get('principal')), params.id), 202),
+    async (c, { params }) => {
+      const outbox = await c.get('services').outbox();
+      return c.json(await outbox.retry(tenantOf(c.get('principal')), params.id), 202);
+    },
   );
 
 /** The admin's view of one tenant's webhook deliveries (mounted behind the admin check). */
@@ -109,7 +111,8 @@ export const adminWebhookApi = new Api(adminWebhookRoutes)
       errors: [404],
     }),
     async (c, { params, query }) => {
-      const { tenants, outbox } = c.get('services');
+      const { tenants } = c.get('services');
+      const outbox = await c.get('services').outbox();
       await tenants.require(params.tenantId);
       return c.json(await outbox.deliveries(params.tenantId, { ...query, limit: query.limit ?? 50 }), 200);
     },
@@ -127,7 +130,8 @@ export const adminWebhookApi = new Api(adminWebhookRoutes)
       errors: [404, 409],
     }),
     async (c, { params }) => {
-      const { tenants, outbox, audit } = c.get('services');
+      const { tenants, audit } = c.get('services');
+      const outbox = await c.get('services').outbox();
       await tenants.require(params.tenantId);
       const delivery = await outbox.retry(params.tenantId, params.id);
       await audit.record({
