@@ -5,10 +5,10 @@
  * bundled the API function, replacing that single-file `index.mjs`; the bundle bench builds the
  * figure's bundle with it.
  */
-import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { lambdaBundling, splitBundling } from './bundling.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -16,10 +16,18 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 /**
  * Writes the split bundle of `entry` into `outdir` (its `chunks/` emptied first, so no chunk of an
  * earlier build is left to ship) and answers esbuild's metafile. Fails on any esbuild error.
+ *
+ * Two passes. esbuild puts the code an entry shares with the modules it imports on demand into
+ * one chunk per set of those modules that use it, and a cold start loads every such chunk: with
+ * five on-demand modules that was four files to resolve, read and compile beside `index.mjs`. So
+ * the first pass finds the modules imported on demand and what the entry imports, and the second
+ * has each of the former import all of the latter ({@link oneSharedChunk}): everything the entry
+ * loads is then used by every on-demand module, and lands in one chunk. The added imports cost
+ * nothing when they run, since the entry has loaded them before anything it imports on demand.
  */
 export async function splitBundle(entry: string, outdir: string): Promise<Metafile> {
   rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
-  const result = await build({
+  const options = {
     entryPoints: { index: entry },
     outdir,
     outExtension: { '.js': '.mjs' },
@@ -39,8 +47,35 @@ export async function splitBundle(entry: string, outdir: string): Promise<Metafi
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: repoRoot,
+  } satisfies BuildOptions;
+  const { inputs } = (await build({ ...options, write: false, logLevel: 'silent' })).metafile;
+  const imported = (kind: string, from = Object.values(inputs)) =>
+    from.flatMap((input) =>
+      input.imports.filter((i) => i.kind === kind && !i.external).map((i) => resolve(repoRoot, i.path)),
+    );
+  const entryInput = inputs[relative(repoRoot, entry)];
+  if (!entryInput) throw new Error(`the first pass did not read ${entry}`);
+  const result = await build({
+    ...options,
+    plugins: [
+      oneSharedChunk(new Set(imported('dynamic-import')), imported('import-statement', [entryInput])),
+    ],
   });
   return result.metafile;
+}
+
+/** Has each module of `onDemand` also import every module of `shared` (see {@link splitBundle}). */
+function oneSharedChunk(onDemand: Set<string>, shared: string[]): Plugin {
+  const imports = shared.map((path) => `import ${JSON.stringify(path)};`).join('\n');
+  return {
+    name: 'one-shared-chunk',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (!onDemand.has(args.path)) return undefined;
+        return { contents: `${readFileSync(args.path, 'utf8')}\n${imports}\n`, loader: 'ts' };
+      });
+    },
+  };
 }
 
 /**

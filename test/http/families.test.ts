@@ -27,11 +27,22 @@ describe('route families loaded on first use', () => {
       const meta = await splitBundle(join(repoRoot, 'functions', 'api.ts'), dir);
       // index.mjs and the chunks it imports statically: what a cold start parses and runs.
       const atInit = loadedAtInit(meta);
+      // One chunk beside index.mjs, whatever the on-demand modules share (infra/split-bundle.ts).
+      expect(atInit.map((o) => o.replace(/-[A-Z0-9]+\.mjs$/, ''))).toEqual([
+        expect.stringMatching(/\/index\.mjs$/),
+        expect.stringMatching(/\/chunks\/chunk$/),
+      ]);
       const inputsAtInit = new Set(atInit.flatMap((o) => Object.keys(meta.outputs[o].inputs)));
       for (const file of ['tenants', 'audit', 'webhooks', 'stats', 'connect', 'oauth', 'hubdb', 'dropbox'])
         expect(inputsAtInit.has(`lib/http/routes/${file}.ts`), file).toBe(false);
       // …nor the services only they and the workers use, built on first use (lib/on-demand.ts).
-      for (const file of ['oauth/flows', 'oauth/sessions', 'tenants/revoke', 'webhooks/index', 'webhooks/ssrf'])
+      for (const file of [
+        'oauth/flows',
+        'oauth/sessions',
+        'tenants/revoke',
+        'webhooks/index',
+        'webhooks/ssrf',
+      ])
         expect(inputsAtInit.has(`lib/${file}.ts`), file).toBe(false);
       expect(inputsAtInit.has('lib/on-demand.ts')).toBe(false);
       // …and the routes a cold start serves stay in it.
