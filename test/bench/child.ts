@@ -7,6 +7,7 @@
  * `ready <url>` and runs until it is sent SIGTERM or its parent goes away.
  */
 import { startEmbeddedDynamo } from '../../lib/dev/local/dynamo.js';
+import { fileContentHash } from '../../lib/dev/sandbox/dropbox/tree.js';
 import { startSandbox } from '../helpers/stack.js';
 
 const mode = process.argv[2];
@@ -29,7 +30,11 @@ if (mode === 'dynamo') {
     ...(folderFiles > 0 && folderBytes > 0 ? { avroFolder: { files: folderFiles, bytes: folderBytes } } : {}),
   });
   // Build the files now (a large wide.avro takes seconds), not on the first request, which would time out.
-  await sandbox.state.dropboxFiles();
+  const files = await sandbox.state.dropboxFiles();
+  // And their content hashes, which Dropbox keeps with each file and the sandbox computes on first
+  // use: otherwise the first timed stream would wait for 500 MB to be generated and hashed before
+  // its first byte (every file's metadata carries its hash).
+  for (const entry of files.entries.values()) if (entry.kind === 'file') await fileContentHash(entry);
   url = sandbox.url;
   close = sandbox.close;
 } else {

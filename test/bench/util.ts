@@ -295,7 +295,7 @@ export async function startChild(
     err = (err + d).slice(-4000);
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${mode} child: no URL after 30 s: ${err}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${mode} child: no URL after 120 s: ${err}`)), 120_000);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /ready (http:\/\/\S+)/.exec(out);

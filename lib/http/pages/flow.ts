@@ -12,7 +12,11 @@ const script =
   "(function(){var d=JSON.parse(document.getElementById('portico-result').textContent);if(window.opener){for(var i=0;i<d.origins.length;i++){try{window.opener.postMessage(d.message,d.origins[i])}catch(e){}}}setTimeout(function(){window.close()},250)})();";
 
 const hash = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
-export const flowPageCsp = `default-src 'none'; script-src ${hash(script)}; style-src ${hash(css)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+// The policies are hashed on first use, not at every cold start of the API.
+let flowCsp: string | undefined;
+/** The flow pages' content security policy: their one script and style, by hash. */
+export const flowPageCsp = () =>
+  (flowCsp ??= `default-src 'none'; script-src ${hash(script)}; style-src ${hash(css)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
 
 /**
  * The headers of every answer under `/connect/` and `/oauth/` (mounted there, not on `*`: they
@@ -21,7 +25,7 @@ export const flowPageCsp = `default-src 'none'; script-src ${hash(script)}; styl
  */
 export const flowPageHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  if (!c.res.headers.has('content-security-policy')) c.header('content-security-policy', flowPageCsp);
+  if (!c.res.headers.has('content-security-policy')) c.header('content-security-policy', flowPageCsp());
   c.header('cache-control', 'no-store');
   c.header('referrer-policy', 'no-referrer');
 };
@@ -46,8 +50,10 @@ export function resultPage(message: FlowMessage, origins: string[], heading: str
 
 const consentCss = `${css}form{margin-top:20px}button{font:inherit;padding:10px 18px;border-radius:8px;border:0;background:#2f5bea;color:#fff;cursor:pointer}.who{margin-top:12px;font-size:14px}`;
 
+let consentCsp: string | undefined;
 /** The consent step's page: no script, and its one form may post to this origin only. */
-export const consentPageCsp = `default-src 'none'; style-src ${hash(consentCss)}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`;
+export const consentPageCsp = () =>
+  (consentCsp ??= `default-src 'none'; style-src ${hash(consentCss)}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`);
 
 /**
  * Portico's consent step, before the browser leaves for the provider (tenants that require

@@ -35,7 +35,7 @@ oauthApi.serve('get', '/connect/{sid}', async (c) => {
       action: `${config.publicUrl}/connect/${encodeURIComponent(sid)}`,
       token: token ?? '',
     });
-    return c.html(page, 200, { 'content-security-policy': consentPageCsp });
+    return c.html(page, 200, { 'content-security-policy': consentPageCsp() });
   } catch (err) {
     if (err instanceof FlowError) return linkError(c, err);
     throw err;

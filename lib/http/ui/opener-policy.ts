@@ -30,7 +30,7 @@ export const openerPolicy: MiddlewareHandler = async (c, next) => {
 
     if (!headers.get('content-type')?.startsWith('text/html')) return;
     if (path === '/') headers.set('content-security-policy', pageCsp);
-    else if (isSandbox(path) && headers.get('content-security-policy') === flowPageCsp)
+    else if (isSandbox(path) && headers.get('content-security-policy') === flowPageCsp())
       headers.set('content-security-policy', sandboxPageCsp);
   } catch {
     // A response with immutable headers (a proxied stream) is not a page: nothing to adjust.
