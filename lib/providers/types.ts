@@ -135,8 +135,11 @@ export interface ProviderDeclaration<Name extends string = string, Client = unkn
   readonly lastingRateLimit?: (response: Response) => Promise<boolean>;
   /** The OAuth implementation bound to (possibly overridden) endpoints; `retry` overrides the provider calls' retry policy. */
   oauth(endpoints: ProviderEndpoints, options?: { retry?: RetryPolicy }): ProviderOAuth;
-  /** The provider's data client for one access token. */
-  client(endpoints: ProviderEndpoints, token: string): Client;
+  /**
+   * The provider's data client for one access token; its module loads with the first call (the
+   * API function's cold start serves no data route).
+   */
+  client(endpoints: ProviderEndpoints, token: string): Promise<Client>;
 }
 
 export function expiresAtFrom(expiresIn: unknown, now = Date.now()): string | undefined {

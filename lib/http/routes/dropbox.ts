@@ -235,8 +235,8 @@ dropboxApi.route(
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token, connection) =>
-          client(c, token, connection).listFolder(
+        async (token, connection) =>
+          (await client(c, token, connection)).listFolder(
             path,
             query.recursive === 'true',
             query.cursor || undefined,
@@ -279,7 +279,7 @@ dropboxApi.route(
         .connections.withToken(
           tenantOf(c.get('principal')),
           params.id,
-          (token, connection) => client(c, token, connection).temporaryLink(path),
+          async (token, connection) => (await client(c, token, connection)).temporaryLink(path),
           {
             provider: 'dropbox',
           },
@@ -296,7 +296,7 @@ dropboxApi.route(
       .connections.withToken(
         tenantOf(c.get('principal')),
         params.id,
-        (token, connection) => client(c, token, connection).download(path),
+        async (token, connection) => (await client(c, token, connection)).download(path),
         {
           provider: 'dropbox',
         },
@@ -315,7 +315,7 @@ dropboxApi.route(
   },
 );
 
-type DropboxClient = ReturnType<typeof client>;
+type DropboxClient = Awaited<ReturnType<typeof client>>;
 
 /** Most Avro files one table may hold: listing more would take longer than a request should. */
 const MAX_TABLE_FILES = 20_000;
@@ -478,7 +478,7 @@ dropboxApi.route(
         tenantId,
         params.id,
         async (token, connection) => {
-          const api = client(c, token, connection);
+          const api = await client(c, token, connection);
           if (asTable) return tableAnswer(api, await tableFiles(api, path, query.recursive === 'true'));
           // A `rev:` path names a file's revision, never a folder.
           if (path.startsWith('rev:')) return undefined;
@@ -498,7 +498,7 @@ dropboxApi.route(
       const res = await connections.withToken(
         tenantId,
         params.id,
-        (token, connection) => client(c, token, connection).download(path),
+        async (token, connection) => (await client(c, token, connection)).download(path),
         {
           provider: 'dropbox',
         },
@@ -527,7 +527,7 @@ dropboxApi.route(
           // Every read of this page, and of the pages its cursor resumes, must see the same revision.
           let rev = resumed.rev;
           const open: ByteSource = async (offset) => {
-            const res = await client(c, token, connection).download(path, { offset });
+            const res = await (await client(c, token, connection)).download(path, { offset });
             const got = downloadedVersion(res);
             const mismatch =
               got && rev && (fileTag(got.id) !== rev.file ? 'file' : got.rev !== rev.rev ? 'rev' : undefined);
@@ -602,7 +602,7 @@ dropboxApi.route(
         tenantOf(c.get('principal')),
         params.id,
         async (token, connection) => {
-          const api = client(c, token, connection);
+          const api = await client(c, token, connection);
           const files = await tableFiles(api, path, query.recursive === 'true');
           return describeAvroTable({ files, open: tableSource(api) });
         },

@@ -101,7 +101,7 @@ const withHubDb = <T>(c: Context<AppEnv>, id: string, fn: (db: ReturnType<typeof
   return connections.withToken(
     tenantOf(c.get('principal')),
     id,
-    (token) => fn(hubspot.client(config.endpoints.hubspot, token)),
+    async (token) => fn(await hubspot.client(config.endpoints.hubspot, token)),
     { provider: 'hubspot' },
   );
 };

@@ -8,6 +8,7 @@ import {
   unprocessable,
 } from '../../errors.js';
 import { fetchWithRetry, readJson, transientError } from '../http.js';
+import { teamSpaceRoot } from './namespaces.js';
 
 /**
  * Dropbox API v2 (https://www.dropbox.com/developers/documentation/http/documentation): RPC
@@ -104,14 +105,6 @@ export function downloadedVersion(res: Response): { id: string; rev: string } | 
 /** `Dropbox-API-Path-Root` naming a team space's root namespace (https://developers.dropbox.com/dbx-team-files-guide). */
 export function pathRootHeader(rootNamespaceId: string): string {
   return JSON.stringify({ '.tag': 'root', root: rootNamespaceId });
-}
-
-/** What `users/get_current_account` says about namespaces: the root to name when it is not the home one. */
-export function teamSpaceRoot(rootInfo: unknown): string | undefined {
-  const info = rootInfo as { root_namespace_id?: unknown; home_namespace_id?: unknown } | undefined;
-  const root = info?.root_namespace_id;
-  if (typeof root !== 'string' || !/^\d{1,20}$/.test(root)) return undefined;
-  return root !== info?.home_namespace_id ? root : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   tokenGrants,
   withPkce,
 } from '../types.js';
-import { teamSpaceRoot } from './api.js';
+import { teamSpaceRoot } from './namespaces.js';
 
 interface DropboxTokenAnswer {
   access_token?: string;

@@ -1,5 +1,5 @@
 import type { ProviderDeclaration } from '../types.js';
-import { dropbox as dropboxClient } from './api.js';
+import type { dropbox as dropboxClient } from './api.js';
 import { dropboxOAuth } from './oauth.js';
 
 /**
@@ -23,6 +23,11 @@ export const dropbox = {
   optionalScopes: false,
   defaultOptionalScopes: [],
   oauth: dropboxOAuth,
-  client: (endpoints, token, options?: Parameters<typeof dropboxClient>[3]) =>
-    dropboxClient(endpoints.apiUrl, endpoints.contentUrl ?? endpoints.apiUrl, token, options),
+  client: async (endpoints, token, options?: Parameters<typeof dropboxClient>[3]) =>
+    (await import('./api.js')).dropbox(
+      endpoints.apiUrl,
+      endpoints.contentUrl ?? endpoints.apiUrl,
+      token,
+      options,
+    ),
 } as const satisfies ProviderDeclaration<'dropbox', ReturnType<typeof dropboxClient>>;

@@ -1,5 +1,6 @@
 import { invalidRequest, notFound, PorticoError, ProviderError, TokenRejected } from '../../errors.js';
 import { fetchWithRetry, readJson, retryAfterMs, transientError } from '../http.js';
+import { isDailyLimit } from './limits.js';
 
 /** HubDB 2026-03 (https://developers.hubspot.com/docs/api/cms/hubdb; v3's shapes), normalized for Portico's API. */
 
@@ -127,16 +128,6 @@ export async function hubspotError(res: Response, now = Date.now()): Promise<Err
   if (res.status === 404) return notFound('HubDB resource');
   if (res.status >= 400 && res.status < 500) return invalidRequest(`HubSpot: ${message}`);
   return new ProviderError('provider_error', `HubSpot answered ${res.status}.`);
-}
-
-/**
- * Whether an answer is HubSpot's DAILY rate limit, which no retry within a request's budget can
- * clear (the burst limit, `TEN_SECONDLY_ROLLING`, can). Reads a clone: the answer stays unread.
- */
-export async function isDailyLimit(res: Response): Promise<boolean> {
-  if (res.status !== 429) return false;
-  const body = (await readJson(res.clone()).catch(() => undefined)) as { policyName?: string } | undefined;
-  return body?.policyName === 'DAILY';
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ProviderDeclaration } from '../types.js';
-import { hubdb, isDailyLimit } from './api.js';
+import type { hubdb } from './api.js';
+import { isDailyLimit } from './limits.js';
 import { hubspotOAuth } from './oauth.js';
 
 /**
@@ -21,5 +22,5 @@ export const hubspot = {
   defaultOptionalScopes: ['crm.objects.owners.read'],
   lastingRateLimit: isDailyLimit,
   oauth: hubspotOAuth,
-  client: (endpoints, token) => hubdb(endpoints.apiUrl, token),
+  client: async (endpoints, token) => (await import('./api.js')).hubdb(endpoints.apiUrl, token),
 } as const satisfies ProviderDeclaration<'hubspot', ReturnType<typeof hubdb>>;
