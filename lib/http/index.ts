@@ -7,7 +7,7 @@ import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv } from './context.js';
-import { flowPageHeaders } from './pages/flow.js';
+import { flowPageHeaders } from './pages/flow-policy.js';
 import { onError, problemResponse } from './problem.js';
 import { type RateLimitOptions, rateLimit, TokenBuckets } from './rate-limit.js';
 import { connectionsRoutes } from './routes/connections.js';

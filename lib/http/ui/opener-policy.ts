@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { flowPageCsp } from '../pages/flow.js';
+import { flowPageCsp } from '../pages/flow-policy.js';
 import { pageCsp, sandboxPageCsp } from '../security.js';
 
 const isSandbox = (path: string) => path === '/sandbox' || path.startsWith('/sandbox/');

@@ -1,5 +1,7 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pageCsp, sandboxPageCsp } from '../../../lib/http/security.js';
+import { pageCsp, sandboxPageCsp, securityHeaders } from '../../../lib/http/security.js';
 import { testApp } from '../../helpers/app.js';
 import { closeEmbeddedDynamo } from '../../helpers/dynamo.js';
 
@@ -33,6 +35,29 @@ describe('security headers', () => {
       expect(api.get('strict-transport-security')).toBe(hsts);
       expect(api.get('x-content-type-options')).toBe('nosniff');
       for (const ui of [sdk, admin]) for (const name of shared) expect(ui.get(name)).toBe(api.get(name));
+    }
+  });
+
+  it("are exactly the headers Hono's secureHeaders sets with the same options", async () => {
+    const headersWith = async (middleware: MiddlewareHandler) => {
+      const app = new Hono();
+      app.use('*', middleware);
+      app.get('/', (c) => {
+        c.header('x-powered-by', 'something');
+        c.header('x-frame-options', 'ALLOWALL');
+        return c.text('ok');
+      });
+      return Object.fromEntries((await app.request('/')).headers);
+    };
+    for (const publicUrl of ['https://portico.example.com', 'http://localhost:3000']) {
+      const hono = secureHeaders({
+        strictTransportSecurity: publicUrl.startsWith('https:') ? 'max-age=31536000' : false,
+        crossOriginResourcePolicy: false,
+      });
+      const ours = await headersWith(securityHeaders(publicUrl));
+      expect(ours).toEqual(await headersWith(hono));
+      expect(ours['x-frame-options']).toBe('SAMEORIGIN');
+      expect(ours['x-powered-by']).toBeUndefined();
     }
   });
 
