@@ -32,7 +32,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
   let top = '';
   let locales = 0;
   const f = await measureBundles({
-    runs: quick ? 3 : 7,
+    runs: quick ? 3 : 15,
     onMetafile: (name, meta) => {
       if (name !== 'api') return;
       top = largestContributors(meta, 6)
@@ -63,7 +63,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: ratio(f.apiBytes / f.bareBytes),
       target: '<= 250 KB',
       pass: f.apiBytes <= 250 * 1024,
-      note: `index.mjs and the chunks it imports, what a cold start loads; beside them ship the chunks the first request that needs one loads (${chunks}; lazy: the route families a cold start does not serve (admin API, connect sessions, the browser flow, HubDB and Dropbox routes: lib/http/routes/families.ts); avro: the Avro decoder for the Avro routes; proxy: the proxy's provider client for proxied calls; jwt: jose for admin JWTs and connect links; infra/split-bundle.ts); largest contributors to what a cold start loads: ${top}; of zod, ${kb(locales)} are its locales (English only); and static.json (${kb(f.staticBytes)}: the admin console, browser SDK, OpenAPI document and reference page), read on the first request that serves from it, never at init`,
+      note: `index.mjs and the chunks it imports, what a cold start loads; beside them ship the chunks the first request that needs one loads (${chunks}; lazy: the route families a cold start does not serve (admin API, connect sessions, the browser flow, HubDB and Dropbox routes: lib/http/routes/families.ts); avro: the Avro decoder for the Avro routes; proxy: the proxy's provider client for proxied calls; jwt: jose for admin JWTs and connect links; on-demand: the services only those routes and the workers use, the connect flows, tenant revocation and the webhook outbox (lib/on-demand.ts); api: each provider's data client, for the HubDB and Dropbox routes; the code they share with index.mjs is one chunk, infra/split-bundle.ts); largest contributors to what a cold start loads: ${top}; of zod, ${kb(locales)} are its locales (English only); and static.json (${kb(f.staticBytes)}: the admin console, browser SDK, OpenAPI document and reference page), read on the first request that serves from it, never at init`,
     },
     {
       figure: 1,
@@ -73,7 +73,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: ratio(f.apiInitMs / f.bareSdkInitMs),
       target: '<= 1.2x',
       pass: f.apiInitMs / f.bareSdkInitMs <= 1.2,
-      note: `CPU time of the import (user + system, all threads: less disturbed by other work on the machine than wall time), median of ${quick ? 3 : 7} fresh node processes each, interleaved, run as the stack runs them (no --enable-source-maps: infra/function.ts); the baseline loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's); against the bare handler alone it is ${ratio(f.apiInitMs / f.bareInitMs)}`,
+      note: `CPU time of the import (user + system, all threads: less disturbed by other work on the machine than wall time), median of ${quick ? 3 : 15} fresh node processes each, interleaved, run as the stack runs them (no --enable-source-maps: infra/function.ts); the baseline loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's); against the bare handler alone it is ${ratio(f.apiInitMs / f.bareInitMs)}`,
     },
     {
       figure: 1,
