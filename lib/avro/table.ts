@@ -216,11 +216,57 @@ interface Download {
  */
 function startDownload(query: AvroTableQuery, file: AvroTableFile): Promise<Download> {
   const download = query.open(file, 0).then((source) => {
-    const chunks = source[Symbol.asyncIterator]();
+    const answer = source[Symbol.asyncIterator]();
+    const small = file.size !== undefined && file.size <= WHOLE_FILE_AHEAD;
+    const chunks = small ? readToEnd(answer) : answer;
     return { chunks, first: chunks.next() };
   });
   download.then((d) => d.first).catch(() => {});
   return download;
+}
+
+/**
+ * Largest file whose whole answer is read as soon as it is asked for ahead: a folder of small
+ * files then never waits for the provider between them (one chunk ahead did: the rest of the
+ * answer only came as it was read). At most one such file is held, so at most this much memory.
+ */
+const WHOLE_FILE_AHEAD = 2 * 1024 * 1024;
+
+/**
+ * Pulls `source` to its end at once, keeping its chunks (and an error in its place) until they are
+ * asked for, in order. `return()` stops the pulling and ends the source.
+ */
+function readToEnd(source: AsyncIterator<Uint8Array>): AsyncIterator<Uint8Array> {
+  const ready: Array<IteratorResult<Uint8Array> | { error: unknown }> = [];
+  let wake: (() => void) | undefined;
+  let stopped = false;
+  void (async () => {
+    for (;;) {
+      let result: IteratorResult<Uint8Array> | { error: unknown };
+      try {
+        result = await source.next();
+      } catch (error) {
+        result = { error };
+      }
+      if (stopped) return;
+      ready.push(result);
+      wake?.();
+      if ('error' in result || result.done) return;
+    }
+  })();
+  return {
+    next: async () => {
+      while (ready.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const result = ready.shift() as IteratorResult<Uint8Array> | { error: unknown };
+      if ('error' in result) throw result.error;
+      return result;
+    },
+    return: async () => {
+      stopped = true;
+      ready.length = 0;
+      return (await source.return?.()) ?? { done: true, value: undefined };
+    },
+  };
 }
 
 /** The reader of a started download: its first chunk, then the rest. */

@@ -116,6 +116,44 @@ describe('a table stream', () => {
     expect([rows, values.stats()]).toEqual([30, { mostOpen: 2, opened: 11, open: 0 }]);
   });
 
+  it("reads a small next file's whole answer ahead, a large one's first chunk only", async () => {
+    const file = await encodeFile(SCHEMA, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    // Each file's answer in 4 chunks; `pulled` counts the chunks each download handed on.
+    const pieces = [0, 1, 2, 3].map((i) =>
+      file.subarray((i * file.length) >> 2, ((i + 1) * file.length) >> 2),
+    );
+    const run = async (size: number) => {
+      // Three files: the last one's header is read first, for the table's schema.
+      const files: AvroTableFile[] = [0, 1, 2].map((i) => ({
+        id: `id:${i}`,
+        rev: '1',
+        path: `/t/${i}.avro`,
+        size,
+      }));
+      const pulled = [0, 0, 0];
+      const open: TableByteSource = async (f) => {
+        const i = Number(f.id.slice(3));
+        return (async function* () {
+          for (const piece of pieces) {
+            pulled[i]++;
+            yield piece;
+          }
+        })();
+      };
+      const seen: number[][] = [];
+      for await (const event of streamAvroTable({ files, open }))
+        if (event.kind === 'row' && event.row.n === 1) {
+          // The first row of the first file: the second file is asked for; let its answer flow.
+          for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+          seen.push([...pulled]);
+        }
+      return seen[0];
+    };
+    // pulled[1] counts the second file's chunks by then: all 4 when it is small, 1 when it is not.
+    expect((await run(file.length))[1]).toBe(4);
+    expect((await run(64 * 1024 * 1024))[1]).toBe(1);
+  });
+
   it('stopped early, leaves no download open, the one asked for ahead included', async () => {
     const t = await table(40);
     const lines = streamAvroTable({ files: t.files, open: t.open });

@@ -230,6 +230,9 @@ interface MeasuredStream {
   idle: number;
   /** Rows the client kept, when it filtered. */
   kept: number;
+  /** CPU time of the Portico process and of the sandbox's during the stream. */
+  cpuMs: number;
+  sandboxCpuMs: number;
 }
 
 /**
@@ -250,6 +253,7 @@ async function measureStream(
   }, 50);
   const url = `${setup.portico.url}/v1/connections/${setup.dropbox.id}/dropbox/avro?${query}`;
   const headers = { authorization: `Bearer ${setup.tenant.apiKey}`, accept: 'application/x-ndjson' };
+  const cpu0 = { portico: procCpuMs(pid), sandbox: procCpuMs(setup.sandbox.pid) };
   const started = performance.now();
   let result: { lines: number; bytes: number; last: string; status: number; kept: number };
   try {
@@ -263,7 +267,17 @@ async function measureStream(
   if (result.status !== 200) throw new Error(`${query} answered ${result.status}: ${result.last}`);
   if (result.last.startsWith('{"error"')) throw new Error(`${query} ended with ${result.last}`);
   const rows = result.lines - 1;
-  return { rows, bytes: result.bytes, seconds, rate: rows / seconds, idle, peak, kept: result.kept };
+  return {
+    rows,
+    bytes: result.bytes,
+    seconds,
+    rate: rows / seconds,
+    idle,
+    peak,
+    kept: result.kept,
+    cpuMs: procCpuMs(pid) - cpu0.portico,
+    sandboxCpuMs: procCpuMs(setup.sandbox.pid) - cpu0.sandbox,
+  };
 }
 
 /** Streams a GET and parses every row line as a client filtering it would, counting those `keep` keeps. */
@@ -384,7 +398,7 @@ export async function avroTableFigures(log: (line: string) => void): Promise<Row
     await folderSetup.stop();
   }
   log(
-    `  folder of ${folderFiles} files: ${int(folder.rows)} rows in ${folder.seconds.toFixed(1)} s, ${int(folder.rate)} rows/s, peak RSS ${mb(folderPeak)}; one file of ${mb(oneFile)}: ${int(single.rows)} rows, ${int(single.rate)} rows/s`,
+    `  folder of ${folderFiles} files: ${int(folder.rows)} rows in ${folder.seconds.toFixed(1)} s, ${int(folder.rate)} rows/s, peak RSS ${mb(folderPeak)}; one file of ${mb(oneFile)}: ${int(single.rows)} rows, ${int(single.rate)} rows/s; CPU Portico ${(folder.cpuMs / 1000).toFixed(1)} s against ${(single.cpuMs / 1000).toFixed(1)} s, sandbox ${(folder.sandboxCpuMs / 1000).toFixed(1)} s against ${(single.sandboxCpuMs / 1000).toFixed(1)} s`,
   );
   {
     const limit = 150 * 1024 * 1024;

@@ -156,6 +156,19 @@ describe('Dropbox files/list_folder', () => {
     });
   });
 
+  it('finds files by id, a file saved after the first lookup too', async () => {
+    const { call, sandbox } = setup();
+    const byPath = (path: string) => call('files/get_metadata', { path }).then((r) => r.body as Entry);
+    const readme = await byPath('/README.txt');
+    expect((await byPath(readme.id)).path_lower).toBe('/readme.txt');
+    await sandbox.state.addDropboxFile('/Reports/new.txt', Buffer.from('new'));
+    const added = await byPath('/Reports/new.txt');
+    expect((await byPath(added.id)).path_lower).toBe('/reports/new.txt');
+    expect((await byPath(readme.id)).path_lower).toBe('/readme.txt');
+    const missing = await call('files/get_metadata', { path: 'id:AAAAAAAAAAAAAAAAAAAAAA' });
+    expect(missing.res.status).toBe(409);
+  });
+
   it('pages with limit and list_folder/continue', async () => {
     const { call } = setup();
     const seen: string[] = [];

@@ -211,11 +211,23 @@ export function entryId(accountId: string, lower: string): string {
   return `id:${createHash('sha256').update(`${accountId}\0${lower}`).digest('base64url').slice(0, 22)}`;
 }
 
-/** Resolves an `id:` path for an account. */
+/** Each account's `id:` -> lower-cased path, built on first use and again when a lookup misses. */
+const idIndexes = new WeakMap<DropboxFiles, Map<string, Map<string, string>>>();
+
+/**
+ * Resolves an `id:` path for an account. Indexed, as Dropbox's lookups are: hashing every path of
+ * the tree for each download made a folder of 1,000 files cost the sandbox a million hashes.
+ */
 export function findById(files: DropboxFiles, accountId: string, id: string): string | undefined {
-  for (const lower of files.entries.keys())
-    if (lower !== '' && entryId(accountId, lower) === id) return lower;
-  return undefined;
+  let byAccount = idIndexes.get(files);
+  if (!byAccount) idIndexes.set(files, (byAccount = new Map()));
+  const lower = byAccount.get(accountId)?.get(id);
+  if (lower !== undefined && files.entries.has(lower)) return lower;
+  // A file added since the index was built (or an id no file has): index the tree again.
+  const index = new Map<string, string>();
+  for (const path of files.entries.keys()) if (path !== '') index.set(entryId(accountId, path), path);
+  byAccount.set(accountId, index);
+  return index.get(id);
 }
 
 const bytesHashes = new WeakMap<Buffer, string>();
