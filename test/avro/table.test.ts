@@ -142,7 +142,7 @@ describe('a table stream', () => {
       };
       const seen: number[][] = [];
       for await (const event of streamAvroTable({ files, open }))
-        if (event.kind === 'row' && event.row.n === 1) {
+        if (event.kind === 'row' && (event.row as { n: number }).n === 1) {
           // The first row of the first file: the second file is asked for; let its answer flow.
           for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
           seen.push([...pulled]);
