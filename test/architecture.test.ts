@@ -59,7 +59,7 @@ const under = (path: string, ...dirs: string[]) => dirs.some((d) => path === d |
 
 /** The layers, lowest first: a file may import its own layer and those below it. */
 const layers: Array<[number, string[]]> = [
-  [1, ['lib/errors.ts', 'lib/log.ts', 'lib/ids.ts', 'lib/once.ts', 'lib/aws.ts']],
+  [1, ['lib/errors.ts', 'lib/log.ts', 'lib/ids.ts', 'lib/once.ts', 'lib/aws.ts', 'lib/node-http.ts']],
   [1, ['lib/inflight.ts', 'lib/metrics.ts', 'lib/types']],
   // The configuration reads the providers' declarations (env prefixes, default endpoints and scopes).
   [2, ['lib/config.ts', 'lib/store', 'lib/vault', 'lib/avro', 'lib/providers']],

@@ -1,13 +1,7 @@
-import {
-  type ClientRequest,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { http, https } from '../node-http.js';
 import { bodyReadError } from './http.js';
 
 /**
@@ -24,8 +18,8 @@ export const bufferedAnswerBytes = 1024 * 1024;
  */
 const idleSocketMs = 4_000;
 const agents = {
-  'http:': new HttpAgent({ keepAlive: true, timeout: idleSocketMs }),
-  'https:': new HttpsAgent({ keepAlive: true, timeout: idleSocketMs }),
+  'http:': new http.Agent({ keepAlive: true, timeout: idleSocketMs }),
+  'https:': new https.Agent({ keepAlive: true, timeout: idleSocketMs }),
 };
 
 /** What undici's `fetch` adds to a request that lacks them; kept so providers see the same request. */
@@ -123,7 +117,7 @@ export function keepAliveAttempt(
   idleMs: number,
 ): Promise<Response> {
   const u = new URL(url);
-  const send = u.protocol === 'https:' ? httpsRequest : u.protocol === 'http:' ? httpRequest : undefined;
+  const send = u.protocol === 'https:' ? https.request : u.protocol === 'http:' ? http.request : undefined;
   if (!send) return Promise.reject(new TypeError(`keepAliveAttempt: unsupported protocol ${u.protocol}`));
   const method = (init.method ?? 'GET').toUpperCase();
   const body = bodyBytes(init.body);

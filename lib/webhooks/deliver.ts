@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { http, https } from '../node-http.js';
 
 /**
  * The Standard Webhooks signature (https://www.standardwebhooks.com): `v1,` + base64 of
@@ -35,7 +34,7 @@ export function postWebhook(
         else cb(null, pinned, family);
       }
     : undefined;
-  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = u.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = send(
       u,
