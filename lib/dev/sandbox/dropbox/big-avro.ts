@@ -43,6 +43,20 @@ const FIXED_FIELDS = 21;
 const NOTE_TEXT = Buffer.from(
   'The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs. ',
 );
+const USER_PREFIX = Buffer.from('user-', 'latin1');
+/** The note text from `start`, wrapping round, `length` bytes long (views cached by both). */
+const noteViews = new Map<number, Uint8Array>();
+function noteText(start: number, length: number): Uint8Array {
+  const key = length * 64 + start;
+  let view = noteViews.get(key);
+  if (!view) {
+    const bytes = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) bytes[i] = NOTE_TEXT[(start + i) % NOTE_TEXT.length];
+    view = bytes;
+    noteViews.set(key, view);
+  }
+  return view;
+}
 /** Smallest last block the layout will produce (one short record and framing). */
 const MIN_TAIL = 64;
 
@@ -84,7 +98,7 @@ function writeRecord(buf: Buffer, pos: number, seq: number, noteLength: number):
   let p = writeLong(buf, pos, seq);
   p = writeLong(buf, p, tsOf(seq));
   buf[p++] = 20; // zig-zag of the user string's length, 10
-  buf.write('user-', p, 'latin1');
+  buf.set(USER_PREFIX, p);
   p += 5;
   let u = seq % 100000;
   for (let i = 4; i >= 0; i--) {
@@ -96,16 +110,9 @@ function writeRecord(buf: Buffer, pos: number, seq: number, noteLength: number):
   p = buf.writeDoubleLE(((seq * 7919) % 100000) / 100, p);
   buf[p++] = seq % 5 === 0 ? 0 : 1;
   p = writeLong(buf, p, noteLength);
-  let start = seq % 40;
-  let left = noteLength;
-  while (left > 0) {
-    const n = Math.min(left, NOTE_TEXT.length - start);
-    NOTE_TEXT.copy(buf, p, start, start + n);
-    p += n;
-    left -= n;
-    start = 0;
-  }
-  return p;
+  // TypedArray#set of a cached view, not Buffer#copy: a builtin rather than a call into C++.
+  buf.set(noteText(seq % 40, noteLength), p);
+  return p + noteLength;
 }
 
 /** Where everything sits in a generated file of a given size. */
