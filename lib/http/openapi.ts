@@ -17,7 +17,12 @@ import type { AppEnv } from './context.js';
 // English messages (zod/mini ships none by default): "expected string, received number". Its
 // tables are built on the first invalid input, not at every cold start.
 let english: z.core.$ZodErrorMap | undefined;
-z.config({ localeError: (issue) => (english ??= en().localeError)(issue) });
+z.config({
+  localeError: (issue) => {
+    english ??= en().localeError;
+    return english(issue);
+  },
+});
 
 type Schema = z.ZodMiniType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;

@@ -34,6 +34,8 @@ describe('bad input answers problem JSON with a stable code, never a 500', () =>
     );
     expect(body.errors.map((e: { path: string }) => e.path)).toEqual(['body.name', 'body']);
     expect(body.detail).toContain('surprise');
+    // In English (zod's English messages, loaded with the first invalid input).
+    expect(body.errors[0].message).toMatch(/expected string, received number/i);
   });
   it('a body that is not JSON at all, or missing', async () => {
     await expectProblem(

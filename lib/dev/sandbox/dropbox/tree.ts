@@ -220,7 +220,10 @@ const idIndexes = new WeakMap<DropboxFiles, Map<string, Map<string, string>>>();
  */
 export function findById(files: DropboxFiles, accountId: string, id: string): string | undefined {
   let byAccount = idIndexes.get(files);
-  if (!byAccount) idIndexes.set(files, (byAccount = new Map()));
+  if (!byAccount) {
+    byAccount = new Map();
+    idIndexes.set(files, byAccount);
+  }
   const lower = byAccount.get(accountId)?.get(id);
   if (lower !== undefined && files.entries.has(lower)) return lower;
   // A file added since the index was built (or an id no file has): index the tree again.
