@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 /**
  * The headers Hono's `secureHeaders` sets by default (nosniff, frame and opener isolation, no
  * referrer, ...), written out: its option handling and CSP builder were code every cold start
- * loaded for a fixed list. No Cross-Origin-Resource-Policy: the browser SDK must load from any
+ * loaded for a fixed list. No Cross-Origin-Resource-Policy: the browser SDK must load from every
  * origin, so the routes that need one set their own.
  */
 const headers: ReadonlyArray<readonly [string, string]> = [
