@@ -80,7 +80,7 @@ export async function avroFigures(log: (line: string) => void): Promise<Row[]> {
   // node, the embedded DynamoDB in the same process).
   const server = await streamThrough(layout.size, { bundled: true, separateStore: true });
   const npmStart = await streamThrough(layout.size, { bundled: true });
-  const line = (r: StreamRun) =>
+  const line = (r: MeasuredStream) =>
     `${int(r.rows)} rows in ${r.seconds.toFixed(1)} s, ${int(r.rate)} rows/s; RSS idle ${mb(r.idle)}, peak ${mb(r.peak)}; CPU Portico ${(r.cpuMs / 1000).toFixed(1)} s, sandbox ${(r.sandboxCpuMs / 1000).toFixed(1)} s`;
   log(`  Portico (node, store apart): ${line(server)}`);
   log(`  Portico (npm start): ${line(npmStart)}`);
@@ -131,60 +131,18 @@ export async function avroFigures(log: (line: string) => void): Promise<Row[]> {
   ];
 }
 
-interface StreamRun {
-  rows: number;
-  bytes: number;
-  seconds: number;
-  rate: number;
-  idle: number;
-  peak: number;
-  cpuMs: number;
-  sandboxCpuMs: number;
-}
-
+/** One big.avro stream through a fresh Portico: its own process, so its peak RSS is this stream's. */
 async function streamThrough(
   size: number,
   options: { bundled?: boolean; separateStore?: boolean },
-): Promise<StreamRun> {
+): Promise<MeasuredStream> {
   const setup = await startPorticoSetup({ avroBytes: size, ...options });
   try {
-    const pid = setup.portico.child.pid!;
     // Let start-up garbage settle before taking the idle figure.
     await new Promise((r) => setTimeout(r, 1000));
-    const idle = procMemory(pid)?.rss ?? 0;
-    let peak = idle;
-    const sampler = setInterval(() => {
-      const m = procMemory(pid);
-      if (m) peak = Math.max(peak, m.rss);
-    }, 50);
-    const cpu0 = { portico: procCpuMs(pid), sandbox: procCpuMs(setup.sandbox.pid) };
-    const started = performance.now();
-    let result: { lines: number; bytes: number; last: string; status: number };
-    try {
-      result = await streamLines(
-        `${setup.portico.url}/v1/connections/${setup.dropbox.id}/dropbox/avro?path=/data/big.avro`,
-        { authorization: `Bearer ${setup.tenant.apiKey}`, accept: 'application/x-ndjson' },
-        30 * 60_000,
-      );
-    } finally {
-      clearInterval(sampler);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    if (result.status !== 200) throw new Error(`avro stream answered ${result.status}: ${result.last}`);
-    if (result.last.startsWith('{"error"')) throw new Error(`avro stream ended with ${result.last}`);
-    const end = procMemory(pid);
-    const rows = result.lines - 1;
-    return {
-      rows,
-      bytes: result.bytes,
-      seconds,
-      rate: rows / seconds,
-      idle,
-      // VmHWM covers the whole life of the process, start-up included.
-      peak: Math.max(peak, end?.hwm ?? 0),
-      cpuMs: procCpuMs(pid) - cpu0.portico,
-      sandboxCpuMs: procCpuMs(setup.sandbox.pid) - cpu0.sandbox,
-    };
+    const run = await measureStream(setup, 'path=/data/big.avro');
+    // VmHWM covers the whole life of the process, start-up included.
+    return { ...run, peak: Math.max(run.peak, procMemory(setup.portico.child.pid!)?.hwm ?? 0) };
   } finally {
     await setup.stop();
   }
