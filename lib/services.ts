@@ -84,16 +84,6 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     },
     cacheTtlMs: config.keyCacheMs,
   });
-  // Only the revocation job opens a revoking tenant's grants: its key has left the tenant item.
-  const jobVault = new Vault({
-    wrapper,
-    loadWrappedKey: async (tenantId) => {
-      const { pk, sk } = revocationKey(tenantId);
-      const item = await db.get(pk, sk);
-      return item ? readRevocationJob(item).wrappedKey : undefined;
-    },
-    cacheTtlMs: config.keyCacheMs,
-  });
   const audit = new Audit(db);
   const clock = overrides.clock;
   const tenants = new Tenants({
@@ -140,6 +130,16 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   });
   const revocations = once(async () => {
     const { Revocations } = await onDemand();
+    // Only the revocation job opens a revoking tenant's grants: its key has left the tenant item.
+    const jobVault = new Vault({
+      wrapper,
+      loadWrappedKey: async (tenantId) => {
+        const { pk, sk } = revocationKey(tenantId);
+        const item = await db.get(pk, sk);
+        return item ? readRevocationJob(item).wrappedKey : undefined;
+      },
+      cacheTtlMs: config.keyCacheMs,
+    });
     return new Revocations({
       db,
       vault,

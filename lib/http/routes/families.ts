@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { once } from '../../once.js';
 import type { AppEnv } from '../context.js';
 import { type Api, honoPath, type Method, type RouteHandler } from '../openapi.js';
 
@@ -20,20 +21,11 @@ export interface RouteFamily {
 }
 
 type LazyRoutes = typeof import('./lazy.js');
-let lazyRoutes: Promise<LazyRoutes> | undefined;
+// Once for every family (a failed load is tried again by the next request).
+const lazyRoutes = once(() => import('./lazy.js'));
 
 function family(routes: RouteFamily['routes'], pick: (routes: LazyRoutes) => Api): RouteFamily {
-  return {
-    routes,
-    async load() {
-      // Once for every family (a failed load is tried again by the next request).
-      lazyRoutes ??= import('./lazy.js').catch((err: unknown) => {
-        lazyRoutes = undefined;
-        throw err;
-      });
-      return pick(await lazyRoutes);
-    },
-  };
+  return { routes, load: async () => pick(await lazyRoutes()) };
 }
 
 /** Registers `family`'s routes on `app` at this point of its middleware chain. */
