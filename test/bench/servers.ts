@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -123,9 +123,21 @@ export function profileEnv(): Record<string, string> {
 }
 
 /**
+ * The flags `npm start` runs node with (package.json's `start` script, between `node` and the
+ * bundle): the bench runs the server as `npm start` does, the young generation's size included.
+ */
+export function startScriptNodeFlags(): string[] {
+  const root = new URL('../../', import.meta.url).pathname;
+  const start: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
+  const m = /&& node ((?:--\S+ )*)node_modules\/\.cache\/portico\/main\.mjs$/.exec(start);
+  if (!m) throw new Error(`package.json's start script has changed shape: ${start}`);
+  return m[1].split(' ').filter(Boolean);
+}
+
+/**
  * The local server (lib/dev/local/main.ts) bundled with esbuild (node_modules left external) and run
- * with plain `node`, as `npm start` does. Answers the process like
- * {@link startPorticoProcess}.
+ * with plain `node` and `npm start`'s flags ({@link startScriptNodeFlags}), as `npm start` does.
+ * Answers the process like {@link startPorticoProcess}.
  */
 export async function startBundledPortico(env: Record<string, string>): Promise<PorticoProcess> {
   const { build } = await import('esbuild');
@@ -147,7 +159,7 @@ export async function startBundledPortico(env: Record<string, string>): Promise<
     packages: 'external',
     logLevel: 'silent',
   });
-  const child = spawn(process.execPath, [outfile], {
+  const child = spawn(process.execPath, [...startScriptNodeFlags(), outfile], {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
