@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ProviderName } from '../../config.js';
+import { once } from '../../once.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
 
@@ -8,13 +9,9 @@ const MiB = 1024 * 1024;
 /**
  * The proxy's provider client (lib/providers/proxy.ts and its keep-alive sockets), loaded by the
  * first proxied call: in Lambda a chunk beside the bundle, so a cold start that proxies nothing
- * neither parses nor runs it.
+ * neither parses nor runs it. A failed load is forgotten (`once`), so the next call tries again.
  */
-let proxyModule: Promise<typeof import('../../providers/proxy.js')> | undefined;
-const loadProxy = () => {
-  proxyModule ??= import('../../providers/proxy.js');
-  return proxyModule;
-};
+const loadProxy = once(() => import('../../providers/proxy.js'));
 
 /**
  * `ANY /v1/connections/:id/proxy/<path>`: the request goes to the provider's API host (Dropbox
