@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { PorticoError } from '../lib/errors.js';
 import { problemResponse } from '../lib/http/problem.js';
-import { setInvocationDeadline } from '../lib/providers/http.js';
+import { setInvocationDeadline } from '../lib/providers/deadline.js';
 
 /**
  * What one answer streamed by Lambda can carry (Lambda response streaming, "Response streaming

@@ -1,13 +1,13 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { Audit } from './audit/index.js';
-import type { Config, ProviderName } from './config.js';
+import type { Config } from './config.js';
 import { Connections, type EventSink } from './connections/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { type Metrics, noMetrics } from './metrics.js';
 import type { ConnectFlows } from './oauth/index.js';
 import { once } from './once.js';
-import { createProviders, type ProviderOAuth } from './providers/index.js';
+import { createProviders, type OAuthClients } from './providers/index.js';
 import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
 import { readRevocationJob, readWrappedKey, revocationKey, tenantKey } from './store/items.js';
@@ -22,7 +22,7 @@ export interface Services {
   vault: Vault;
   tenants: Tenants;
   audit: Audit;
-  providers: Record<ProviderName, ProviderOAuth>;
+  providers: OAuthClients;
   connections: Connections;
   /**
    * The services only some routes and the workers use, each built on its first use together with

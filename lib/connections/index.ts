@@ -3,7 +3,7 @@ import type { ProviderName } from '../config.js';
 import { codeOf, PorticoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Metrics, noMetrics } from '../metrics.js';
-import type { ProviderOAuth } from '../providers/index.js';
+import type { OAuthClients } from '../providers/index.js';
 import { noStats } from '../stats/index.js';
 import type { Db } from '../store/db.js';
 import type { ConnectionRecord } from '../store/items.js';
@@ -25,7 +25,7 @@ export interface ConnectionsDeps {
   db: Db;
   vault: Vault;
   audit: Audit;
-  providers: Record<ProviderName, ProviderOAuth>;
+  providers: OAuthClients;
   /** The app a stored grant refreshes and revokes with (`grantApp` of `lib/tenants/apps.ts`). */
   grantApp: GrantApp;
   log: Logger;

@@ -98,3 +98,10 @@ export function oauthCredentials(
     },
   };
 }
+
+/** A stored token as the API answers it. */
+export const bearer = (accessToken: string, expiresAt: string | undefined): AccessToken => ({
+  accessToken,
+  tokenType: 'bearer',
+  expiresAt: expiresAt ?? null,
+});

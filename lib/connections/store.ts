@@ -4,7 +4,7 @@ import type { ProviderName } from '../config.js';
 import { invalidRequest, notFound, PorticoError, VaultError } from '../errors.js';
 import { isId, newId, sha256Hex } from '../ids.js';
 import type { Metrics } from '../metrics.js';
-import type { Account, ProviderOAuth } from '../providers/index.js';
+import type { Account, OAuthClients } from '../providers/index.js';
 import type { Stats } from '../stats/index.js';
 import {
   type Condition,
@@ -51,7 +51,7 @@ export interface ConnectionStoreDeps {
   vault: Vault;
   audit: Audit;
   events: EventSink;
-  providers: Record<ProviderName, ProviderOAuth>;
+  providers: OAuthClients;
   grantApp: GrantApp;
   cache: RecentConnections;
   stats: ConnectionStats;
@@ -410,7 +410,7 @@ export class ConnectionStore {
       }
       if (creds) {
         const expired = c.expiresAt && Date.parse(c.expiresAt) <= this.deps.now();
-        await this.deps.providers[c.provider].revoke({
+        await (await this.deps.providers(c.provider)).revoke({
           app: this.deps.grantApp(c.provider, creds),
           grant: { accessToken: expired ? undefined : creds.accessToken, refreshToken: creds.refreshToken },
         });

@@ -3,7 +3,7 @@ import type { Config, ProviderName } from '../config.js';
 import { type Connection, type Connections, oauthCredentials } from '../connections/index.js';
 import { codeOf, invalidRequest, PorticoError } from '../errors.js';
 import { isId, newId, safeEqual, sha256Hex } from '../ids.js';
-import type { Grant, OAuthApp, ProviderOAuth } from '../providers/index.js';
+import type { Grant, OAuthApp, OAuthClients } from '../providers/index.js';
 import { providers } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { resolveApp, type Tenants } from '../tenants/index.js';
@@ -66,7 +66,7 @@ export interface ConnectFlowsDeps {
   vault: Vault;
   tenants: Tenants;
   connections: Connections;
-  providers: Record<ProviderName, ProviderOAuth>;
+  providers: OAuthClients;
   config: Config;
   signingKey: SigningKey;
   now?: () => number;
@@ -200,7 +200,7 @@ export class ConnectFlows {
       appSource: source,
     });
     if (!started) throw new FlowError('already_used', 'The connect session changed meanwhile.', s);
-    const authorizationUrl = this.deps.providers[s.provider].authorizationUrl({
+    const authorizationUrl = (await this.deps.providers(s.provider)).authorizationUrl({
       app,
       redirectUri,
       scopes: s.scopes ?? scopes,
@@ -379,7 +379,7 @@ export class ConnectFlows {
     const verifier = s.verifier
       ? await this.deps.vault.openString(s.tenantId, `session:${s.id}`, s.verifier)
       : undefined;
-    const p = this.deps.providers[s.provider];
+    const p = await this.deps.providers(s.provider);
     let grant: Grant;
     try {
       grant = await p.exchangeCode({ app, code, redirectUri, codeVerifier: verifier });
@@ -422,7 +422,7 @@ export class ConnectFlows {
         s,
       );
     }
-    const account = await this.deps.providers[s.provider].identify(grant);
+    const account = await (await this.deps.providers(s.provider)).identify(grant);
     const { connection } = await this.deps.connections.saveGrant({
       tenantId: s.tenantId,
       provider: s.provider,

@@ -1,14 +1,14 @@
 import type { Config, ProviderName } from '../config.js';
 import { type Connection, type Connections, oauthCredentials } from '../connections/index.js';
 import { conflict, invalidRequest, unprocessable } from '../errors.js';
-import type { Grant, ProviderOAuth } from '../providers/index.js';
+import type { Grant, OAuthClients } from '../providers/index.js';
 import { InvalidGrantError } from '../providers/index.js';
 import { resolveApp, type Tenants } from '../tenants/index.js';
 
 export interface ImportDeps {
   tenants: Tenants;
   connections: Connections;
-  providers: Record<ProviderName, ProviderOAuth>;
+  providers: OAuthClients;
   config: Config;
 }
 
@@ -32,7 +32,7 @@ export async function importConnection(
   actor: string,
 ): Promise<Connection> {
   await deps.tenants.requireActive(tenantId);
-  const p = deps.providers[input.provider];
+  const p = await deps.providers(input.provider);
   const base = { tenantId, provider: input.provider, endUserId: input.endUserId, actor };
   if (input.credentials.type === 'private_app') {
     if (!p.verifyPrivateApp) throw invalidRequest(`${p.displayName} has no private-app tokens.`);

@@ -1,4 +1,9 @@
 import { PorticoError } from '../errors.js';
+import { invocationDeadline } from './deadline.js';
+
+// Lighter modules of their own (a cold start needs them, not the rest of this one); kept here too.
+export { setInvocationDeadline } from './deadline.js';
+export { bodyReadError, readJson } from './read.js';
 
 export interface RetryPolicy {
   /** Attempts in all, first included. Default 4. */
@@ -44,19 +49,6 @@ export interface FetchResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// When the running Lambda invocation ends (functions/streaming.ts sets it from the context's
-// getRemainingTimeInMillis()): one invocation at a time per container, so process-wide.
-let invocationDeadline: number | undefined;
-
-/**
- * Bounds every provider call's budget (waiting for headers, retries) by `at` (ms since the
- * epoch) until the next call, so that a call preceded by a refresh, or by anything else, never
- * outlives its invocation; `undefined` lifts the bound (the local server never sets one).
- */
-export function setInvocationDeadline(at: number | undefined): void {
-  invocationDeadline = at;
-}
-
 /**
  * How long the provider asks us to wait: `Retry-After` (seconds or a date), or HubSpot's
  * `X-HubSpot-RateLimit-Interval-Milliseconds` when its remaining count is 0.
@@ -90,8 +82,10 @@ export async function fetchWithRetry(
 ): Promise<FetchResult> {
   const attempts = policy.attempts ?? 4;
   const timeoutMs = policy.timeoutMs ?? 15_000;
-  const left = () =>
-    invocationDeadline === undefined ? Number.POSITIVE_INFINITY : invocationDeadline - Date.now();
+  const left = () => {
+    const at = invocationDeadline();
+    return at === undefined ? Number.POSITIVE_INFINITY : at - Date.now();
+  };
   const budgetMs = Math.max(0, Math.min(policy.budgetMs ?? 20_000, left()));
   const base = policy.baseDelayMs ?? 200;
   const maxWait = policy.maxWaitMs ?? 10_000;
@@ -169,38 +163,6 @@ async function timedFetch(url: string, init: RequestInit, headersMs: number, idl
     statusText: response.statusText,
     headers: response.headers,
   });
-}
-
-/**
- * What a provider answer's body failing mid-read (a reset connection, an idle timeout) means
- * to our callers: the provider is unavailable, retry later. Our own errors pass unchanged.
- */
-export function bodyReadError(err: unknown): PorticoError {
-  if (err instanceof PorticoError) return err;
-  const timedOut = (err as Error)?.name === 'TimeoutError';
-  return new PorticoError(
-    'provider_unavailable',
-    timedOut
-      ? 'The provider stopped sending its answer.'
-      : 'The connection to the provider broke mid-answer.',
-    { ...(timedOut ? { reason: 'upstream_timeout' as const } : {}), cause: err, retryAfter: 5 },
-  );
-}
-
-/** Reads a JSON answer, tolerating an empty or non-JSON body (answers `undefined`). */
-export async function readJson(res: Response): Promise<unknown> {
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (err) {
-    throw bodyReadError(err);
-  }
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Maps a provider's 429/5xx left after retries to our problem codes. */

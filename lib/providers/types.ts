@@ -101,8 +101,6 @@ export interface ProviderOAuth {
   verifyPrivateApp?(token: string): Promise<{ account: Account; scopes: string[] }>;
 }
 
-export type ProviderFactory = (endpoints: ProviderEndpoints) => ProviderOAuth;
-
 /**
  * Everything Portico knows about one provider, declared once in the provider's folder
  * (`lib/providers/<name>/provider.ts`) and read through the registry: configuration, the
@@ -133,8 +131,12 @@ export interface ProviderDeclaration<Name extends string = string, Client = unkn
    * it is answered at once. Absent: every 429 is worth retrying.
    */
   readonly lastingRateLimit?: (response: Response) => Promise<boolean>;
-  /** The OAuth implementation bound to (possibly overridden) endpoints; `retry` overrides the provider calls' retry policy. */
-  oauth(endpoints: ProviderEndpoints, options?: { retry?: RetryPolicy }): ProviderOAuth;
+  /**
+   * The OAuth implementation bound to (possibly overridden) endpoints; `retry` overrides the
+   * provider calls' retry policy. Its module loads with the first call: a token read that needs
+   * no refresh (most of them) runs none of it, so the API function's cold start does not load it.
+   */
+  oauth(endpoints: ProviderEndpoints, options?: { retry?: RetryPolicy }): Promise<ProviderOAuth>;
   /**
    * The provider's data client for one access token; its module loads with the first call (the
    * API function's cold start serves no data route).

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit/index.js';
-import type { Config, ProviderName } from '../config.js';
+import type { Config } from '../config.js';
 import type { EventSink, SealedCredentials } from '../connections/index.js';
 import { codeOf, invalidRequest, notFound, PorticoError, VaultError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ProviderOAuth } from '../providers/index.js';
+import type { OAuthClients } from '../providers/index.js';
 import { type Condition, ConditionFailed, type Db, decodeCursor, encodeCursor } from '../store/db.js';
 import {
   apiKeyKey,
@@ -67,7 +67,7 @@ export interface RevocationsDeps {
   tenants: TenantItems;
   audit: Audit;
   config: Config;
-  providers: Record<ProviderName, ProviderOAuth>;
+  providers: OAuthClients;
   events: EventSink;
   log: Logger;
   now?: () => number;
@@ -416,7 +416,7 @@ export class Revocations {
     try {
       const late = await this.limits.run(gate, async () => {
         if (until !== undefined && this.now() >= until) return true;
-        await this.timed(this.deps.providers[c.provider].revoke({ app, grant }));
+        await this.timed((await this.deps.providers(c.provider)).revoke({ app, grant }));
         return false;
       });
       if (late) return 'late';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropbox as dropboxClient } from '../../lib/providers/dropbox/api.js';
-import { dropbox } from '../../lib/providers/dropbox/provider.js';
+import { dropboxOAuth } from '../../lib/providers/dropbox/oauth.js';
 import { locationOf, TestBrowser, walkConnect } from '../helpers/browser.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
@@ -94,9 +94,10 @@ describe('Avro pages pinned to a revision', () => {
 describe('Dropbox team spaces', () => {
   it('identifies a team-space member by root_info, and sees team folders only with that root', async () => {
     const minted = s.sandbox.state.mint({ provider: 'dropbox', account: 'team-acme' });
-    const account = await dropbox
-      .oauth(endpoints())
-      .identify({ accessToken: minted.access_token, scopes: [] });
+    const account = await dropboxOAuth(endpoints()).identify({
+      accessToken: minted.access_token,
+      scopes: [],
+    });
     expect(account).toMatchObject({ id: minted.account_id, teamSpace: true });
     expect(account.rootNamespaceId).toMatch(/^\d+$/);
     const names = async (root?: string) =>
@@ -115,7 +116,7 @@ describe('Dropbox team spaces', () => {
 
     const solo = s.sandbox.state.mint({ provider: 'dropbox', account: 'solo' });
     expect(
-      await dropbox.oauth(endpoints()).identify({ accessToken: solo.access_token, scopes: [] }),
+      await dropboxOAuth(endpoints()).identify({ accessToken: solo.access_token, scopes: [] }),
     ).not.toHaveProperty('teamSpace');
   });
 

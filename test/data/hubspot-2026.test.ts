@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PorticoError } from '../../lib/errors.js';
-import { hubspot } from '../../lib/providers/hubspot/provider.js';
+import { hubspotOAuth } from '../../lib/providers/hubspot/oauth.js';
 import { locationOf, TestBrowser, walkConnect } from '../helpers/browser.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
@@ -14,7 +14,7 @@ const endpoints = () => ({
   apiUrl: `${s.sandbox.url}/hubspot/api`,
 });
 /** Short timeouts and no real backoff, so timeouts are tested without waiting. */
-const oauth = () => hubspot.oauth(endpoints(), { retry: { timeoutMs: 300, baseDelayMs: 1, attempts: 2 } });
+const oauth = () => hubspotOAuth(endpoints(), { retry: { timeoutMs: 300, baseDelayMs: 1, attempts: 2 } });
 const get = (path: string, headers: Record<string, string> = {}) =>
   s.api('GET', path, tenant.apiKey, undefined, headers);
 

@@ -6,14 +6,14 @@ import { providerNames, providers } from '../../lib/providers/registry.js';
 const root = new URL('../..', import.meta.url).pathname;
 
 describe('the provider registry', () => {
-  it('declares each provider once, its quirks consistent with its implementation', () => {
+  it('declares each provider once, its quirks consistent with its implementation', async () => {
     expect(new Set(providerNames).size).toBe(providerNames.length);
     for (const name of providerNames) {
       const p = providers.get(name);
       expect(p.name).toBe(name);
       expect(p.envPrefix).toMatch(/^[A-Z][A-Z0-9]*$/);
       expect(Boolean(p.endpoints.contentUrl), name).toBe(p.contentHost);
-      const oauth = p.oauth(p.endpoints);
+      const oauth = await p.oauth(p.endpoints);
       expect(oauth.name).toBe(name);
       expect(Boolean(oauth.verifyPrivateApp), name).toBe(p.privateApps);
     }

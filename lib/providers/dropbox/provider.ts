@@ -1,6 +1,5 @@
 import type { ProviderDeclaration } from '../types.js';
 import type { dropbox as dropboxClient } from './api.js';
-import { dropboxOAuth } from './oauth.js';
 
 /**
  * Dropbox: OAuth with offline access; files on a separate content host.
@@ -22,7 +21,7 @@ export const dropbox = {
   privateApps: false,
   optionalScopes: false,
   defaultOptionalScopes: [],
-  oauth: dropboxOAuth,
+  oauth: async (endpoints) => (await import('./oauth.js')).dropboxOAuth(endpoints),
   client: async (endpoints, token, options?: Parameters<typeof dropboxClient>[3]) =>
     (await import('./api.js')).dropbox(
       endpoints.apiUrl,

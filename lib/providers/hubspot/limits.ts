@@ -1,4 +1,4 @@
-import { readJson } from '../http.js';
+import { readJson } from '../read.js';
 
 /**
  * Whether an answer is HubSpot's DAILY rate limit, which no retry within a request's budget can

@@ -1,7 +1,6 @@
 import type { ProviderDeclaration } from '../types.js';
 import type { hubdb } from './api.js';
 import { isDailyLimit } from './limits.js';
-import { hubspotOAuth } from './oauth.js';
 
 /**
  * HubSpot: OAuth public apps and private-app tokens; HubDB as the data API.
@@ -21,6 +20,6 @@ export const hubspot = {
   optionalScopes: true,
   defaultOptionalScopes: ['crm.objects.owners.read'],
   lastingRateLimit: isDailyLimit,
-  oauth: hubspotOAuth,
+  oauth: async (endpoints, options) => (await import('./oauth.js')).hubspotOAuth(endpoints, options),
   client: async (endpoints, token) => (await import('./api.js')).hubdb(endpoints.apiUrl, token),
 } as const satisfies ProviderDeclaration<'hubspot', ReturnType<typeof hubdb>>;
