@@ -5,5 +5,5 @@
  * reason lib/http/routes/lazy.ts gives.
  */
 export { ConnectFlows, SigningKey } from './oauth/index.js';
-export { Revocations } from './tenants/revoke.js';
+export { Revocations, revocationJobVault } from './tenants/revoke.js';
 export { Outbox } from './webhooks/index.js';

@@ -10,7 +10,7 @@ import { once } from './once.js';
 import { createProviders, type OAuthClients } from './providers/index.js';
 import { Stats } from './stats/index.js';
 import { Db } from './store/db.js';
-import { readRevocationJob, readWrappedKey, revocationKey, tenantKey } from './store/items.js';
+import { readWrappedKey, tenantKey } from './store/items.js';
 import { grantApp, type Revocations, type RevocationsDeps, Tenants } from './tenants/index.js';
 import { countedKeyWrapper, type KeyWrapper, kmsKeyWrapper, localKeyWrapper, Vault } from './vault/index.js';
 import type { Outbox } from './webhooks/index.js';
@@ -129,17 +129,9 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     });
   });
   const revocations = once(async () => {
-    const { Revocations } = await onDemand();
+    const { Revocations, revocationJobVault } = await onDemand();
     // Only the revocation job opens a revoking tenant's grants: its key has left the tenant item.
-    const jobVault = new Vault({
-      wrapper,
-      loadWrappedKey: async (tenantId) => {
-        const { pk, sk } = revocationKey(tenantId);
-        const item = await db.get(pk, sk);
-        return item ? readRevocationJob(item).wrappedKey : undefined;
-      },
-      cacheTtlMs: config.keyCacheMs,
-    });
+    const jobVault = revocationJobVault(db, wrapper, config.keyCacheMs);
     return new Revocations({
       db,
       vault,

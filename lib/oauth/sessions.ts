@@ -1,19 +1,19 @@
 import { notFound } from '../errors.js';
 import { isId } from '../ids.js';
 import { type Condition, ConditionFailed, type Db } from '../store/db.js';
+import { keyOf } from '../store/items.js';
 import {
-  keyOf,
   readSession,
   type SessionChanges,
   type SessionRecord,
   sessionIndexPk,
   sessionItem,
   sessionKey,
-  sessionRefItem,
-} from '../store/items.js';
+} from '../store/oauth-items.js';
+import { sessionRefItem } from '../store/revocation-items.js';
 import { keys } from '../store/table.js';
 
-export type { SessionRecord } from '../store/items.js';
+export type { SessionRecord } from '../store/oauth-items.js';
 
 /** A connect session lives 15 minutes and completes once (docs/api.md, "Tenant routes: connecting"). */
 export const sessionTtlMs = 15 * 60_000;

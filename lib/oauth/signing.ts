@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from '../once.js';
 import type { Db } from '../store/db.js';
 import { ConditionFailed } from '../store/db.js';
-import { readSigningKey, signingKeyItem, signingKeyKey } from '../store/items.js';
+import { readSigningKey, signingKeyItem, signingKeyKey } from '../store/oauth-items.js';
 import { ensureSystemKey, systemTenant } from '../tenants/system.js';
 import type { Vault } from '../vault/index.js';
 

@@ -4,9 +4,12 @@ import type { Item } from './db.js';
 import { fields } from './fields.js';
 
 /**
- * Every kind of item in the one table (docs/design.md, "Storage"): its key builders, its type,
- * and the one place it is written (`…Item`) and read back (`read…`). Attribute names and key
- * shapes are the stored format: changing one strands existing data.
+ * The kinds of item in the one table (docs/design.md, "Storage") that a cold start reads or
+ * writes: each one's key builders, its type, and the one place it is written (`…Item`) and read
+ * back (`read…`). The kinds only the connect flow, tenant revocation and the webhook outbox use
+ * are in ./oauth-items.ts, ./revocation-items.ts and ./outbox-items.ts, loaded with those
+ * services. Attribute names and key shapes are the stored format: changing one strands existing
+ * data.
  */
 
 /** A stored item's key. */
@@ -162,95 +165,6 @@ export function readTenantApp(item: Item): TenantAppRecord {
     scopes: f.optionalStrings('scopes'),
     optionalScopes: f.optionalStrings('optionalScopes'),
     updatedAt: f.string('updatedAt'),
-  };
-}
-
-// ---- connect session (SESSION#<sid> / SESSION) ------------------------------------------------
-
-export const sessionKey = (sid: string): Key => ({ pk: `SESSION#${sid}`, sk: 'SESSION' });
-
-export const sessionStatuses = ['pending', 'completed', 'failed'] as const;
-
-export type SessionRecord = {
-  id: string;
-  tenantId: string;
-  provider: ProviderName;
-  endUserId: string;
-  returnUrl?: string;
-  scopes?: string[];
-  status: (typeof sessionStatuses)[number];
-  /** Epoch milliseconds. */
-  expiresAt: number;
-  /** Epoch seconds, for DynamoDB's TTL (lazy: every read checks `expiresAt`). */
-  ttl: number;
-  version: number;
-  /** SHA-256 of the single-use state of the latest authorize attempt. */
-  stateHash?: string;
-  /** SHA-256 of the browser-binding cookie (browser flows). */
-  bindingHash?: string;
-  /** The PKCE verifier, sealed (record id `session:<sid>`). */
-  verifier?: string;
-  mode?: 'browser' | 'headless';
-  redirectUri?: string;
-  appClientId?: string;
-  appSource?: 'platform' | 'tenant';
-  completedAt?: number;
-  connectionId?: string;
-  error?: string;
-  /** SHA-256 of the single-use code handed to the browser when the flow completed. */
-  connectCodeHash?: string;
-  /** Epoch milliseconds: the code, and a pending connection, last until then. */
-  connectCodeUntil?: number;
-  /** Epoch milliseconds: when the tenant's backend confirmed the connection with the code. */
-  confirmedAt?: number;
-};
-
-/** The attributes of a session update (`undefined` removes one). */
-export type SessionChanges = Partial<Omit<SessionRecord, 'id' | 'tenantId' | 'provider'>>;
-
-/**
- * A tenant's sessions in the listing index, ordered by when their `ttl` falls due: the local purge
- * (the embedded store has no TTL) and tenant revocation find them without a scan.
- */
-export const sessionIndexPk = (tenantId: string) => `SESSION#${tenantId}`;
-const sessionIndexSk = (s: SessionRecord) => `${new Date(s.ttl * 1000).toISOString()}#${s.id}`;
-
-export function sessionItem(s: SessionRecord): Item {
-  return {
-    ...sessionKey(s.id),
-    type: 'session',
-    ...s,
-    gsi2pk: sessionIndexPk(s.tenantId),
-    gsi2sk: sessionIndexSk(s),
-  };
-}
-
-export function readSession(item: Item): SessionRecord {
-  const f = fields(item, 'connect session');
-  return {
-    id: f.string('id'),
-    tenantId: f.string('tenantId'),
-    provider: f.oneOf('provider', providerNames),
-    endUserId: f.string('endUserId'),
-    returnUrl: f.optionalString('returnUrl'),
-    scopes: f.optionalStrings('scopes'),
-    status: f.oneOf('status', sessionStatuses),
-    expiresAt: f.number('expiresAt'),
-    ttl: f.number('ttl'),
-    version: f.number('version'),
-    stateHash: f.optionalString('stateHash'),
-    bindingHash: f.optionalString('bindingHash'),
-    verifier: f.optionalString('verifier'),
-    mode: f.optionalOneOf('mode', ['browser', 'headless'] as const),
-    redirectUri: f.optionalString('redirectUri'),
-    appClientId: f.optionalString('appClientId'),
-    appSource: f.optionalOneOf('appSource', ['platform', 'tenant'] as const),
-    completedAt: f.optionalNumber('completedAt'),
-    connectionId: f.optionalString('connectionId'),
-    error: f.optionalString('error'),
-    connectCodeHash: f.optionalString('connectCodeHash'),
-    connectCodeUntil: f.optionalNumber('connectCodeUntil'),
-    confirmedAt: f.optionalNumber('confirmedAt'),
   };
 }
 
@@ -413,133 +327,6 @@ export function readConnectionIndex(item: Item): string {
   return fields(item, 'connection index').string('connectionId');
 }
 
-// ---- tenant revocation job (TENANT#<tid> / REVOCATION; failures TENANT#<tid> / REVOKE_FAILED#<cid>) --
-
-export const revocationKey = (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: 'REVOCATION' });
-/** The `list` index partition of the jobs still running, so any worker finds them. */
-export const runningRevocationsPk = 'REVOKING';
-export const revokeFailedPrefix = 'REVOKE_FAILED#';
-export const revokeFailedKey = (tenantId: string, connectionId: string): Key => ({
-  pk: tenantPk(tenantId),
-  sk: `${revokeFailedPrefix}${connectionId}`,
-});
-/** A connect session's entry in its tenant's partition, so revocation finds and deletes it. */
-export const sessionRefPrefix = 'SESSION#';
-export const sessionRefKey = (tenantId: string, sid: string): Key => ({
-  pk: tenantPk(tenantId),
-  sk: `${sessionRefPrefix}${sid}`,
-});
-
-/**
- * A revocation's durable state: every worker can continue it from here. Counts only move in the
- * same conditional write that moves the cursor past the page they count, so a worker killed at
- * any point neither loses nor double-counts a grant.
- */
-export type RevocationJobRecord = {
-  tenantId: string;
-  actor: string;
-  /** `running`: grants left; `sweeping`: every grant accounted, one last look pending; `done`: key destroyed. */
-  status: 'running' | 'sweeping' | 'done';
-  /** ISO-8601, as the API shows it; `startedMs` is the same instant in epoch ms. */
-  startedAt: string;
-  startedMs: number;
-  total: number;
-  revoked: number;
-  failed: number;
-  /** Grants whose last attempt failed and that wait for a retry. */
-  retrying: number;
-  /** The sort key of the last connection of the partition the current round is past. */
-  cursor?: string;
-  round: number;
-  roundStartedMs: number;
-  /** Earliest retry due among the grants the current round passed over or parked (epoch ms). */
-  nextRetryAt?: number;
-  /** No worker needs to look before this (epoch ms). */
-  nextRunAt: number;
-  /** The last round must start after this: every process's cached key and refresh lease has expired. */
-  sweepAfter: number;
-  /** Grants still failing at this point (epoch ms) are given up. */
-  giveUpAt: number;
-  /** The tenant's wrapped data key, moved here from the tenant item: only the job opens with it. */
-  wrappedKey?: Uint8Array;
-  /** Outcomes of the page counted last, applied to its items right after (JSON; idempotent). */
-  batch?: string;
-  leaseOwner?: string;
-  leaseUntil?: number;
-  version: number;
-  finishedAt?: string;
-};
-
-export type RevocationJobChanges = Partial<Omit<RevocationJobRecord, 'tenantId'>> & {
-  gsi2pk?: string;
-  gsi2sk?: string;
-};
-
-export function revocationJobItem(j: RevocationJobRecord): Item {
-  return {
-    ...revocationKey(j.tenantId),
-    type: 'revocation',
-    ...j,
-    ...(j.status !== 'done' ? { gsi2pk: runningRevocationsPk, gsi2sk: `${j.startedAt}#${j.tenantId}` } : {}),
-  };
-}
-
-export function readRevocationJob(item: Item): RevocationJobRecord {
-  const f = fields(item, 'revocation job');
-  return {
-    tenantId: f.string('tenantId'),
-    actor: f.string('actor'),
-    status: f.oneOf('status', ['running', 'sweeping', 'done'] as const),
-    startedAt: f.string('startedAt'),
-    startedMs: f.number('startedMs'),
-    total: f.number('total'),
-    revoked: f.number('revoked'),
-    failed: f.number('failed'),
-    retrying: f.number('retrying'),
-    cursor: f.optionalString('cursor'),
-    round: f.number('round'),
-    roundStartedMs: f.number('roundStartedMs'),
-    nextRetryAt: f.optionalNumber('nextRetryAt'),
-    nextRunAt: f.number('nextRunAt'),
-    sweepAfter: f.number('sweepAfter'),
-    giveUpAt: f.number('giveUpAt'),
-    wrappedKey: f.optionalBytes('wrappedKey'),
-    batch: f.optionalString('batch'),
-    leaseOwner: f.optionalString('leaseOwner'),
-    leaseUntil: f.optionalNumber('leaseUntil'),
-    version: f.number('version'),
-    finishedAt: f.optionalString('finishedAt'),
-  };
-}
-
-/** A grant whose provider revocation finally failed: what the failures list shows, no secret. */
-export type RevocationFailureRecord = {
-  connectionId: string;
-  provider: ProviderName;
-  endUserId: string;
-  attempts: number;
-  lastError: string;
-};
-
-export function revocationFailureItem(tenantId: string, r: RevocationFailureRecord): Item {
-  return { ...revokeFailedKey(tenantId, r.connectionId), type: 'revocation-failure', ...r };
-}
-
-export function readRevocationFailure(item: Item): RevocationFailureRecord {
-  const f = fields(item, 'revocation failure');
-  return {
-    connectionId: f.string('connectionId'),
-    provider: f.oneOf('provider', providerNames),
-    endUserId: f.string('endUserId'),
-    attempts: f.number('attempts'),
-    lastError: f.string('lastError'),
-  };
-}
-
-export function sessionRefItem(tenantId: string, sid: string, ttl: number): Item {
-  return { ...sessionRefKey(tenantId, sid), type: 'session-ref', ttl };
-}
-
 // ---- audit event (AUDIT#<tid> / <at>#<id>) --------------------------------------------------
 
 export const auditPk = (tenantId: string) => `AUDIT#${tenantId}`;
@@ -592,89 +379,6 @@ export function readAudit(item: Item): AuditRecord {
   };
 }
 
-// ---- outbox event (pending: OUTBOX#<shard> / <due ms, padded>#<id>; failed: OUTBOX_DEAD#<tid> / <id>;
-//      delivered: OUTBOX_DONE#<tid> / <id>) -------------------------------------------------
-
-export const outboxPk = (shard: number) => `OUTBOX#${shard}`;
-export const deadOutboxPk = (tenantId: string) => `OUTBOX_DEAD#${tenantId}`;
-export const deliveredOutboxPk = (tenantId: string) => `OUTBOX_DONE#${tenantId}`;
-/** Sort keys order by due time: milliseconds padded to 15 digits. */
-export const outboxSk = (dueMs: number, id: string) => `${outboxDue(dueMs)}#${id}`;
-export const outboxDue = (ms: number) => String(ms).padStart(15, '0');
-
-export const deliveryStatuses = ['pending', 'delivered', 'failed'] as const;
-export type DeliveryStatus = (typeof deliveryStatuses)[number];
-
-export const deliveriesByStatusPk = (tenantId: string, status: DeliveryStatus) =>
-  `DELIVS#${tenantId}#${status}`;
-export const deliveriesPk = (tenantId: string) => `DELIV#${tenantId}`;
-export const deliveriesByEventPk = (tenantId: string, event: string) => `DELIVE#${tenantId}#${event}`;
-
-export type OutboxRecord = {
-  id: string;
-  tenantId: string;
-  eventType: string;
-  /** The JSON body, exactly as signed and sent. */
-  payload: string;
-  attempts: number;
-  /** Epoch milliseconds the delivery window (a day of retries) started: creation, or the last re-queue. */
-  firstAt: number;
-  /** Epoch milliseconds until which one drainer holds this attempt. */
-  claimedUntil?: number;
-  status?: DeliveryStatus;
-  /** When the event was made (ISO-8601); older items lack it and show `firstAt`. */
-  createdAt?: string;
-  /** The receiver's HTTP status of the last attempt (absent when it could not be reached). */
-  lastStatus?: number;
-  lastAttemptAt?: string;
-  /** Why the last attempt failed, in a word (`timeout`, `refused_url`, `http_500`, …). */
-  lastError?: string;
-  /** Epoch seconds (delivered events are kept 30 days). */
-  ttl?: number;
-};
-
-/** An outbox event as stored: where it is (its key says when it is due) and what it is. */
-export type StoredOutboxEvent = Key & OutboxRecord;
-
-/** An outbox event, with its entries in the filter indexes (by status, all of the tenant's, by event). */
-export function outboxItem(e: StoredOutboxEvent): Item {
-  const status = e.status ?? 'pending';
-  const created = e.createdAt ?? new Date(e.firstAt).toISOString();
-  const sk = `${created}#${e.id}`;
-  return {
-    type: 'webhook',
-    ...e,
-    status,
-    createdAt: created,
-    gsi3pk: deliveriesByStatusPk(e.tenantId, status),
-    gsi3sk: sk,
-    gsi4pk: deliveriesPk(e.tenantId),
-    gsi4sk: sk,
-    gsi5pk: deliveriesByEventPk(e.tenantId, e.eventType),
-    gsi5sk: sk,
-  };
-}
-
-export function readOutbox(item: Item): StoredOutboxEvent {
-  const f = fields(item, 'outbox event');
-  return {
-    ...keyOf(item),
-    id: f.string('id'),
-    tenantId: f.string('tenantId'),
-    eventType: f.string('eventType'),
-    payload: f.string('payload'),
-    attempts: f.number('attempts'),
-    firstAt: f.number('firstAt'),
-    claimedUntil: f.optionalNumber('claimedUntil'),
-    status: f.optionalOneOf('status', deliveryStatuses),
-    createdAt: f.optionalString('createdAt'),
-    lastStatus: f.optionalNumber('lastStatus'),
-    lastAttemptAt: f.optionalString('lastAttemptAt'),
-    lastError: f.optionalString('lastError'),
-    ttl: f.optionalNumber('ttl'),
-  };
-}
-
 // ---- stats counters (STATS#<tid or ALL> / H#<hour> | D#<day>, and / CONNECTIONS) ---------------
 
 export const statsPk = (scope: string) => `STATS#${scope}`;
@@ -711,17 +415,4 @@ export function readConnectionCounts(item: Item | undefined): Record<string, Rec
     out[m[1]][m[2]] = Math.max(0, v);
   }
   return out;
-}
-
-// ---- the connect-link signing key (SYSTEM / SIGNING_KEY) ------------------------------------
-
-export const signingKeyKey: Key = { pk: 'SYSTEM', sk: 'SIGNING_KEY' };
-
-/** The signing key, sealed under the system tenant's key (record id `signing-key`). */
-export function signingKeyItem(sealed: string): Item {
-  return { ...signingKeyKey, sealed };
-}
-
-export function readSigningKey(item: Item): string {
-  return fields(item, 'signing key').string('sealed');
 }

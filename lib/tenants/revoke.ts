@@ -13,11 +13,17 @@ import {
   connPrefix,
   connSk,
   keyOf,
+  readApiKeyHash,
+  readConnection,
+  type TenantChanges,
+  type TenantRecord,
+  tenantPk,
+} from '../store/items.js';
+import { sessionKey } from '../store/oauth-items.js';
+import {
   type RevocationFailureRecord,
   type RevocationJobChanges,
   type RevocationJobRecord,
-  readApiKeyHash,
-  readConnection,
   readRevocationFailure,
   readRevocationJob,
   revocationFailureItem,
@@ -25,17 +31,30 @@ import {
   revocationKey,
   revokeFailedPrefix,
   runningRevocationsPk,
-  sessionKey,
   sessionRefPrefix,
-  type TenantChanges,
-  type TenantRecord,
-  tenantPk,
-} from '../store/items.js';
-import type { Vault } from '../vault/index.js';
+} from '../store/revocation-items.js';
+import { type KeyWrapper, Vault } from '../vault/index.js';
 import { issuingApp } from './apps.js';
 import { ProviderLimits } from './provider-limits.js';
 
 /** Where a revocation stands, as `DELETE` and `GET /v1/tenants/:id` show it. */
+
+/**
+ * The vault the revocation job opens a revoking tenant's grants with: the tenant's key has left
+ * its tenant item for the job's item (REVOCATION), so it is loaded from there.
+ */
+export function revocationJobVault(db: Db, wrapper: KeyWrapper, cacheTtlMs: number): Vault {
+  return new Vault({
+    wrapper,
+    loadWrappedKey: async (tenantId) => {
+      const { pk, sk } = revocationKey(tenantId);
+      const item = await db.get(pk, sk);
+      return item ? readRevocationJob(item).wrappedKey : undefined;
+    },
+    cacheTtlMs,
+  });
+}
+
 export interface RevocationProgress {
   total: number;
   revoked: number;

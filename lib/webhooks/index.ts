@@ -17,7 +17,7 @@ import {
   outboxSk,
   readOutbox,
   type StoredOutboxEvent,
-} from '../store/items.js';
+} from '../store/outbox-items.js';
 import { filterIndexAttributes, keys } from '../store/table.js';
 import type { Tenants } from '../tenants/index.js';
 import { postWebhook, signWebhook } from './deliver.js';

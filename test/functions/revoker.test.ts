@@ -1,7 +1,8 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Db } from '../../lib/store/db.js';
-import { readRevocationJob, revocationJobItem, revocationKey, tenantItem } from '../../lib/store/items.js';
+import { tenantItem } from '../../lib/store/items.js';
+import { readRevocationJob, revocationJobItem, revocationKey } from '../../lib/store/revocation-items.js';
 import { type LambdaWorld, startLambdaWorld } from './lambda-env.js';
 
 let world: LambdaWorld;

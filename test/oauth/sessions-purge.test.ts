@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessionKey } from '../../lib/store/items.js';
+import { sessionKey } from '../../lib/store/oauth-items.js';
 import { testApp } from '../helpers/app.js';
 
 /** Issue 14, item 4: the embedded store has no TTL, so local mode purges expired sessions itself. */

@@ -7,24 +7,20 @@ import {
   auditItem,
   connectionIndexItem,
   connectionItem,
-  outboxItem,
   readApiKey,
   readApiKeyHash,
   readAudit,
   readConnection,
   readConnectionIndex,
-  readOutbox,
-  readSession,
-  readSigningKey,
   readTenant,
   readTenantApp,
   readWrappedKey,
-  sessionItem,
-  signingKeyItem,
   systemKeyItem,
   tenantAppItem,
   tenantItem,
 } from '../../lib/store/items.js';
+import { readSession, readSigningKey, sessionItem, signingKeyItem } from '../../lib/store/oauth-items.js';
+import { outboxItem, readOutbox } from '../../lib/store/outbox-items.js';
 
 /**
  * Items exactly as the code before the typed layer wrote them (attribute names and key shapes):
