@@ -12,7 +12,7 @@ import { type Key, tenantPk } from './items.js';
 // ---- tenant revocation job (TENANT#<tid> / REVOCATION; failures TENANT#<tid> / REVOKE_FAILED#<cid>) --
 
 export const revocationKey = (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: 'REVOCATION' });
-/** The `list` index partition of the jobs still running, so any worker finds them. */
+/** The `list` index partition of the jobs still running, so every worker finds them. */
 export const runningRevocationsPk = 'REVOKING';
 export const revokeFailedPrefix = 'REVOKE_FAILED#';
 export const revokeFailedKey = (tenantId: string, connectionId: string): Key => ({
@@ -28,8 +28,8 @@ export const sessionRefKey = (tenantId: string, sid: string): Key => ({
 
 /**
  * A revocation's durable state: every worker can continue it from here. Counts only move in the
- * same conditional write that moves the cursor past the page they count, so a worker killed at
- * any point neither loses nor double-counts a grant.
+ * same conditional write that moves the cursor past the page they count, so a worker killed
+ * mid-page or between pages neither loses nor double-counts a grant.
  */
 export type RevocationJobRecord = {
   tenantId: string;
