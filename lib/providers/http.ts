@@ -1,10 +1,6 @@
 import { PorticoError } from '../errors.js';
 import { invocationDeadline } from './deadline.js';
 
-// Lighter modules of their own (a cold start needs them, not the rest of this one); kept here too.
-export { setInvocationDeadline } from './deadline.js';
-export { bodyReadError, readJson } from './read.js';
-
 export interface RetryPolicy {
   /** Attempts in all, first included. Default 4. */
   attempts?: number;

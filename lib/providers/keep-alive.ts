@@ -2,7 +2,7 @@ import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:h
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { http, https } from '../node-http.js';
-import { bodyReadError } from './http.js';
+import { bodyReadError } from './read.js';
 
 /**
  * Answers up to this size (declared by `Content-Length`, not content-encoded) are read whole

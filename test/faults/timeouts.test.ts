@@ -2,8 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PorticoError } from '../../lib/errors.js';
 import { statusOf } from '../../lib/http/problem.js';
 import { dropboxApiArg } from '../../lib/providers/dropbox/api.js';
-import { type Attempt, fetchWithRetry, readJson } from '../../lib/providers/http.js';
+import { type Attempt, fetchWithRetry } from '../../lib/providers/http.js';
 import { keepAliveAttempt } from '../../lib/providers/keep-alive.js';
+import { readJson } from '../../lib/providers/read.js';
 import { type Sandbox, startSandbox } from '../helpers/stack.js';
 
 /**

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundByInvocation, lambdaStreaming, limitAnswerSize } from '../../functions/streaming.js';
 import type { PorticoError } from '../../lib/errors.js';
 import { problemResponse } from '../../lib/http/problem.js';
-import { fetchWithRetry, setInvocationDeadline } from '../../lib/providers/http.js';
+import { setInvocationDeadline } from '../../lib/providers/deadline.js';
+import { fetchWithRetry } from '../../lib/providers/http.js';
 import { fixture } from './lambda-env.js';
 import { startStreamingRuntime } from './streaming-runtime.js';
 

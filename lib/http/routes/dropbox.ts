@@ -7,7 +7,7 @@ import { conflict, invalidRequest, PorticoError, unprocessable } from '../../err
 import { sha256Hex } from '../../ids.js';
 import { checkPath, type DropboxEntry, downloadedVersion } from '../../providers/dropbox/api.js';
 import { dropbox } from '../../providers/dropbox/provider.js';
-import { bodyReadError } from '../../providers/http.js';
+import { bodyReadError } from '../../providers/read.js';
 import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';

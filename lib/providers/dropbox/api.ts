@@ -7,7 +7,8 @@ import {
   TokenRejected,
   unprocessable,
 } from '../../errors.js';
-import { fetchWithRetry, readJson, transientError } from '../http.js';
+import { fetchWithRetry, transientError } from '../http.js';
+import { readJson } from '../read.js';
 import { teamSpaceRoot } from './namespaces.js';
 
 /**

@@ -1,5 +1,6 @@
 import { ProviderError } from '../../errors.js';
-import { fetchWithRetry, readJson, transientError } from '../http.js';
+import { fetchWithRetry, transientError } from '../http.js';
+import { readJson } from '../read.js';
 import {
   type Account,
   expiresAtFrom,

@@ -1,5 +1,6 @@
 import { invalidRequest, notFound, PorticoError, ProviderError, TokenRejected } from '../../errors.js';
-import { fetchWithRetry, readJson, retryAfterMs, transientError } from '../http.js';
+import { fetchWithRetry, retryAfterMs, transientError } from '../http.js';
+import { readJson } from '../read.js';
 import { isDailyLimit } from './limits.js';
 
 /** HubDB 2026-03 (https://developers.hubspot.com/docs/api/cms/hubdb; v3's shapes), normalized for Portico's API. */

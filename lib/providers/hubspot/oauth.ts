@@ -1,5 +1,6 @@
 import { invalidRequest, ProviderError, unprocessable } from '../../errors.js';
-import { fetchWithRetry, type RetryPolicy, readJson, transientError } from '../http.js';
+import { fetchWithRetry, type RetryPolicy, transientError } from '../http.js';
+import { readJson } from '../read.js';
 import {
   type Account,
   type AuthorizationRequest,
