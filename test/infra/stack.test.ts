@@ -297,10 +297,19 @@ describe('the API bundle is split', () => {
       avro && sources(join(dir, 'chunks', avro)).some((s) => s.includes('lib/avro/row-decoder.ts')),
     ).toBe(true);
     expect(jwt && sources(join(dir, 'chunks', jwt)).some((s) => s.includes('node_modules/jose/'))).toBe(true);
-    // Each chunk resolves what it shares with index.mjs (errors, helpers) from it, as in Lambda.
-    for (const chunk of [avro, jwt, proxy]) {
-      const mod = (await import(pathToFileURL(join(dir, 'chunks', String(chunk))).href)) as object;
-      expect(Object.keys(mod).length).toBeGreaterThan(0);
+    // Each chunk resolves what it shares with index.mjs (errors, helpers) from it, as in Lambda:
+    // the runtime loads index.mjs (with its `awslambda` global defined), then the chunks load.
+    const { startStreamingRuntime } = await import('../functions/streaming-runtime.js');
+    const runtime = await startStreamingRuntime();
+    try {
+      const index = await import(pathToFileURL(join(dir, 'index.mjs')).href);
+      expect(typeof index.handler).toBe('function');
+      for (const chunk of [avro, jwt, proxy]) {
+        const mod = (await import(pathToFileURL(join(dir, 'chunks', String(chunk))).href)) as object;
+        expect(Object.keys(mod).length).toBeGreaterThan(0);
+      }
+    } finally {
+      await runtime.close();
     }
   });
 });
