@@ -155,9 +155,11 @@ function oneSharedChunk(onDemand: Set<string>, shared: string[]): Plugin {
   return {
     name: 'one-shared-chunk',
     setup(b) {
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
+      // A dependency's module too (zod's English locale is loaded on demand).
+      b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
         if (!onDemand.has(args.path)) return undefined;
-        return { contents: `${readFileSync(args.path, 'utf8')}\n${imports}\n`, loader: 'ts' };
+        const loader = args.path.endsWith('.ts') ? 'ts' : 'js';
+        return { contents: `${readFileSync(args.path, 'utf8')}\n${imports}\n`, loader };
       });
     },
   };

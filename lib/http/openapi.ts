@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
 import { invalidRequest, PorticoError } from '../errors.js';
+import { once } from '../once.js';
 import type { AppEnv } from './context.js';
 
 /**
@@ -14,14 +14,13 @@ import type { AppEnv } from './context.js';
  * ```
  */
 
-// English messages (zod/mini ships none by default): "expected string, received number". Its
-// tables are built on the first invalid input, not at every cold start.
+// English messages (zod/mini ships none by default): "expected string, received number". The
+// locale is a module of its own, loaded by the first invalid input (see {@link Invalid}): a cold
+// start neither compiles its tables nor builds them.
 let english: z.core.$ZodErrorMap | undefined;
-z.config({
-  localeError: (issue) => {
-    english ??= en().localeError;
-    return english(issue);
-  },
+z.config({ localeError: (issue) => english?.(issue) });
+const loadEnglish = once(async () => {
+  english = (await import('zod/v4/locales/en.js')).default().localeError;
 });
 
 type Schema = z.ZodMiniType;
@@ -164,8 +163,29 @@ function refuseUnknownQuery(url: string, declared: Set<string> | undefined): voi
 
 function check<S extends Schema>(schema: S, value: unknown, target: keyof typeof targetName): z.output<S> {
   const r = z.safeParse(schema, value);
-  if (!r.success) throw invalid(target, r.error);
+  if (!r.success) throw new Invalid(schema, value, target, r.error);
   return r.data;
+}
+
+/**
+ * An input its schema refused. {@link problem} answers the 400 with English messages: when the
+ * locale was not loaded yet, it loads it and validates the input again, so the first invalid
+ * input reads as every later one does.
+ */
+class Invalid {
+  constructor(
+    private readonly schema: Schema,
+    private readonly value: unknown,
+    private readonly target: keyof typeof targetName,
+    private readonly error: z.core.$ZodError,
+  ) {}
+
+  async problem(): Promise<PorticoError> {
+    if (english) return invalid(this.target, this.error);
+    await loadEnglish();
+    const again = z.safeParse(this.schema, this.value);
+    return invalid(this.target, again.success ? this.error : again.error);
+  }
 }
 
 async function readJson(c: Context): Promise<unknown> {
@@ -299,10 +319,16 @@ export class Api {
       const schemas = spec();
       queryNames ??= { declared: declaredQueryNames(schemas.query) };
       refuseUnknownQuery(c.req.url, queryNames.declared);
-      const params = schemas.params ? check(schemas.params, c.req.param(), 'params') : undefined;
-      const query = schemas.query ? check(schemas.query, c.req.query(), 'query') : undefined;
-      const body = schemas.body ? check(schemas.body, await readJson(c), 'body') : undefined;
-      return handler(c, { params, query, body } as Input<P, Q, B>);
+      let input: Input<P, Q, B>;
+      try {
+        const params = schemas.params ? check(schemas.params, c.req.param(), 'params') : undefined;
+        const query = schemas.query ? check(schemas.query, c.req.query(), 'query') : undefined;
+        const body = schemas.body ? check(schemas.body, await readJson(c), 'body') : undefined;
+        input = { params, query, body } as Input<P, Q, B>;
+      } catch (err) {
+        throw err instanceof Invalid ? await err.problem() : err;
+      }
+      return handler(c, input);
     });
   }
 
