@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../lib/http/index.js';
 import { staticContentFile } from '../lib/http/ui/content.js';
 import { batchedMetrics, emfMetrics } from '../lib/metrics.js';
+import { streamHandle } from './function-url.js';
 import { deferredApp, lambdaServices, once, secretsClient, withFunctionUrl } from './runtime.js';
 import { boundByInvocation, lambdaStreaming, limitAnswerSize } from './streaming.js';
 

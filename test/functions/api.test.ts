@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Hono } from 'hono';
-import { streamHandle } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, fixtureAdminKey, type LambdaWorld, startLambdaWorld } from './lambda-env.js';
 import { startStreamingRuntime } from './streaming-runtime.js';
+
+let streamHandle: typeof import('../../functions/function-url.js').streamHandle;
 
 type Handler = typeof import('../../functions/api.js').handler;
 // The function URL event (payload 2.0, the same shape as the HTTP API's).
@@ -47,6 +48,7 @@ beforeAll(async () => {
   runtime = await startStreamingRuntime({ keepBody: true });
   // Imported after the environment is set, as Lambda would load it; nothing is read until the first request.
   ({ handler } = await import('../../functions/api.js'));
+  ({ streamHandle } = await import('../../functions/function-url.js'));
 });
 afterAll(async () => {
   await runtime?.close();

@@ -30,7 +30,7 @@ const at = (path: string): Event => {
 let runtime: Runtime;
 let produced = 0;
 let maxAhead = 0;
-let streamHandle: typeof import('hono/aws-lambda').streamHandle;
+let streamHandle: typeof import('../../functions/function-url.js').streamHandle;
 
 /** An app whose `/download` makes `size` bytes only as they are asked for (a pull stream). */
 function download(size: number, options: { declareLength?: boolean; type?: string; line?: boolean } = {}) {
@@ -62,8 +62,9 @@ function download(size: number, options: { declareLength?: boolean; type?: strin
 
 beforeAll(async () => {
   runtime = await startStreamingRuntime({ progress: () => produced });
-  // hono's streamHandle calls awslambda.streamifyResponse when it is called: the global first.
-  ({ streamHandle } = await import('hono/aws-lambda'));
+  // The handler (functions/function-url.ts) calls awslambda.streamifyResponse when it is made:
+  // the global first.
+  ({ streamHandle } = await import('../../functions/function-url.js'));
 });
 afterAll(() => runtime?.close());
 
