@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Hono } from 'hono';
 import { loadConfig } from '../lib/config.js';
 import { ConfigError, PorticoError } from '../lib/errors.js';
+import { Hono } from '../lib/http/hono.js';
 import { problemResponse } from '../lib/http/problem.js';
 import { createLogger } from '../lib/log.js';
 import { once } from '../lib/once.js';

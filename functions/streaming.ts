@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
 import { PorticoError } from '../lib/errors.js';
+import { Hono } from '../lib/http/hono.js';
 import { problemResponse } from '../lib/http/problem.js';
 import { setInvocationDeadline } from '../lib/providers/deadline.js';
 

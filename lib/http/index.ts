@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { originHeaderName } from '../config.js';
@@ -7,6 +6,7 @@ import { safeEqual } from '../ids.js';
 import type { Services } from '../services.js';
 import { createAuthenticator, requireAdmin, requireTenant } from './auth.js';
 import type { AppEnv } from './context.js';
+import { Hono } from './hono.js';
 import { flowPageHeaders } from './pages/flow-policy.js';
 import { onError, problemResponse } from './problem.js';
 import { type RateLimitOptions, rateLimit, TokenBuckets } from './rate-limit.js';

@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
+import { AuditListQuery } from '../lazy-schemas.js';
 import { Api } from '../openapi.js';
-import { AuditListQuery, doc, lazySchema, NextCursor, named, PathId } from '../schemas.js';
+import { doc, lazySchema, NextCursor, named, PathId } from '../schemas.js';
 
 const AuditEventSchema = lazySchema(() =>
   named(

@@ -1,17 +1,10 @@
-import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
+import { ReturnUrlSchema } from '../lazy-schemas.js';
 import { Api } from '../openapi.js';
-import {
-  ConnectionSchema,
-  doc,
-  lazySchema,
-  named,
-  PathId,
-  ProviderSchema,
-  ReturnUrlSchema,
-} from '../schemas.js';
+import { ConnectionSchema, doc, lazySchema, named, PathId, ProviderSchema } from '../schemas.js';
 
 const EndUserId = lazySchema(() =>
   doc(z.string().check(z.minLength(1), z.maxLength(256)), {

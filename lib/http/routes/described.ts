@@ -1,6 +1,6 @@
-import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 import { Api } from '../openapi.js';
 import { doc, PathId } from '../schemas.js';
 

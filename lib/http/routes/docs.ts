@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 import { serveAsset } from '../ui/assets.js';
 import { assetPaths, type StaticContent, type StaticContentSource } from '../ui/content.js';
 

@@ -1,8 +1,5 @@
-import { Hono } from 'hono';
 import * as z from 'zod/mini';
-
 import type { AvroTableFile, ByteSource, TableByteSource } from '../../avro/index.js';
-
 import { conflict, invalidRequest, PorticoError, unprocessable } from '../../errors.js';
 import { sha256Hex } from '../../ids.js';
 import { checkPath, type DropboxEntry, downloadedVersion } from '../../providers/dropbox/api.js';
@@ -11,6 +8,7 @@ import { bodyReadError } from '../../providers/read.js';
 import type { ConnectionRecord } from '../../store/items.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 import { ndjsonLinesResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
 import { doc, lazySchema, NextCursor, named, PathId } from '../schemas.js';

@@ -1,10 +1,11 @@
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import * as z from 'zod/mini';
 import { invalidRequest } from '../../errors.js';
 import { type hubdb, resumeRows } from '../../providers/hubspot/api.js';
 import { hubspot } from '../../providers/hubspot/provider.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 import { ndjsonResponse, wantsNdjson } from '../ndjson.js';
 import { Api } from '../openapi.js';
 import { doc, lazySchema, NextCursor, named, PathId } from '../schemas.js';

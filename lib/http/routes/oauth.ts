@@ -1,8 +1,9 @@
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { bindingCookie, FlowError, type SessionRecord, sessionTtlMs } from '../../oauth/index.js';
 import { providers } from '../../providers/registry.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 import { Api } from '../openapi.js';
 import { consentPage, consentPageCsp, errorPage, resultPage } from '../pages/flow.js';
 

@@ -1,8 +1,8 @@
-import { Hono } from 'hono';
 import type { ProviderName } from '../../config.js';
 import { once } from '../../once.js';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { allTenantsScope } from '../../store/items.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
+import { TimeQuery } from '../lazy-schemas.js';
 import { Api } from '../openapi.js';
-import { doc, lazySchema, PathId, TimeQuery } from '../schemas.js';
+import { doc, lazySchema, PathId } from '../schemas.js';
 
 const StatsQuery = lazySchema(() =>
   z.object({

@@ -1,10 +1,17 @@
 import { isIP } from 'node:net';
-import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { ProviderName } from '../../config.js';
 import { invalidRequest } from '../../errors.js';
 import { isPrivateAddress } from '../../webhooks/ssrf.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
+import {
+  PageQuery,
+  ReturnUrlSchema,
+  RevocationSchema,
+  TenantSchema,
+  WebhookUrlSchema,
+} from '../lazy-schemas.js';
 import { Api } from '../openapi.js';
 import {
   ConnectionListQuery,
@@ -13,13 +20,8 @@ import {
   lazySchema,
   NextCursor,
   named,
-  PageQuery,
   PathId,
   ProviderSchema,
-  ReturnUrlSchema,
-  RevocationSchema,
-  TenantSchema,
-  WebhookUrlSchema,
 } from '../schemas.js';
 
 const TenantIdParams = lazySchema(() =>

@@ -1,7 +1,7 @@
-import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { tenantOf } from '../auth.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 import { Api } from '../openapi.js';
 import { CursorQuery, doc, LimitQuery, lazySchema, PathId } from '../schemas.js';
 

@@ -1,6 +1,6 @@
-import { Hono } from 'hono';
 import type { Services } from '../../services.js';
 import type { AppEnv } from '../context.js';
+import { Hono } from '../hono.js';
 import { securityHeaders } from '../security.js';
 import { adminPageRoutes } from './admin/routes.js';
 import type { StaticContentSource } from './content.js';

@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
 import type { AppEnv } from '../../context.js';
+import { Hono } from '../../hono.js';
 import { pageHeaders } from '../../security.js';
 import { serveAsset } from '../assets.js';
 import { assetPaths, type StaticContentSource } from '../content.js';
