@@ -1,50 +1,33 @@
 import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
-import { conflict, invalidRequest, notFound } from '../errors.js';
-import { isId, newId, newSecret, sha256Hex } from '../ids.js';
-import { type Condition, ConditionFailed, type Db, decodeCursor, encodeCursor } from '../store/db.js';
+import { conflict, notFound } from '../errors.js';
+import { isId, sha256Hex } from '../ids.js';
+import { once } from '../once.js';
+import { type Condition, ConditionFailed, type Db } from '../store/db.js';
 import {
-  apiKeyItem,
   apiKeyKey,
-  apiKeyRefItem,
-  apiKeyRefKey,
-  apiKeyRefPrefix,
   readApiKey,
-  readApiKeyHash,
-  readApiKeyRef,
   readTenant,
   readTenantApp,
   type TenantChanges,
   type TenantRecord,
-  tenantAppItem,
   tenantAppKey,
-  tenantAppPrefix,
-  tenantItem,
   tenantKey,
-  tenantPk,
 } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
+import type { TenantAdmin } from './admin.js';
 import { KeyChecks } from './key-checks.js';
-import { ensureSystemKey, systemTenant } from './system.js';
+import { toTenant } from './model.js';
+import { systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
+
+import type { Tenant } from './model.js';
+
+export type { Tenant, TenantApp } from './model.js';
 // Types only: the revocation job's code loads on demand (lib/on-demand.ts imports ./revoke.js), and
 // a value exported here would bring it into every cold start with the rest of this module.
 export type { RevocationAnswer, RevocationProgress, Revocations, RevocationsDeps } from './revoke.js';
-
-/** A tenant as the API shows it: never its keys or secrets. */
-export type Tenant = Pick<
-  TenantRecord,
-  'id' | 'name' | 'status' | 'returnUrls' | 'webhookUrl' | 'createdAt' | 'updatedAt'
-> & { requireConfirmation: boolean };
-
-export interface TenantApp {
-  provider: ProviderName;
-  clientId: string;
-  scopes?: string[];
-  optionalScopes?: string[];
-  updatedAt: string;
-}
 
 export interface TenantsDeps {
   db: Db;
@@ -60,19 +43,6 @@ export interface TenantsDeps {
   keyCacheMs?: number;
 }
 
-function toTenant(t: TenantRecord): Tenant {
-  return {
-    id: t.id,
-    name: t.name,
-    status: t.status,
-    returnUrls: t.returnUrls,
-    ...(t.webhookUrl ? { webhookUrl: t.webhookUrl } : {}),
-    requireConfirmation: t.requireConfirmation ?? false,
-    createdAt: t.createdAt,
-    updatedAt: t.updatedAt,
-  };
-}
-
 /**
  * Tenants, their API keys and their own OAuth apps. API keys are shown once and stored only as
  * a SHA-256 hash (a 256-bit random key needs no slow hash); one GetItem authenticates a request.
@@ -81,57 +51,69 @@ function toTenant(t: TenantRecord): Tenant {
 export class Tenants {
   private readonly db: Db;
   private readonly vault: Vault;
-  private readonly audit: Audit;
-  private readonly now: () => Date;
   private readonly keyChecks: KeyChecks;
+
+  // The admin methods' module, loaded by the first of them (see lib/tenants/admin.ts).
+  private readonly admin: () => Promise<TenantAdmin>;
 
   constructor(deps: TenantsDeps) {
     this.db = deps.db;
     this.vault = deps.vault;
-    this.audit = deps.audit;
-    this.now = deps.now ?? (() => new Date());
-    this.keyChecks = new KeyChecks(deps.keyCacheMs ?? 0, () => this.now().getTime());
-  }
-
-  /** Runs a write, then records it in the tenant's audit trail (a failed write records nothing). */
-  private async audited<T>(
-    tenantId: string,
-    actor: string,
-    action: string,
-    write: () => Promise<T>,
-  ): Promise<T> {
-    const result = await write();
-    await this.audit.record({ actor, action, tenantId, outcome: 'success' });
-    return result;
+    const now = deps.now ?? (() => new Date());
+    this.keyChecks = new KeyChecks(deps.keyCacheMs ?? 0, () => now().getTime());
+    const admin = { db: deps.db, vault: deps.vault, audit: deps.audit, now, keyChecks: this.keyChecks };
+    this.admin = once(async () => new (await import('./admin.js')).TenantAdmin(this, admin));
   }
 
   /** A new tenant with its own data key, its first API key and its webhook secret (each shown once). */
-  async create(
-    input: { name: string; returnUrls?: string[]; webhookUrl?: string; requireConfirmation?: boolean },
-    actor: string,
-  ): Promise<{ tenant: Tenant; apiKey: string; apiKeyId: string; webhookSecret: string }> {
-    const id = newId('ten');
-    return this.audited(id, actor, 'tenant.created', async () => {
-      const at = this.now().toISOString();
-      const record: TenantRecord = {
-        id,
-        name: input.name,
-        status: 'active',
-        returnUrls: input.returnUrls ?? [],
-        webhookUrl: input.webhookUrl,
-        ...(input.requireConfirmation ? { requireConfirmation: true } : {}),
-        createdAt: at,
-        updatedAt: at,
-        wrappedKey: await this.vault.createTenantKey(id),
-        version: 1,
-      };
-      const webhookSecret = newWebhookSecret();
-      // The tenant item must exist (holding the wrapped key) before anything is sealed under it.
-      await this.db.put(tenantItem(record), { ifNotExists: true });
-      await this.updateTenant(id, { webhookSecret: await this.sealWebhookSecret(id, webhookSecret) });
-      const { id: apiKeyId, apiKey } = await this.addApiKey(id);
-      return { tenant: toTenant(record), apiKey, apiKeyId, webhookSecret };
-    });
+  create(...a: Parameters<TenantAdmin['create']>): ReturnType<TenantAdmin['create']> {
+    return this.admin().then((t) => t.create(...a));
+  }
+
+  list(...a: Parameters<TenantAdmin['list']>): ReturnType<TenantAdmin['list']> {
+    return this.admin().then((t) => t.list(...a));
+  }
+
+  /** Changes an active tenant; a concurrent change or a revoked tenant is a `conflict`. */
+  patch(...a: Parameters<TenantAdmin['patch']>): ReturnType<TenantAdmin['patch']> {
+    return this.admin().then((t) => t.patch(...a));
+  }
+
+  /** A new API key for an active tenant: returned once, stored as a hash. */
+  createApiKey(...a: Parameters<TenantAdmin['createApiKey']>): ReturnType<TenantAdmin['createApiKey']> {
+    return this.admin().then((t) => t.createApiKey(...a));
+  }
+
+  /** The tenant's API keys: their ids and creation times only (a key itself is never kept). */
+  listApiKeys(...a: Parameters<TenantAdmin['listApiKeys']>): ReturnType<TenantAdmin['listApiKeys']> {
+    return this.admin().then((t) => t.listApiKeys(...a));
+  }
+
+  /** Deletes a key of the tenant: it stops working at once. */
+  deleteApiKey(...a: Parameters<TenantAdmin['deleteApiKey']>): ReturnType<TenantAdmin['deleteApiKey']> {
+    return this.admin().then((t) => t.deleteApiKey(...a));
+  }
+
+  /** The tenant's own OAuth apps, without their secrets. */
+  listApps(...a: Parameters<TenantAdmin['listApps']>): ReturnType<TenantAdmin['listApps']> {
+    return this.admin().then((t) => t.listApps(...a));
+  }
+
+  /** Sets an active tenant's own OAuth app for a provider; the client secret is sealed. */
+  setApp(...a: Parameters<TenantAdmin['setApp']>): ReturnType<TenantAdmin['setApp']> {
+    return this.admin().then((t) => t.setApp(...a));
+  }
+
+  /** Removes the tenant's own app (its new grants use the platform's); `not_found` when it has none. */
+  deleteApp(...a: Parameters<TenantAdmin['deleteApp']>): ReturnType<TenantAdmin['deleteApp']> {
+    return this.admin().then((t) => t.deleteApp(...a));
+  }
+
+  /** A new webhook signing secret; the old one stops signing at once. */
+  rotateWebhookSecret(
+    ...a: Parameters<TenantAdmin['rotateWebhookSecret']>
+  ): ReturnType<TenantAdmin['rotateWebhookSecret']> {
+    return this.admin().then((t) => t.rotateWebhookSecret(...a));
   }
 
   /** The tenant, or `undefined` for a malformed or unknown id. */
@@ -160,124 +142,12 @@ export class Tenants {
     return t;
   }
 
-  async list(limit: number, cursor?: string): Promise<{ tenants: Tenant[]; nextCursor?: string }> {
-    const start = decodeCursor(cursor, (pk) => pk === undefined || typeof pk === 'string');
-    if (start === null || (start && start.gsi2pk !== 'TENANT'))
-      throw invalidRequest('The cursor is not valid.');
-    const page = await this.db.query({
-      index: 'list',
-      pkName: 'gsi2pk',
-      pk: 'TENANT',
-      limit,
-      startKey: start,
-    });
-    return {
-      tenants: page.items.map((i) => toTenant(readTenant(i))),
-      nextCursor: encodeCursor(page.lastKey),
-    };
-  }
-
-  /** Changes an active tenant; a concurrent change or a revoked tenant is a `conflict`. */
-  async patch(
-    tenantId: string,
-    input: {
-      name?: string;
-      returnUrls?: string[];
-      webhookUrl?: string | null;
-      requireConfirmation?: boolean;
-    },
-    actor: string,
-  ): Promise<Tenant> {
-    const current = await this.getItem(tenantId);
-    if (!current) throw notFound('Tenant');
-    if (current.status !== 'active') throw conflict('The tenant is revoked.');
-    return this.audited(tenantId, actor, 'tenant.updated', async () => {
-      const set: TenantChanges = { updatedAt: this.now().toISOString(), version: current.version + 1 };
-      if (input.name !== undefined) set.name = input.name;
-      if (input.returnUrls !== undefined) set.returnUrls = input.returnUrls;
-      if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl ?? undefined;
-      if (input.requireConfirmation !== undefined) set.requireConfirmation = input.requireConfirmation;
-      try {
-        return toTenant(
-          await this.updateTenant(tenantId, set, {
-            expression: '#v = :v AND #s = :active',
-            names: { '#v': 'version', '#s': 'status' },
-            values: { ':v': current.version, ':active': 'active' },
-          }),
-        );
-      } catch (err) {
-        if (err instanceof ConditionFailed) throw conflict('The tenant changed meanwhile; retry.');
-        throw err;
-      }
-    });
-  }
-
   /** Writes tenant attributes (under an optional condition); answers the stored tenant. */
   async updateTenant(tenantId: string, changes: TenantChanges, condition?: Condition): Promise<TenantRecord> {
     const { pk, sk } = tenantKey(tenantId);
     // A tenant leaving `active` (revocation) has its keys deleted next: none may be reused meanwhile.
     if (changes.status !== undefined && changes.status !== 'active') this.keyChecks.stopTenant(tenantId);
     return readTenant(await this.db.update(pk, sk, changes, condition));
-  }
-
-  /** A new API key for an active tenant: returned once, stored as a hash. */
-  async createApiKey(tenantId: string, actor: string): Promise<{ id: string; apiKey: string }> {
-    await this.requireActive(tenantId);
-    return this.audited(tenantId, actor, 'api_key.created', () => this.addApiKey(tenantId));
-  }
-
-  private async addApiKey(tenantId: string): Promise<{ id: string; apiKey: string }> {
-    const id = newId('key');
-    const apiKey = newSecret('ptk');
-    const hash = sha256Hex(apiKey);
-    const createdAt = this.now().toISOString();
-    // The tenant's own index of its keys first, so revocation always finds every lookup item.
-    await this.db.put(apiKeyRefItem({ tenantId, id, hash, createdAt }));
-    await this.db.put(apiKeyItem(hash, { tenantId, keyId: id, createdAt }));
-    return { id, apiKey };
-  }
-
-  /** The tenant's API keys: their ids and creation times only (a key itself is never kept). */
-  async listApiKeys(tenantId: string): Promise<Array<{ id: string; createdAt: string }>> {
-    await this.require(tenantId);
-    const out: Array<{ id: string; createdAt: string }> = [];
-    for await (const item of this.db.queryAll({ pk: tenantPk(tenantId), skPrefix: apiKeyRefPrefix })) {
-      const ref = readApiKeyRef(item);
-      out.push({ id: ref.id, createdAt: ref.createdAt });
-    }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  }
-
-  /** The tenant's own OAuth apps, without their secrets. */
-  async listApps(tenantId: string): Promise<TenantApp[]> {
-    await this.require(tenantId);
-    const out: TenantApp[] = [];
-    for await (const item of this.db.queryAll({ pk: tenantPk(tenantId), skPrefix: tenantAppPrefix })) {
-      const app = readTenantApp(item);
-      out.push({
-        provider: app.provider,
-        clientId: app.clientId,
-        ...(app.scopes ? { scopes: app.scopes } : {}),
-        updatedAt: app.updatedAt,
-      });
-    }
-    return out;
-  }
-
-  /** Deletes a key of the tenant: it stops working at once. */
-  async deleteApiKey(tenantId: string, keyId: string, actor: string): Promise<void> {
-    await this.require(tenantId);
-    if (!isId(keyId, 'key')) throw notFound('API key');
-    const refKey = apiKeyRefKey(tenantId, keyId);
-    const ref = await this.db.get(refKey.pk, refKey.sk);
-    if (!ref) throw notFound('API key');
-    await this.audited(tenantId, actor, 'api_key.deleted', async () => {
-      const hash = readApiKeyHash(ref);
-      const lookup = apiKeyKey(hash);
-      await this.db.delete(lookup.pk, lookup.sk);
-      this.keyChecks.forget(hash);
-      await this.db.delete(refKey.pk, refKey.sk);
-    });
   }
 
   /**
@@ -294,46 +164,6 @@ export class Tenants {
       const { pk, sk } = apiKeyKey(hash);
       const item = await this.db.get(pk, sk);
       return item ? readApiKey(item) : undefined;
-    });
-  }
-
-  /** Sets an active tenant's own OAuth app for a provider; the client secret is sealed. */
-  async setApp(
-    tenantId: string,
-    provider: ProviderName,
-    input: { clientId: string; clientSecret: string; scopes?: string[]; optionalScopes?: string[] },
-    actor: string,
-  ): Promise<TenantApp> {
-    await this.requireActive(tenantId);
-    return this.audited(tenantId, actor, `app.${provider}.set`, async () => {
-      const updatedAt = this.now().toISOString();
-      const clientSecret = await this.vault.seal(tenantId, `app:${provider}`, input.clientSecret);
-      await this.db.put(
-        tenantAppItem(tenantId, {
-          provider,
-          clientId: input.clientId,
-          clientSecret,
-          scopes: input.scopes,
-          optionalScopes: input.optionalScopes,
-          updatedAt,
-        }),
-      );
-      return {
-        provider,
-        clientId: input.clientId,
-        ...(input.scopes ? { scopes: input.scopes } : {}),
-        ...(input.optionalScopes ? { optionalScopes: input.optionalScopes } : {}),
-        updatedAt,
-      };
-    });
-  }
-
-  /** Removes the tenant's own app (its new grants use the platform's); `not_found` when it has none. */
-  async deleteApp(tenantId: string, provider: ProviderName, actor: string): Promise<void> {
-    await this.require(tenantId);
-    const { pk, sk } = tenantAppKey(tenantId, provider);
-    await this.audited(tenantId, actor, `app.${provider}.deleted`, async () => {
-      if ((await this.db.delete(pk, sk)) === undefined) throw notFound('App');
     });
   }
 
@@ -354,12 +184,6 @@ export class Tenants {
       scopes: app.scopes,
       optionalScopes: app.optionalScopes,
     };
-  }
-
-  /** Webhook secrets are sealed under the system key, so the tenant's last event can still be signed after revocation. */
-  private async sealWebhookSecret(tenantId: string, secret: string): Promise<string> {
-    await ensureSystemKey(this.db, this.vault);
-    return this.vault.seal(systemTenant, `webhook-secret:${tenantId}`, secret);
   }
 
   /** The tenant's webhook signing secret (`whsec_…`). */
@@ -385,22 +209,4 @@ export class Tenants {
       if (!(err instanceof ConditionFailed)) throw err;
     }
   }
-
-  /** A new webhook signing secret; the old one stops signing at once. */
-  async rotateWebhookSecret(tenantId: string, actor: string): Promise<string> {
-    await this.requireActive(tenantId);
-    return this.audited(tenantId, actor, 'webhook_secret.rotated', async () => {
-      const secret = newWebhookSecret();
-      await this.updateTenant(tenantId, {
-        webhookSecret: await this.sealWebhookSecret(tenantId, secret),
-        updatedAt: this.now().toISOString(),
-      });
-      return secret;
-    });
-  }
-}
-
-/** Standard Webhooks secrets: `whsec_` + base64 of 32 random bytes. */
-function newWebhookSecret(): string {
-  return `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`;
 }
