@@ -3,6 +3,7 @@ import type { ProviderName } from '../config.js';
 import { codeOf, PorticoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Metrics, noMetrics } from '../metrics.js';
+import { once } from '../once.js';
 import type { OAuthClients } from '../providers/index.js';
 import { noStats } from '../stats/index.js';
 import type { Db } from '../store/db.js';
@@ -10,6 +11,7 @@ import type { ConnectionRecord } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
 import { RecentConnections } from './cache.js';
 import { type EventSink, noEvents } from './events.js';
+import type { GrantWrites } from './grants.js';
 import type { AccessToken, Connection, GrantApp } from './model.js';
 import { TokenRefresher } from './refresh.js';
 import { type ConnectionFilter, type ConnectionStats, ConnectionStore, type NewGrant } from './store.js';
@@ -52,6 +54,9 @@ export class Connections {
   readonly events: EventSink;
   private readonly cache: RecentConnections;
   private readonly store: ConnectionStore;
+  // The grant writes (saveGrant, confirm, discard), loaded by the first of them: only the connect
+  // flows and imports write grants, and the routes a cold start serves do neither.
+  private readonly grants: () => Promise<GrantWrites>;
   private readonly refresher: TokenRefresher;
   private readonly stats: ConnectionStats;
   private readonly metrics: Metrics;
@@ -70,7 +75,9 @@ export class Connections {
       stats: deps.stats ?? noStats,
       metrics: deps.metrics ?? noMetrics,
     };
-    this.store = new ConnectionStore({ ...shared, db: deps.db, vault: deps.vault, cache: this.cache, now });
+    const storeDeps = { ...shared, db: deps.db, vault: deps.vault, cache: this.cache, now };
+    this.store = new ConnectionStore(storeDeps);
+    this.grants = once(async () => new (await import('./grants.js')).GrantWrites(this.store, storeDeps));
     this.refresher = new TokenRefresher({
       ...shared,
       store: this.store,
@@ -84,7 +91,7 @@ export class Connections {
 
   /** Stores a fresh grant; the same end user and provider account again updates that one connection. */
   saveGrant(input: NewGrant): Promise<{ connection: Connection; created: boolean }> {
-    return this.store.saveGrant(input);
+    return this.grants().then((g) => g.saveGrant(input));
   }
 
   /** The stored connection of this tenant (a strongly consistent read); `not_found` otherwise. */
@@ -187,12 +194,12 @@ export class Connections {
 
   /** Activates a pending connection once its tenant's backend confirmed it (see `ConnectFlows.confirm`). */
   confirm(tenantId: string, id: string, actor: string): Promise<Connection> {
-    return this.store.confirm(tenantId, id, actor);
+    return this.grants().then((g) => g.confirm(tenantId, id, actor));
   }
 
   /** Deletes a connection just stored for a tenant revoked meanwhile (the caller revokes its grant). */
   discard(tenantId: string, id: string, actor: string): Promise<void> {
-    return this.store.discard(tenantId, id, actor);
+    return this.grants().then((g) => g.discard(tenantId, id, actor));
   }
 
   /** Revokes the grant at the provider, then deletes the connection. */

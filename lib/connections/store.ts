@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
-import { invalidRequest, notFound, PorticoError, VaultError } from '../errors.js';
-import { isId, newId, sha256Hex } from '../ids.js';
+import { invalidRequest, notFound, VaultError } from '../errors.js';
+import { isId } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Account, OAuthClients } from '../providers/index.js';
 import type { Stats } from '../stats/index.js';
-import {
-  type Condition,
-  ConditionFailed,
-  type Db,
-  decodeCursor,
-  encodeCursor,
-  type QueryOptions,
-} from '../store/db.js';
+import { type Condition, type Db, decodeCursor, encodeCursor, type QueryOptions } from '../store/db.js';
 import {
   type ConnectionChanges,
   type ConnectionRecord,
@@ -22,15 +15,11 @@ import {
   connByProviderPk,
   connByStatusPk,
   connectionFilterKeys,
-  connectionIndexItem,
-  connectionItem,
   connKey,
-  connKeySk,
   connPrefix,
   dueIndexPk,
   dueIndexSk,
   readConnection,
-  readConnectionIndex,
   tenantPk,
 } from '../store/items.js';
 import { dueShards, filterIndexAttributes, keys } from '../store/table.js';
@@ -92,26 +81,6 @@ export interface NewGrant {
   pendingUntil?: number;
 }
 
-/** What makes a connection pending until `until`: its due-index keys are set aside, a TTL set. */
-function pendingFields(until: number, due: Pick<ConnectionChanges, 'gsi1pk' | 'gsi1sk'>): ConnectionChanges {
-  return {
-    status: 'pending',
-    pendingUntil: until,
-    pendingGsi1pk: due.gsi1pk,
-    pendingGsi1sk: due.gsi1sk,
-    gsi1pk: undefined,
-    gsi1sk: undefined,
-    ttl: Math.ceil(until / 1000) + 3600,
-  };
-}
-
-const notPending: ConnectionChanges = {
-  pendingUntil: undefined,
-  pendingGsi1pk: undefined,
-  pendingGsi1sk: undefined,
-  ttl: undefined,
-};
-
 /**
  * Saving, reading, listing and deleting connections, each sealed under its tenant's key. Every
  * write that can race is conditional on the item's `version`; every write of this process drops
@@ -121,110 +90,6 @@ export class ConnectionStore {
   /** Connections whose `lastUsedAt` this process is writing now. */
   private readonly touching = new Set<string>();
   constructor(private readonly deps: ConnectionStoreDeps) {}
-
-  /**
-   * Stores a fresh grant. Connecting the same end user to the same provider account again
-   * updates that one connection (and brings it back to `active`) instead of adding a second.
-   */
-  async saveGrant(input: NewGrant): Promise<{ connection: Connection; created: boolean }> {
-    const { db } = this.deps;
-    const { tenantId, provider, account } = input;
-    const pk = tenantPk(tenantId);
-    const keySk = connKeySk(provider, account.id, sha256Hex(input.endUserId));
-    const at = new Date(this.deps.now()).toISOString();
-
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const ref = await db.get(pk, keySk);
-      if (ref) {
-        const id = readConnectionIndex(ref);
-        const current = await this.find(tenantId, id);
-        if (current) {
-          const sealed = await this.seal(tenantId, id, input.credentials);
-          const due = dueIndex(tenantId, id, input.expiresAt, input.credentials);
-          // A pending connection stays pending when connected again: only a confirmation activates it.
-          const stillPending = current.status === 'pending' && input.pendingUntil !== undefined;
-          try {
-            const updated = await this.update(
-              current,
-              {
-                credentials: sealed,
-                status: 'active',
-                authScheme: input.authScheme,
-                scopes: input.scopes,
-                expiresAt: input.expiresAt,
-                accountName: account.name,
-                hublet: account.hublet,
-                rootNamespaceId: account.rootNamespaceId,
-                updatedAt: at,
-                lastRefreshedAt: input.refreshedAt ?? current.lastRefreshedAt,
-                lastError: undefined,
-                refreshFailures: 0,
-                version: current.version + 1,
-                leaseOwner: undefined,
-                leaseUntil: undefined,
-                ...due,
-                ...(stillPending ? pendingFields(input.pendingUntil ?? 0, due) : notPending),
-              },
-              sameVersion(current),
-            );
-            const connection = toConnection(updated);
-            await this.changed(
-              tenantId,
-              'connection.updated',
-              connection,
-              input.actor,
-              'connection.reconnected',
-            );
-            return { connection, created: false };
-          } catch (err) {
-            if (err instanceof ConditionFailed) continue;
-            throw err;
-          }
-        }
-        // A dangling index item (its connection was deleted half-way): replace it.
-        await db.delete(pk, keySk);
-      }
-      const id = newId('conn');
-      try {
-        await db.put(connectionIndexItem(tenantId, keySk, id), { ifNotExists: true });
-      } catch (err) {
-        if (err instanceof ConditionFailed) continue; // another callback for the same account won
-        throw err;
-      }
-      const sealed = await this.seal(tenantId, id, input.credentials);
-      const record: ConnectionRecord = {
-        id,
-        tenantId,
-        provider,
-        endUserId: input.endUserId,
-        authScheme: input.authScheme,
-        status: 'active',
-        accountId: account.id,
-        accountName: account.name,
-        hublet: account.hublet,
-        rootNamespaceId: account.rootNamespaceId,
-        scopes: input.scopes,
-        expiresAt: input.expiresAt,
-        credentials: sealed,
-        keySk,
-        createdAt: at,
-        updatedAt: at,
-        version: 1,
-        lastRefreshedAt: input.refreshedAt,
-        refreshFailures: 0,
-        ...dueIndex(tenantId, id, input.expiresAt, input.credentials),
-      };
-      if (input.pendingUntil !== undefined) {
-        Object.assign(record, pendingFields(input.pendingUntil, record));
-      }
-      await db.put(connectionItem(record));
-      await this.deps.stats.connectionMoved(tenantId, undefined, `${provider}.active`);
-      const connection = toConnection(record);
-      await this.changed(tenantId, 'connection.created', connection, input.actor, 'connection.created');
-      return { connection, created: true };
-    }
-    throw new PorticoError('conflict', 'The connection changed concurrently; try again.');
-  }
 
   /** A pending connection past its confirmation time: as if it did not exist. */
   voided(c: ConnectionRecord): boolean {
@@ -312,27 +177,6 @@ export class ConnectionStore {
   }
 
   /**
-   * Deletes a connection stored a moment ago for a tenant whose revocation began meanwhile; the
-   * caller revokes its grant from what it holds in memory. Nothing of it stays stored.
-   */
-  async discard(tenantId: string, id: string, actor: string): Promise<void> {
-    const c = await this.find(tenantId, id);
-    this.deps.cache.forget(tenantId, id);
-    if (!c) return;
-    const { pk, sk } = connKey(tenantId, id);
-    await this.deps.db.delete(pk, sk);
-    if (c.keySk) await this.deps.db.delete(pk, c.keySk);
-    await this.deps.audit.record({
-      actor,
-      action: 'connection.discarded',
-      tenantId,
-      connectionId: id,
-      outcome: 'success',
-      detail: 'stored after the tenant revocation began: revoked and deleted',
-    });
-  }
-
-  /**
    * Records that a token read or data call used the connection: at most one write a minute per
    * connection, whichever process wins (a conditional write), and never a failure of the call.
    */
@@ -365,36 +209,6 @@ export class ConnectionStore {
   }
 
   /** Revokes the grant at the provider, then deletes the connection. */
-  /**
-   * Activates a pending connection (its tenant's backend confirmed it): it takes its due-index
-   * keys, so the sweep keeps it fresh from now on. An already active one is answered as it is.
-   */
-  async confirm(tenantId: string, id: string, actor: string): Promise<Connection> {
-    const c = await this.getItem(tenantId, id);
-    if (c.status !== 'pending') return toConnection(c);
-    try {
-      const updated = await this.update(
-        c,
-        {
-          status: 'active',
-          gsi1pk: c.pendingGsi1pk,
-          gsi1sk: c.pendingGsi1sk,
-          ...notPending,
-          updatedAt: new Date(this.deps.now()).toISOString(),
-          version: c.version + 1,
-        },
-        sameVersion(c),
-      );
-      const connection = toConnection(updated);
-      await this.changed(tenantId, 'connection.updated', connection, actor, 'connection.confirmed');
-      return connection;
-    } catch (err) {
-      if (err instanceof ConditionFailed)
-        throw new PorticoError('conflict', 'The connection changed meanwhile; retry.');
-      throw err;
-    }
-  }
-
   async delete(tenantId: string, id: string, actor: string): Promise<void> {
     const c = await this.getItem(tenantId, id);
     let revoked = true;
@@ -432,13 +246,8 @@ export class ConnectionStore {
     await this.deps.events.emit(tenantId, 'connection.deleted', { connection: toConnection(c) });
   }
 
-  private async changed(
-    tenantId: string,
-    type: EventType,
-    connection: Connection,
-    actor: string,
-    action: string,
-  ) {
+  /** Audits a change and emits its event (the grant writes, lib/connections/grants.ts, too). */
+  async changed(tenantId: string, type: EventType, connection: Connection, actor: string, action: string) {
     await this.deps.audit.record({
       actor,
       action,

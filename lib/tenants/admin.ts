@@ -2,7 +2,7 @@ import type { Audit } from '../audit/index.js';
 import type { ProviderName } from '../config.js';
 import { conflict, invalidRequest, notFound } from '../errors.js';
 import { isId, newId, newSecret, sha256Hex } from '../ids.js';
-import { ConditionFailed, type Db, decodeCursor, encodeCursor } from '../store/db.js';
+import { type Condition, ConditionFailed, type Db, decodeCursor, encodeCursor } from '../store/db.js';
 import {
   apiKeyItem,
   apiKeyKey,
@@ -22,12 +22,19 @@ import {
   tenantPk,
 } from '../store/items.js';
 import type { Vault } from '../vault/index.js';
-import type { Tenant, TenantApp, Tenants } from './index.js';
 import type { KeyChecks } from './key-checks.js';
-import { toTenant } from './model.js';
+import { type Tenant, type TenantApp, toTenant } from './model.js';
 import { ensureSystemKey, systemTenant } from './system.js';
 
-/** What the admin methods use of {@link Tenants}: its store, vault, audit trail, clock and key checks. */
+/** The reads and the one write of `Tenants` (lib/tenants/index.ts) the admin methods build on. */
+export interface TenantReads {
+  getItem(tenantId: string): Promise<TenantRecord | undefined>;
+  require(tenantId: string): Promise<Tenant>;
+  requireActive(tenantId: string): Promise<Tenant>;
+  updateTenant(tenantId: string, changes: TenantChanges, condition?: Condition): Promise<TenantRecord>;
+}
+
+/** What the admin methods use of `Tenants`: its store, vault, audit trail, clock and key checks. */
 export interface TenantAdminDeps {
   db: Db;
   vault: Vault;
@@ -38,7 +45,7 @@ export interface TenantAdminDeps {
 
 /**
  * The writes and lists of tenants, their API keys, their own OAuth apps and webhook secrets: the
- * admin API's and the demo's. {@link Tenants} loads this module on the first such call and
+ * admin API's and the demo's. `Tenants` loads this module on the first such call and
  * answers through it, so a cold start (which authenticates keys and reads tenants) does not
  * compile them. Every write is audited here, once, whoever calls it.
  */
@@ -50,7 +57,7 @@ export class TenantAdmin {
   private readonly keyChecks: KeyChecks;
 
   constructor(
-    private readonly tenants: Tenants,
+    private readonly tenants: TenantReads,
     deps: TenantAdminDeps,
   ) {
     this.db = deps.db;
