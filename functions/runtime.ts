@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../lib/config.js';
 import { ConfigError, PorticoError } from '../lib/errors.js';
-import { Hono } from '../lib/http/hono.js';
 import { problemResponse } from '../lib/http/problem.js';
 import { createLogger } from '../lib/log.js';
 import { once } from '../lib/once.js';
@@ -125,21 +124,27 @@ export function lambdaServices(
   );
 }
 
-type FetchApp = { fetch: (request: Request, env?: unknown) => Response | Promise<Response> };
+/**
+ * What the handler and the wrappers around the app call: a fetch function and the env the
+ * handler passes (`{ event, requestContext, context }`, functions/function-url.ts). The wrappers
+ * (deferredApp here, limitAnswerSize and boundByInvocation in streaming.ts) are plain functions,
+ * not Hono apps: each Hono app was a router, a context and a middleware chain more per request,
+ * and its construction a cold start's work.
+ */
+export type FetchApp = { fetch: (request: Request, env?: unknown) => Response | Promise<Response> };
 
 /**
- * A Hono app that builds the real one on its first request and forwards every request to it,
+ * An app that builds the real one on its first request and forwards every request to it,
  * so module init stays cheap and the secrets are read inside a request. Until the real app can
  * be built, requests answer problem JSON: `503` when a dependency failed (retried on the next
  * request), `500` for a configuration error. Neither answer carries the cause; the log does.
  */
-export function deferredApp(build: (request: Request) => Promise<FetchApp>): Hono {
+export function deferredApp(build: (request: Request) => Promise<FetchApp>): FetchApp {
   const log = createLogger({ base: { component: 'lambda-init' } });
-  const app = new Hono();
-  app.all('*', async (c) => {
+  const fetch = async (request: Request, env?: unknown): Promise<Response> => {
     let target: FetchApp;
     try {
-      target = await build(c.req.raw);
+      target = await build(request);
     } catch (err) {
       log.error('the app could not start', { err });
       const fault =
@@ -150,9 +155,9 @@ export function deferredApp(build: (request: Request) => Promise<FetchApp>): Hon
             });
       return problemResponse(fault);
     }
-    return target.fetch(c.req.raw, c.env);
-  });
-  return app;
+    return target.fetch(request, env);
+  };
+  return { fetch };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { PorticoError } from '../lib/errors.js';
-import { Hono } from '../lib/http/hono.js';
 import { problemResponse } from '../lib/http/problem.js';
 import { setInvocationDeadline } from '../lib/providers/deadline.js';
+import type { FetchApp } from './runtime.js';
 
 /**
  * What one answer streamed by Lambda can carry (Lambda response streaming, "Response streaming
@@ -38,10 +38,9 @@ const tooLarge = (size: number, limit: number) =>
  * first row; any other body of unknown length is cut off with an error, never past the limit.
  * Bytes pass through one chunk at a time: nothing is buffered here.
  */
-export function limitAnswerSize(app: Hono, maxBytes: number): Hono {
-  const limited = new Hono();
-  limited.all('*', async (c) => {
-    const res = await app.fetch(c.req.raw, c.env);
+export function limitAnswerSize(app: FetchApp, maxBytes: number): FetchApp {
+  const fetch = async (request: Request, env?: unknown): Promise<Response> => {
+    const res = await app.fetch(request, env);
     if (!res.body) return res;
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -80,8 +79,8 @@ export function limitAnswerSize(app: Hono, maxBytes: number): Hono {
       cancel: (reason) => reader.cancel(reason),
     });
     return new Response(body, { status: res.status, headers: res.headers });
-  });
-  return limited;
+  };
+  return { fetch };
 }
 
 /** Time kept, at the end of an invocation, to answer a problem instead of being cut off. */
@@ -91,18 +90,17 @@ type LambdaContext = { getRemainingTimeInMillis?: () => number };
 
 /**
  * `app`, with the provider calls of each request bounded by the end of its Lambda invocation:
- * the remaining time comes from the Lambda context (`getRemainingTimeInMillis()`, which hono's
- * `streamHandle` passes as `env.context`), less a reserve to answer in; lib/providers/http.ts
+ * the remaining time comes from the Lambda context (`getRemainingTimeInMillis()`, which the handler
+ * (functions/function-url.ts) passes as `env.context`), less a reserve to answer in; lib/providers/http.ts
  * then shrinks each call's budget to what is left, so a proxied call that follows a refresh
  * gets only the rest. Without a Lambda context (a test, a local run) nothing is bounded.
  */
-export function boundByInvocation(app: Hono, now: () => number = Date.now): Hono {
-  const bounded = new Hono();
-  bounded.all('*', (c) => {
-    const context = (c.env as { context?: LambdaContext } | undefined)?.context;
+export function boundByInvocation(app: FetchApp, now: () => number = Date.now): FetchApp {
+  const fetch = (request: Request, env?: unknown) => {
+    const context = (env as { context?: LambdaContext } | undefined)?.context;
     const remaining = context?.getRemainingTimeInMillis?.();
     setInvocationDeadline(remaining === undefined ? undefined : now() + remaining - answerReserveMs);
-    return app.fetch(c.req.raw, c.env);
-  });
-  return bounded;
+    return app.fetch(request, env);
+  };
+  return { fetch };
 }
