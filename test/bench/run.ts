@@ -32,7 +32,9 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
   let top = '';
   let locales = 0;
   const f = await measureBundles({
-    runs: quick ? 3 : 15,
+    // 31 fresh processes of each: the whole init (about 100 ms, most of it the SDK's) spreads by
+    // tens of ms between runs, and with 15 its gap to the baseline read 2-23 ms for the same code.
+    runs: quick ? 3 : 31,
     onMetafile: (name, meta) => {
       if (name !== 'api') return;
       top = largestContributors(meta, 6)
@@ -63,7 +65,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: ratio(f.apiBytes / f.bareBytes),
       target: '<= 250 KB',
       pass: f.apiBytes <= 250 * 1024,
-      note: `index.mjs and the chunks it imports, what a cold start loads; beside them ship the chunks the first request that needs one loads (${chunks}; lazy: the route families a cold start does not serve (admin API, connect sessions, the browser flow, HubDB and Dropbox routes: lib/http/routes/families.ts); avro: the Avro decoder for the Avro routes; proxy: the proxy's provider client for proxied calls; jwt: jose for admin JWTs and connect links; on-demand: the services only those routes and the workers use, the connect flows, tenant revocation and the webhook outbox (lib/on-demand.ts); api: each provider's data client, for the HubDB and Dropbox routes; the code they share with index.mjs is one chunk, infra/split-bundle.ts); largest contributors to what a cold start loads: ${top}; of zod, ${kb(locales)} are its locales (English only); and static.json (${kb(f.staticBytes)}: the admin console, browser SDK, OpenAPI document and reference page), read on the first request that serves from it, never at init`,
+      note: `index.mjs and the chunks it imports, what a cold start loads; beside them ship the chunks the first request that needs one loads (${chunks}; lazy: the route families a cold start does not serve (admin API, connect sessions, the browser flow, HubDB and Dropbox routes: lib/http/routes/families.ts); avro: the Avro decoder for the Avro routes; proxy: the proxy's provider client for proxied calls; jwt: jose for admin JWTs and connect links; on-demand: the services only those routes and the workers use, the connect flows, tenant revocation and the webhook outbox (lib/on-demand.ts); api: each provider's data client, for the HubDB and Dropbox routes; admin, grants: the tenant admin methods and the grant writes; en: zod's English messages, loaded by the first invalid input; the code they share with index.mjs is in index.mjs itself, infra/split-bundle.ts, so a cold start reads one file); largest contributors to what a cold start loads: ${top}; of zod, ${kb(locales)} are its locales at init; and static.json (${kb(f.staticBytes)}: the admin console, browser SDK, OpenAPI document and reference page), read on the first request that serves from it, never at init`,
     },
     {
       figure: 1,
