@@ -31,10 +31,11 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
   let top = '';
   let locales = 0;
+  const initRuns = quick ? 3 : 31;
   const f = await measureBundles({
     // 31 fresh processes of each: the whole init (about 100 ms, most of it the SDK's) spreads by
     // tens of ms between runs, and with 15 its gap to the baseline read 2-23 ms for the same code.
-    runs: quick ? 3 : 31,
+    runs: initRuns,
     onMetafile: (name, meta) => {
       if (name !== 'api') return;
       top = largestContributors(meta, 6)
@@ -75,7 +76,7 @@ async function bundleFigures(log: (line: string) => void): Promise<Row[]> {
       ratio: ratio(f.apiInitMs / f.bareSdkInitMs),
       target: '<= 1.2x',
       pass: f.apiInitMs / f.bareSdkInitMs <= 1.2,
-      note: `CPU time of the import (user + system, all threads: less disturbed by other work on the machine than wall time), median of ${quick ? 3 : 15} fresh node processes each, interleaved, run as the stack runs them (no --enable-source-maps: infra/function.ts); the baseline loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's); against the bare handler alone it is ${ratio(f.apiInitMs / f.bareInitMs)}`,
+      note: `CPU time of the import (user + system, all threads: less disturbed by other work on the machine than wall time), median of ${initRuns} fresh node processes each, interleaved, run as the stack runs them (no --enable-source-maps: infra/function.ts); the baseline loads the SDK packages the API bundle loads (${sdk}, from node_modules as from the runtime's); against the bare handler alone it is ${ratio(f.apiInitMs / f.bareInitMs)}`,
     },
     {
       figure: 1,
