@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { FetchApp } from './runtime.js';
 
 /**
  * The API function's Lambda handler: a function URL's event (payload format 2.0) as a `Request`
@@ -39,14 +40,7 @@ declare const awslambda: {
   HttpResponseStream: { from(stream: Writable, prelude: Prelude): Writable };
 };
 
-interface App {
-  fetch(
-    request: Request,
-    env: { event: unknown; requestContext: unknown; context: unknown },
-  ): Response | Promise<Response>;
-}
-
-export function streamHandle(app: App): unknown {
+export function streamHandle(app: FetchApp): unknown {
   return awslambda.streamifyResponse(async (event, responseStream, context) => {
     let stream = responseStream;
     try {

@@ -102,8 +102,8 @@ async function mergeSharedChunk(outdir: string, meta: Metafile, options: BuildOp
     stdin: { contents: stub, resolveDir: outdir, sourcefile: 'merged-index.js', loader: 'js' },
     outfile: entryFile,
     allowOverwrite: true,
-    // The banner again, first in the file as in every bundle (the inputs' own, renamed by the
-    // minifier, stay bound in each).
+    // `options` brings the banner, so it opens this file as it opens every bundle; the inputs'
+    // own `require`, renamed by the minifier, stay bound in each.
     metafile: false,
     plugins: [
       {

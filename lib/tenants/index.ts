@@ -17,12 +17,10 @@ import {
 import type { Vault } from '../vault/index.js';
 import type { TenantAdmin } from './admin.js';
 import { KeyChecks } from './key-checks.js';
-import { toTenant } from './model.js';
+import { type Tenant, toTenant } from './model.js';
 import { systemTenant } from './system.js';
 
 export { grantApp, issuingApp, type ResolvedApp, resolveApp } from './apps.js';
-
-import type { Tenant } from './model.js';
 
 export type { Tenant, TenantApp } from './model.js';
 // Types only: the revocation job's code loads on demand (lib/on-demand.ts imports ./revoke.js), and
